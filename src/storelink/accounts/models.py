@@ -1,0 +1,90 @@
+"""Customers (WeChat users), staff accounts and their login sessions."""
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from storelink.modelbase import created_at_field, timestamp_field
+
+
+class StaffRole(str, Enum):
+    GUIDE = "GUIDE"
+    STORE_MANAGER = "STORE_MANAGER"
+    HQ_ADMIN = "HQ_ADMIN"
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Null once the account is deleted, so the same WeChat user can start afresh.
+    openid: str | None = Field(default=None, max_length=64, unique=True)
+    unionid: str | None = Field(default=None, max_length=64, index=True)
+    nickname: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=20)
+    phone_country_code: str | None = Field(default=None, max_length=6)
+    phone_bound_at: datetime | None = timestamp_field()
+    created_at: datetime = created_at_field()
+    deleted_at: datetime | None = timestamp_field()
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+    __table_args__ = (
+        # HQ admins belong to no store; guides and managers to exactly one.
+        CheckConstraint(
+            "(role = 'HQ_ADMIN') = (store_id IS NULL)", name="store_matches_role"
+        ),
+        CheckConstraint(
+            "role IN ('GUIDE', 'STORE_MANAGER', 'HQ_ADMIN')", name="role_known"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=32, unique=True)
+    password_hash: str = Field(max_length=255)
+    name: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    store_id: int | None = Field(default=None, foreign_key="store.id", index=True)
+    active: bool = True
+    created_at: datetime = created_at_field()
+
+
+class AuthSession(SQLModel, table=True):
+    """One login: the family of refresh tokens it rotates through. Revoking it ends them all."""
+
+    __tablename__ = "auth_session"
+    __table_args__ = (
+        CheckConstraint(
+            "(customer_id IS NULL) <> (staff_id IS NULL)", name="one_subject"
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    created_at: datetime = created_at_field()
+    revoked_at: datetime | None = timestamp_field()
+    revoke_reason: str | None = Field(default=None, max_length=32)
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_token"
+
+    # SHA-256 of the opaque token: a database leak does not leak usable tokens.
+    token_hash: str = Field(primary_key=True, max_length=64)
+    session_id: str = Field(foreign_key="auth_session.id", index=True, max_length=32)
+    issued_at: datetime = created_at_field()
+    expires_at: datetime = created_at_field()
+    used_at: datetime | None = timestamp_field()
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed staff logins per username in the current window (see accounts.service)."""
+
+    __tablename__ = "login_throttle"
+
+    username: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    window_started_at: datetime = created_at_field()

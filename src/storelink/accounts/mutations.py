@@ -1,0 +1,83 @@
+"""Sign-in, sessions, phone binding and staff accounts."""
+from __future__ import annotations
+
+import strawberry
+
+from storelink.accounts import service
+from storelink.accounts.types import (
+    AuthPayload, CreateStaffInput, Customer, CustomerPayload, Staff, StaffPayload, auth_fields,
+)
+from storelink.graphql.errors import in_transaction
+from storelink.graphql.permissions import customer_for_mutation, staff_for_mutation
+from storelink.graphql.relay import decode_optional_id
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation
+    async def wechat_login(self, info: strawberry.Info, code: str) -> AuthPayload:
+        ctx = info.context
+
+        async def work(session):
+            issued = await service.wechat_login(
+                session, wechat=ctx.wechat, code=code, settings=ctx.settings
+            )
+            return auth_fields(issued)
+
+        return await in_transaction(info, AuthPayload, work)
+
+    @strawberry.mutation
+    async def staff_login(self, info: strawberry.Info, username: str, password: str) -> AuthPayload:
+        async def work(session):
+            issued = await service.staff_login(
+                session, username=username, password=password, settings=info.context.settings
+            )
+            return auth_fields(issued)
+
+        return await in_transaction(info, AuthPayload, work)
+
+    @strawberry.mutation
+    async def refresh_session(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
+        async def work(session):
+            issued = await service.refresh_session(
+                session, refresh_token=refresh_token, settings=info.context.settings
+            )
+            return auth_fields(issued)
+
+        return await in_transaction(info, AuthPayload, work)
+
+    @strawberry.mutation(description="Ends the current session: its access and refresh tokens stop working.")
+    async def logout(self, info: strawberry.Info) -> bool:
+        principal = await info.context.principal()
+        if principal is None:
+            return False
+        async with info.context.sessionmaker.begin() as session:
+            return await service.logout(session, session_id=principal.session_id)
+
+    @strawberry.mutation(description="Binds the phone from a WeChat getPhoneNumber code.")
+    async def bind_phone(self, info: strawberry.Info, code: str) -> CustomerPayload:
+        async def work(session):
+            me = await customer_for_mutation(info)
+            row = await service.bind_phone(
+                session, wechat=info.context.wechat, customer_id=me.id, code=code
+            )
+            return {"customer": Customer.from_model(row)}
+
+        return await in_transaction(info, CustomerPayload, work)
+
+    @strawberry.mutation(description="HQ admin (any role), or a store manager (guides of their own store).")
+    async def create_staff(self, info: strawberry.Info, input: CreateStaffInput) -> StaffPayload:
+        async def work(session):
+            actor = await staff_for_mutation(info)
+            row = await service.create_staff(
+                session,
+                actor=actor,
+                username=input.username,
+                password=input.password,
+                name=input.name,
+                role=input.role.value,
+                store_id=decode_optional_id(input.store_id, "Store", ["input", "storeId"]),
+            )
+            return {"staff": Staff.from_model(row)}
+
+        return await in_transaction(info, StaffPayload, work)

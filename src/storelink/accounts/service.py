@@ -1,0 +1,313 @@
+"""Logins and sessions for customers (WeChat) and staff (password), and staff accounts."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storelink.accounts import passwords, permissions, tokens
+from storelink.accounts.models import (
+    AuthSession, Customer, LoginThrottle, RefreshToken, Staff, StaffRole,
+)
+from storelink.clock import utcnow
+from storelink.errors import (
+    Conflict, DomainError, Forbidden, InvalidInput, RateLimited, Unauthenticated,
+    UpstreamUnavailable,
+)
+from storelink.settings import Settings
+from storelink.stores import service as store_service
+from storelink.wechat.client import WeChatClient, WeChatError, WeChatUnavailable
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
+
+
+@dataclass
+class Principal:
+    """Who is calling: exactly one of customer or staff, and the login session."""
+
+    session_id: str
+    customer: Customer | None = None
+    staff: Staff | None = None
+
+
+@dataclass
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    customer: Customer | None = None
+    staff: Staff | None = None
+
+
+async def authenticate(session: AsyncSession, token: str, *, settings: Settings) -> Principal:
+    """The principal behind a bearer token; raises tokens.InvalidToken when it must be refused."""
+    claims = tokens.decode_access_token(token, secret=settings.jwt_secret)
+    row = (
+        await session.execute(
+            select(AuthSession, Customer, Staff)
+            .outerjoin(Customer, Customer.id == AuthSession.customer_id)
+            .outerjoin(Staff, Staff.id == AuthSession.staff_id)
+            .where(AuthSession.id == claims.session_id, AuthSession.revoked_at.is_(None))
+        )
+    ).first()
+    if row is None:
+        raise tokens.InvalidToken("session ended")
+    auth, customer, staff = row
+    if claims.subject_kind == "customer":
+        if customer is None or customer.id != claims.subject_id or customer.deleted_at is not None:
+            raise tokens.InvalidToken("no such customer")
+        return Principal(session_id=auth.id, customer=customer)
+    if staff is None or staff.id != claims.subject_id or not staff.active:
+        raise tokens.InvalidToken("no such staff")
+    return Principal(session_id=auth.id, staff=staff)
+
+
+async def _open_session(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    customer: Customer | None = None,
+    staff: Staff | None = None,
+    session_id: str | None = None,
+) -> IssuedTokens:
+    """Issue an access token and a refresh token; a new session unless continuing one."""
+    now = utcnow()
+    if session_id is None:
+        session_id = tokens.new_session_id()
+        session.add(
+            AuthSession(
+                id=session_id,
+                customer_id=customer.id if customer else None,
+                staff_id=staff.id if staff else None,
+            )
+        )
+        await session.flush()
+    refresh, refresh_hash = tokens.new_refresh_token()
+    session.add(
+        RefreshToken(
+            token_hash=refresh_hash,
+            session_id=session_id,
+            issued_at=now,
+            expires_at=now + timedelta(days=settings.refresh_token_ttl_days),
+        )
+    )
+    await session.flush()
+    subject = customer or staff
+    assert subject is not None and subject.id is not None
+    access = tokens.issue_access_token(
+        secret=settings.jwt_secret,
+        subject_kind="customer" if customer else "staff",
+        subject_id=subject.id,
+        session_id=session_id,
+        ttl_seconds=settings.access_token_ttl_seconds,
+        now=now,
+    )
+    return IssuedTokens(access, refresh, settings.access_token_ttl_seconds, customer, staff)
+
+
+def wechat_failure(exc: Exception, what: str) -> DomainError:
+    """The userError for a failed WeChat call: the user's code was bad, or WeChat was not there."""
+    if isinstance(exc, WeChatError):
+        return DomainError(f"WeChat refused the {what} code; please try again", code="CODE_INVALID",
+                           field=["code"])
+    return UpstreamUnavailable("WeChat is not reachable right now; please try again")
+
+
+async def wechat_login(
+    session: AsyncSession, *, wechat: WeChatClient, code: str, settings: Settings
+) -> IssuedTokens:
+    code = code.strip()
+    if not code or len(code) > 128:
+        raise InvalidInput("A WeChat login code is required", field=["code"])
+    # No database work before this call: the transaction takes a connection only when first used.
+    try:
+        wx = await wechat.code2session(code)
+    except (WeChatError, WeChatUnavailable) as exc:
+        raise wechat_failure(exc, "login") from None
+    stmt = (
+        insert(Customer)
+        .values(openid=wx.openid, unionid=wx.unionid, created_at=utcnow())
+        .on_conflict_do_update(
+            index_elements=[Customer.openid],
+            set_={"unionid": func.coalesce(Customer.unionid, wx.unionid)},
+        )
+        .returning(Customer.id)
+    )
+    customer_id = (await session.execute(stmt)).scalar_one()
+    customer = await session.get(Customer, customer_id, populate_existing=True)
+    assert customer is not None
+    return await _open_session(session, settings=settings, customer=customer)
+
+
+async def bind_phone(
+    session: AsyncSession, *, wechat: WeChatClient, customer_id: int, code: str
+) -> Customer:
+    code = code.strip()
+    if not code or len(code) > 128:
+        raise InvalidInput("A getPhoneNumber code is required", field=["code"])
+    try:
+        info = await wechat.get_phone_number(code)
+    except (WeChatError, WeChatUnavailable) as exc:
+        raise wechat_failure(exc, "phone number") from None
+    customer = await session.get(Customer, customer_id, with_for_update=True)
+    if customer is None or customer.deleted_at is not None:
+        raise Unauthenticated("Please sign in again")
+    customer.phone = info.phone
+    customer.phone_country_code = info.country_code
+    customer.phone_bound_at = utcnow()
+    await session.flush()
+    return customer
+
+
+def _normal_username(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+async def staff_login(
+    session: AsyncSession, *, username: str, password: str, settings: Settings
+) -> IssuedTokens:
+    key = _normal_username(username)
+    now = utcnow()
+    window = timedelta(seconds=settings.login_lockout_seconds)
+    throttle = await session.get(LoginThrottle, key)
+    if (
+        throttle is not None
+        and throttle.failures >= settings.login_max_failures
+        and now < throttle.window_started_at + window
+    ):
+        raise RateLimited("Too many failed logins; try again later")
+    staff = (await session.execute(select(Staff).where(Staff.username == key))).scalar_one_or_none()
+    known = staff is not None and staff.active
+    if not await passwords.verify_password(staff.password_hash if known else None, password[:256]):
+        await _record_login_failure(session, key, now, window)
+        raise Unauthenticated("Wrong username or password", keep_changes=True)
+    if throttle is not None:
+        await session.execute(delete(LoginThrottle).where(LoginThrottle.username == key))
+    return await _open_session(session, settings=settings, staff=staff)
+
+
+async def _record_login_failure(session: AsyncSession, key: str, now, window: timedelta) -> None:
+    # One atomic upsert, so concurrent guesses are all counted.
+    window_over = LoginThrottle.window_started_at < now - window
+    await session.execute(
+        insert(LoginThrottle)
+        .values(username=key, failures=1, window_started_at=now)
+        .on_conflict_do_update(
+            index_elements=[LoginThrottle.username],
+            set_={
+                "failures": case((window_over, 1), else_=LoginThrottle.failures + 1),
+                "window_started_at": case((window_over, now), else_=LoginThrottle.window_started_at),
+            },
+        )
+    )
+
+
+async def refresh_session(session: AsyncSession, *, refresh_token: str, settings: Settings) -> IssuedTokens:
+    now = utcnow()
+    token_hash = tokens.hash_refresh_token(refresh_token)
+    row = await session.get(RefreshToken, token_hash, with_for_update=True)
+    if row is None:
+        raise Unauthenticated("Invalid refresh token", field=["refreshToken"])
+    auth = await session.get(AuthSession, row.session_id, with_for_update=True)
+    assert auth is not None
+    if auth.revoked_at is not None:
+        raise Unauthenticated("This session has ended; please sign in again")
+    if row.used_at is not None:
+        # A rotated token came back: someone holds a copy. End the whole family.
+        await _revoke(session, auth.id, "refresh_reuse")
+        raise Unauthenticated("This session has ended; please sign in again", keep_changes=True)
+    if row.expires_at <= now:
+        raise Unauthenticated("Refresh token expired; please sign in again")
+    row.used_at = now
+    customer = await session.get(Customer, auth.customer_id) if auth.customer_id else None
+    staff = await session.get(Staff, auth.staff_id) if auth.staff_id else None
+    if (customer is not None and customer.deleted_at is not None) or (
+        staff is not None and not staff.active
+    ):
+        raise Unauthenticated("This account can no longer sign in")
+    return await _open_session(
+        session, settings=settings, customer=customer, staff=staff, session_id=auth.id
+    )
+
+
+async def _revoke(session: AsyncSession, session_id: str, reason: str) -> bool:
+    result = await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason)
+    )
+    return result.rowcount == 1
+
+
+async def logout(session: AsyncSession, *, session_id: str) -> bool:
+    return await _revoke(session, session_id, "logout")
+
+
+async def revoke_all_sessions(session: AsyncSession, *, customer_id: int | None = None,
+                              staff_id: int | None = None, reason: str) -> None:
+    cond = AuthSession.customer_id == customer_id if customer_id else AuthSession.staff_id == staff_id
+    await session.execute(
+        update(AuthSession)
+        .where(cond, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason)
+    )
+
+
+async def create_staff(
+    session: AsyncSession,
+    *,
+    actor: Staff | None,
+    username: str,
+    password: str,
+    name: str,
+    role: str,
+    store_id: int | None,
+) -> Staff:
+    """actor None is the CLI bootstrap (create-admin), which stands outside the API."""
+    f = ["input"]
+    if actor is not None and not permissions.is_hq(actor):
+        if not (
+            actor.role == StaffRole.STORE_MANAGER
+            and role == StaffRole.GUIDE
+            and store_id == actor.store_id
+        ):
+            raise Forbidden("Store managers may only create guides of their own store")
+    key = username.strip().lower()
+    if not _USERNAME.match(key):
+        raise InvalidInput(
+            "Username: 3-32 lowercase letters, digits, '.', '_' or '-'", field=f + ["username"]
+        )
+    if not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
+        raise InvalidInput(
+            f"Password must be {passwords.MIN_LENGTH}-{passwords.MAX_LENGTH} characters",
+            field=f + ["password"],
+        )
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise InvalidInput("Name must be 1-64 characters", field=f + ["name"])
+    if role == StaffRole.HQ_ADMIN:
+        if store_id is not None:
+            raise InvalidInput("HQ admins belong to no store", field=f + ["storeId"])
+    else:
+        if store_id is None:
+            raise InvalidInput("Guides and store managers need a store", field=f + ["storeId"])
+        await store_service.require_store(session, store_id, f + ["storeId"])
+    password_hash = await passwords.hash_password(password)
+    staff_id = (
+        await session.execute(
+            insert(Staff)
+            .values(username=key, password_hash=password_hash, name=name, role=StaffRole(role).value,
+                    store_id=store_id, active=True, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[Staff.username])
+            .returning(Staff.id)
+        )
+    ).scalar_one_or_none()
+    if staff_id is None:
+        raise Conflict("That username is taken", field=f + ["username"])
+    staff = await session.get(Staff, staff_id)
+    assert staff is not None
+    return staff

@@ -1,0 +1,133 @@
+"""GraphQL types of customers, staff and sessions."""
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from storelink.accounts import models, permissions
+from storelink.accounts.service import IssuedTokens
+from storelink.graphql.errors import UserError
+from storelink.graphql.permissions import forbidden
+from storelink.graphql.relay import Node, node_resolver, to_global_id
+from storelink.stores.types import Store
+
+
+@strawberry.enum
+class StaffRole(Enum):
+    GUIDE = "GUIDE"
+    STORE_MANAGER = "STORE_MANAGER"
+    HQ_ADMIN = "HQ_ADMIN"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678: staff and logs never see the middle four digits."""
+    if not phone:
+        return None
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "****" + phone[-4:]
+
+
+@strawberry.type
+class Staff(Node):
+    id: strawberry.ID
+    name: str
+    role: StaffRole
+    store_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Staff) -> "Staff":
+        return cls(
+            id=to_global_id("Staff", row.id), name=row.name, role=StaffRole(row.role),
+            store_pk=row.store_id,
+        )
+
+    @strawberry.field(description="The store a guide or store manager belongs to; null for HQ.")
+    async def store(self, info: strawberry.Info) -> Store | None:
+        if self.store_pk is None:
+            return None
+        row = await info.context.loaders.store.load(self.store_pk)
+        return Store.from_model(row) if row else None
+
+
+@node_resolver("Staff")
+async def _staff_node(info, pk: int) -> Staff | None:
+    from storelink.graphql.permissions import staff_for_query
+
+    viewer = await staff_for_query(info)
+    async with info.context.sessionmaker() as session:
+        row = await session.get(models.Staff, pk)
+    if row is None:
+        return None
+    if not permissions.can_see_staff(viewer, row):
+        raise forbidden()
+    return Staff.from_model(row)
+
+
+@strawberry.type
+class Customer(Node):
+    id: strawberry.ID
+    nickname: str | None
+    phone_masked: str | None = strawberry.field(
+        description="Phone with the middle four digits hidden, e.g. 138****5678. Null until a phone is bound."
+    )
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.Customer) -> "Customer":
+        return cls(
+            id=to_global_id("Customer", row.id), nickname=row.nickname,
+            phone_masked=mask_phone(row.phone), pk=row.id,
+        )
+
+
+@node_resolver("Customer")
+async def _customer_node(info, pk: int) -> Customer | None:
+    from storelink.graphql.permissions import customer_for_query
+
+    me = await customer_for_query(info)
+    if me.id != pk:
+        raise forbidden()  # staff see members through MemberProfile, never the raw customer
+    return Customer.from_model(me)
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_in: int | None = strawberry.field(default=None, description="Seconds until the access token expires.")
+    customer: Customer | None = None
+    staff: Staff | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def auth_fields(issued: IssuedTokens) -> dict:
+    return {
+        "access_token": issued.access_token,
+        "refresh_token": issued.refresh_token,
+        "expires_in": issued.expires_in,
+        "customer": Customer.from_model(issued.customer) if issued.customer else None,
+        "staff": Staff.from_model(issued.staff) if issued.staff else None,
+    }
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: Customer | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateStaffInput:
+    username: str
+    password: str
+    name: str
+    role: StaffRole
+    store_id: strawberry.ID | None = strawberry.field(default=None, description="Required for GUIDE and STORE_MANAGER.")
+
+
+@strawberry.type
+class StaffPayload:
+    staff: Staff | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,95 @@
+"""The ASGI application: GraphQL, health checks, and the shared clients held by the lifespan."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import anyio.to_thread
+import httpx
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from storelink import db
+from storelink.graphql.context import Context, Loaders, preferred_language
+from storelink.graphql.schema import build_schema
+from storelink.logs import RequestIdMiddleware
+from storelink.settings import Settings, get_settings
+from storelink.wechat.client import WeChatClient
+
+log = logging.getLogger(__name__)
+
+
+class StorelinkGraphQL(GraphQL):
+    async def get_context(self, request: Request, response=None) -> Context:  # type: ignore[override]
+        state = request.app.state
+        return Context(
+            request=request,
+            settings=state.settings,
+            sessionmaker=state.sessionmaker,
+            wechat=state.wechat,
+            loaders=Loaders(state.sessionmaker),
+            lang=preferred_language(request),
+            response=response,
+        )
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        log.warning("readiness check: database not reachable")
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "up"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Starting the embedded server blocks for a moment; keep the loop free meanwhile.
+        url = await anyio.to_thread.run_sync(db.database_url, settings)
+        engine = db.create_engine(url)
+        http = httpx.AsyncClient(timeout=settings.wechat_timeout_seconds)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = db.create_sessionmaker(engine)
+        app.state.http = http
+        app.state.wechat = WeChatClient(
+            http,
+            base_url=settings.wechat_api_base,
+            appid=settings.wechat_appid or "",
+            secret=settings.wechat_secret or "",
+        )
+        try:
+            yield
+        finally:
+            await http.aclose()
+            await engine.dispose()
+
+    graphql_app = StorelinkGraphQL(
+        build_schema(debug=settings.debug),
+        graphql_ide="graphiql" if settings.debug else None,
+        allow_queries_via_get=False,
+    )
+    app = Starlette(
+        debug=False,  # never show tracebacks to clients, even with DEBUG
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

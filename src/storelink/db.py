@@ -1,0 +1,57 @@
+"""Database engine and sessions; starts the embedded PostgreSQL when DATABASE_URL is unset."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storelink.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_embedded = {}  # data dir -> pgserver handle, kept alive for the life of the process
+
+
+def embedded_url(data_dir: Path) -> str:
+    """Start (or attach to) the embedded PostgreSQL in `data_dir` and return its libpq URL.
+
+    pgserver keeps the cluster on disk, so the next start reuses the same data; several processes
+    (serve, migrate, seed-demo) share one running server and it stops when the last one exits.
+    """
+    import pgserver
+
+    pgdata = (data_dir / "pgdata").resolve()
+    key = str(pgdata)
+    if key not in _embedded:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+        _embedded[key] = pgserver.get_server(pgdata, cleanup_mode="stop")
+    return _embedded[key].get_uri()
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or embedded_url(settings.storelink_data_dir)
+
+
+def async_url(url: str) -> str:
+    """SQLAlchemy URL for asyncpg from a plain postgresql:// URL."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"timezone": "UTC"}},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

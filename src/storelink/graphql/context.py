@@ -1,0 +1,63 @@
+"""The per-request context: settings, database, WeChat client, DataLoaders, and the caller."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.requests import Request
+
+from storelink.accounts import service as accounts
+from storelink.accounts.tokens import InvalidToken
+from storelink.settings import Settings
+from storelink.stores import loaders as store_loaders
+from storelink.wechat.client import WeChatClient
+
+_UNSET: Any = object()
+
+
+class Loaders:
+    """Per-request DataLoaders; each batch runs in its own short session (STYLE.md)."""
+
+    def __init__(self, sessionmaker: async_sessionmaker):
+        self.store = store_loaders.store_loader(sessionmaker)
+        self.store_services = store_loaders.store_services_loader(sessionmaker)
+        self.special_day = store_loaders.special_day_loader(sessionmaker)
+
+
+def preferred_language(request: Request | None) -> str:
+    header = request.headers.get("accept-language", "") if request is not None else ""
+    return "zh" if header.strip().lower().startswith("zh") else "en"
+
+
+@dataclass
+class Context:
+    request: Request | None
+    settings: Settings
+    sessionmaker: async_sessionmaker
+    wechat: WeChatClient
+    loaders: Loaders
+    lang: str = "en"
+    response: Any = None
+    _principal: Any = field(default=_UNSET, repr=False)
+
+    def bearer_token(self) -> str | None:
+        if self.request is None:
+            return None
+        scheme, _, token = self.request.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    async def principal(self) -> accounts.Principal | None:
+        """The signed-in caller, or None (no token, or one that must be refused)."""
+        if self._principal is _UNSET:
+            token = self.bearer_token()
+            self._principal = None
+            if token:
+                async with self.sessionmaker() as session:
+                    try:
+                        self._principal = await accounts.authenticate(
+                            session, token, settings=self.settings
+                        )
+                    except InvalidToken:
+                        self._principal = None
+        return self._principal

@@ -1,0 +1,68 @@
+"""The one GraphQL schema: every domain's query and mutation mixins, plus the request limits."""
+from __future__ import annotations
+
+import graphql.pyutils.did_you_mean as did_you_mean
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
+    ValidationCache,
+)
+
+from storelink.accounts.mutations import AccountMutations
+from storelink.accounts.queries import AccountQueries
+from storelink.accounts.types import Customer, Staff
+from storelink.appointments.mutations import AppointmentMutations
+from storelink.appointments.types import ServiceType
+from storelink.graphql.errors import ErrorPolicy
+from storelink.graphql.relay import Node, resolve_node
+from storelink.stores.mutations import StoreMutations
+from storelink.stores.queries import StoreQueries
+from storelink.stores.types import Store
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+MAX_LIST = 100  # the largest `first` any list field accepts
+
+
+@strawberry.type
+class Query(AccountQueries, StoreQueries):
+    @strawberry.field
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+
+@strawberry.type
+class Mutation(AccountMutations, StoreMutations, AppointmentMutations):
+    pass
+
+
+class StorelinkSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # ErrorPolicy logs the unexpected ones with the request id; expected ones are not noise.
+        return None
+
+
+def build_schema(*, debug: bool = False) -> strawberry.Schema:
+    extensions = [
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        ErrorPolicy,
+    ]
+    if not debug:
+        extensions.append(DisableIntrospection())
+        # "Did you mean ...?" hints describe the schema to whoever probes it.
+        did_you_mean.MAX_LENGTH = 0
+    return StorelinkSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Customer, Staff, Store, ServiceType],
+        extensions=extensions,
+    )
+
+
+def schema_sdl() -> str:
+    return build_schema(debug=True).as_str() + "\n"

@@ -1,0 +1,61 @@
+"""Settings read from the environment; the names are part of the public interface (API-NOTES)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secrets that show up in tutorials and .env examples; refusing them catches copy-paste deploys.
+_WEAK_SECRETS = {"changeme", "secret", "changethis", "jwt-secret", "your-secret-key"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    database_url: str | None = None
+    storelink_data_dir: Path = Path("./.storelink")
+    jwt_secret: str | None = None
+    debug: bool = False
+    public_base_url: str = "http://localhost:8000"
+
+    wechat_appid: str | None = None
+    wechat_secret: str | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_timeout_seconds: float = 5.0
+
+    payment_sandbox_secret: str | None = None
+    member_code_ttl_seconds: int = Field(default=60, ge=5, le=60)
+    binding_protection_days: int = Field(default=30, ge=0)
+
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_days: int = 30
+    # Failed staff logins per username before RATE_LIMITED, and the window they are counted in.
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 15 * 60
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret(self) -> "Settings":
+        if self.debug:
+            if not self.jwt_secret:
+                # Dev convenience only: a per-process random key, so tokens die with the process.
+                import secrets
+
+                self.jwt_secret = secrets.token_urlsafe(48)
+            return self
+        secret = self.jwt_secret or ""
+        if len(secret.encode()) < 32 or secret.lower() in _WEAK_SECRETS:
+            raise ValueError(
+                "JWT_SECRET must be set to at least 32 random bytes (or set DEBUG=1 for development)"
+            )
+        return self
+
+    @property
+    def wechat_configured(self) -> bool:
+        return bool(self.wechat_appid and self.wechat_secret)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+"""Stores, their weekly hours and special days. Coordinates are GCJ-02."""
+import datetime as dt
+
+from sqlalchemy import Index
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from storelink.modelbase import created_at_field
+
+
+class Store(SQLModel, table=True):
+    __tablename__ = "store"
+    # The nearby search narrows to a bounding box on (lat, lng) first; see stores.service.
+    __table_args__ = (Index("ix_store_lat_lng", "lat", "lng"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=100)
+    city: str = Field(max_length=50)
+    address: str = Field(max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    lat: float
+    lng: float
+    timezone: str = Field(max_length=64)
+    # [{"weekday": 1..7, "opens": "HH:MM", "closes": "HH:MM"}]; small and always read whole.
+    opening_hours: list[dict] = Field(default_factory=list, sa_type=JSONB)
+    created_at: dt.datetime = created_at_field()
+    updated_at: dt.datetime = created_at_field()
+
+
+class SpecialDay(SQLModel, table=True):
+    """A date whose hours replace the weekly ones (closed, or other hours)."""
+
+    __tablename__ = "store_special_day"
+
+    store_id: int = Field(foreign_key="store.id", primary_key=True)
+    day: dt.date = Field(primary_key=True)
+    closed: bool
+    opens: str | None = Field(default=None, max_length=5)
+    closes: str | None = Field(default=None, max_length=5)

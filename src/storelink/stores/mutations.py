@@ -1,0 +1,55 @@
+"""HQ and store-manager mutations on stores."""
+from __future__ import annotations
+
+import strawberry
+
+from storelink.graphql.errors import in_transaction
+from storelink.graphql.permissions import staff_for_mutation
+from storelink.graphql.relay import decode_id
+from storelink.stores import service
+from storelink.stores.types import SpecialDayInput, Store, StoreInput, StorePayload
+
+
+@strawberry.type
+class StoreMutations:
+    @strawberry.mutation(description="HQ admin.")
+    async def upsert_store(self, info: strawberry.Info, input: StoreInput) -> StorePayload:
+        async def work(session):
+            actor = await staff_for_mutation(info)
+            row = await service.upsert_store(
+                session,
+                actor=actor,
+                code=input.code,
+                name=input.name,
+                city=input.city,
+                address=input.address,
+                phone=input.phone,
+                lat=input.lat,
+                lng=input.lng,
+                coord_system=input.coord_system.value,
+                timezone=input.timezone,
+                opening_hours=[
+                    {"weekday": h.weekday, "opens": h.opens, "closes": h.closes}
+                    for h in input.opening_hours
+                ],
+            )
+            return {"store": Store.from_model(row)}
+
+        return await in_transaction(info, StorePayload, work)
+
+    @strawberry.mutation(description="HQ admin or the store's manager.")
+    async def set_special_day(self, info: strawberry.Info, input: SpecialDayInput) -> StorePayload:
+        async def work(session):
+            actor = await staff_for_mutation(info)
+            row = await service.set_special_day(
+                session,
+                actor=actor,
+                store_id=decode_id(input.store_id, "Store", ["input", "storeId"]),
+                day=input.date,
+                closed=input.closed,
+                opens=input.opens,
+                closes=input.closes,
+            )
+            return {"store": Store.from_model(row)}
+
+        return await in_transaction(info, StorePayload, work)

@@ -1,0 +1,54 @@
+"""Store queries: the nearby search and a single store."""
+from __future__ import annotations
+
+import strawberry
+
+from storelink.graphql.relay import decode_id, decode_optional_id
+from storelink.errors import NotFound
+from storelink.stores import service
+from storelink.stores.types import CoordSystem, NearbyStore, Store
+
+
+@strawberry.type
+class StoreQueries:
+    @strawberry.field
+    async def nearby_stores(
+        self,
+        info: strawberry.Info,
+        lat: float,
+        lng: float,
+        radius_meters: int = 10000,
+        first: int = 20,
+        service_id: strawberry.ID | None = None,
+        open_now: bool = False,
+        in_stock_sku_id: strawberry.ID | None = None,
+        coord_system: CoordSystem = CoordSystem.GCJ02,
+    ) -> list[NearbyStore]:
+        service_pk = decode_optional_id(service_id, "ServiceType", ["serviceId"])
+        if in_stock_sku_id is not None:
+            # Stock arrives with the catalog issue; until then no store can have the SKU.
+            return []
+        async with info.context.sessionmaker() as session:
+            rows = await service.nearby_stores(
+                session,
+                lat=lat,
+                lng=lng,
+                coord_system=coord_system.value,
+                radius_m=radius_meters,
+                first=first,
+                service_id=service_pk,
+                open_now=open_now,
+            )
+        loader = info.context.loaders.store
+        for store, _ in rows:  # later Store lookups in this request reuse these rows
+            loader.prime(store.id, store)
+        return [NearbyStore(store=Store.from_model(s), distance_meters=d) for s, d in rows]
+
+    @strawberry.field
+    async def store(self, info: strawberry.Info, id: strawberry.ID) -> Store | None:
+        try:
+            pk = decode_id(id, "Store", ["id"])
+        except NotFound:
+            return None
+        row = await info.context.loaders.store.load(pk)
+        return Store.from_model(row) if row else None

@@ -1,0 +1,214 @@
+"""Store setup and the nearby-store search."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import and_, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storelink.accounts import permissions
+from storelink.accounts.models import Staff
+from storelink.appointments.models import StoreService
+from storelink.clock import utcnow
+from storelink.errors import InvalidInput, NotFound
+from storelink.stores import geo, hours
+from storelink.stores.models import SpecialDay, Store
+
+MAX_NEARBY = 50
+MAX_RADIUS_M = 100_000  # beyond a city's reach "nearby" stops meaning anything
+_CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+async def require_store(session: AsyncSession, store_id: int, field: list[str] | None = None) -> Store:
+    store = await session.get(Store, store_id)
+    if store is None:
+        raise NotFound("No such store", field=field)
+    return store
+
+
+def _text(value: str | None, field: list[str], *, max_len: int, required: bool = True) -> str | None:
+    value = value.strip() if value is not None else None
+    if not value:
+        if required:
+            raise InvalidInput("This field is required", field=field)
+        return None
+    if len(value) > max_len:
+        raise InvalidInput(f"At most {max_len} characters", field=field)
+    return value
+
+
+def check_code(code: str, field: list[str]) -> str:
+    code = code.strip()
+    if not code or len(code) > 32 or not set(code) <= _CODE_CHARS:
+        raise InvalidInput("Codes are 1-32 letters, digits, '-' or '_'", field=field)
+    return code
+
+
+def check_coordinates(lat: float, lng: float, field: list[str]) -> None:
+    if not -90.0 <= lat <= 90.0:
+        raise InvalidInput("Latitude must be between -90 and 90", field=field + ["lat"])
+    if not -180.0 <= lng <= 180.0:
+        raise InvalidInput("Longitude must be between -180 and 180", field=field + ["lng"])
+
+
+def to_gcj02(lat: float, lng: float, coord_system: str) -> tuple[float, float]:
+    return geo.wgs84_to_gcj02(lat, lng) if coord_system == "WGS84" else (lat, lng)
+
+
+async def upsert_store(
+    session: AsyncSession,
+    *,
+    actor: Staff,
+    code: str,
+    name: str,
+    city: str,
+    address: str,
+    phone: str | None,
+    lat: float,
+    lng: float,
+    coord_system: str,
+    timezone: str,
+    opening_hours: Sequence[dict],
+) -> Store:
+    permissions.ensure_hq(actor)
+    f = ["input"]
+    values = {
+        "code": check_code(code, f + ["code"]),
+        "name": _text(name, f + ["name"], max_len=100),
+        "city": _text(city, f + ["city"], max_len=50),
+        "address": _text(address, f + ["address"], max_len=200),
+        "phone": _text(phone, f + ["phone"], max_len=32, required=False),
+        "timezone": hours.check_timezone(timezone, f + ["timezone"]),
+        "opening_hours": hours.check_weekly_hours(opening_hours, f + ["openingHours"]),
+    }
+    check_coordinates(lat, lng, f)
+    values["lat"], values["lng"] = to_gcj02(lat, lng, coord_system)
+    now = utcnow()
+    stmt = (
+        insert(Store)
+        .values(**values, created_at=now, updated_at=now)
+        .on_conflict_do_update(index_elements=[Store.code], set_={**values, "updated_at": now})
+        .returning(Store.id)
+    )
+    store_id = (await session.execute(stmt)).scalar_one()
+    store = await session.get(Store, store_id, populate_existing=True)
+    assert store is not None
+    return store
+
+
+async def set_special_day(
+    session: AsyncSession,
+    *,
+    actor: Staff,
+    store_id: int,
+    day: dt.date,
+    closed: bool,
+    opens: str | None,
+    closes: str | None,
+) -> Store:
+    store = await require_store(session, store_id, ["input", "storeId"])
+    permissions.ensure_manages_store(actor, store_id)
+    if closed:
+        if opens is not None or closes is not None:
+            raise InvalidInput("A closed day has no hours", field=["input", "opens"])
+    else:
+        opens, closes = hours.check_interval(opens, closes, ["input"])
+    values = {"closed": closed, "opens": opens, "closes": closes}
+    await session.execute(
+        insert(SpecialDay)
+        .values(store_id=store_id, day=day, **values)
+        .on_conflict_do_update(index_elements=[SpecialDay.store_id, SpecialDay.day], set_=values)
+    )
+    return store
+
+
+async def special_days_for(
+    session: AsyncSession, store_ids: Sequence[int], days: Sequence[dt.date]
+) -> dict[int, dict[dt.date, dict]]:
+    found: dict[int, dict[dt.date, dict]] = defaultdict(dict)
+    if not store_ids or not days:
+        return found
+    rows = await session.execute(
+        select(SpecialDay).where(SpecialDay.store_id.in_(store_ids), SpecialDay.day.in_(days))
+    )
+    for (sd,) in rows:
+        found[sd.store_id][sd.day] = {"closed": sd.closed, "opens": sd.opens, "closes": sd.closes}
+    return found
+
+
+def _distance_sql(lat: float, lng: float):
+    """Haversine in SQL, the same formula as geo.distance_m."""
+    d_lat = func.radians(Store.lat - lat) / 2
+    d_lng = func.radians(Store.lng - lng) / 2
+    h = func.power(func.sin(d_lat), 2) + func.cos(func.radians(literal(lat))) * func.cos(
+        func.radians(Store.lat)
+    ) * func.power(func.sin(d_lng), 2)
+    return 2 * geo.EARTH_RADIUS_M * func.asin(func.least(1.0, func.sqrt(h)))
+
+
+async def nearby_stores(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lng: float,
+    coord_system: str = "GCJ02",
+    radius_m: int,
+    first: int,
+    service_id: int | None = None,
+    open_now: bool = False,
+    now: dt.datetime | None = None,
+) -> list[tuple[Store, int]]:
+    """Stores within radius_m, nearest first.
+
+    Index use: the (lat, lng) B-tree narrows to the bounding box of the circle; the exact
+    great-circle distance is computed only for stores inside it.
+    """
+    check_coordinates(lat, lng, [])
+    if not 0 < radius_m <= MAX_RADIUS_M:
+        raise InvalidInput(f"radiusMeters must be 1..{MAX_RADIUS_M}", field=["radiusMeters"])
+    if not 0 < first <= MAX_NEARBY:
+        raise InvalidInput(f"first must be 1..{MAX_NEARBY}", field=["first"])
+    lat, lng = to_gcj02(lat, lng, coord_system)
+    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(lat, lng, radius_m)
+    distance = _distance_sql(lat, lng).label("distance")
+    stmt = (
+        select(Store, distance)
+        .where(Store.lat.between(min_lat, max_lat), Store.lng.between(min_lng, max_lng))
+        .where(distance <= radius_m)
+        .order_by(distance, Store.id)
+    )
+    if service_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    StoreService.store_id == Store.id,
+                    StoreService.service_id == service_id,
+                    StoreService.active.is_(True),
+                )
+            )
+        )
+    if not open_now:
+        rows = (await session.execute(stmt.limit(first))).all()
+        return [(store, round(d)) for store, d in rows]
+
+    # Open-now depends on each store's timezone and special days, so it is checked in Python
+    # over the distance-ordered candidates, a page at a time, until `first` are found.
+    now = now or utcnow()
+    found: list[tuple[Store, int]] = []
+    page, offset = 200, 0
+    while len(found) < first:
+        rows = (await session.execute(stmt.limit(page).offset(offset))).all()
+        if not rows:
+            break
+        offset += page
+        days = {d for store, _ in rows for d in hours.days_needed(now, store.timezone)}
+        specials = await special_days_for(session, [s.id for s, _ in rows], sorted(days))
+        for store, d in rows:
+            if hours.is_open_at(now, store.timezone, store.opening_hours, specials.get(store.id, {})):
+                found.append((store, round(d)))
+                if len(found) == first:
+                    break
+    return found

@@ -1,0 +1,131 @@
+"""GraphQL types of stores."""
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+
+from storelink.appointments.types import ServiceType
+from storelink.errors import InvalidInput
+from storelink.graphql.errors import UserError
+from storelink.graphql.relay import Node, node_resolver, to_global_id
+from storelink.stores import hours, models
+
+
+@strawberry.enum
+class CoordSystem(Enum):
+    WGS84 = strawberry.enum_value("WGS84", description="What phones report by default (wx.getLocation without type).")
+    GCJ02 = strawberry.enum_value(
+        "GCJ02", description="What Chinese maps and wx.getLocation type 'gcj02' use; stores are kept in this."
+    )
+
+
+@strawberry.type
+class GeoPoint:
+    lat: float
+    lng: float
+
+
+@strawberry.type
+class OpeningHours:
+    weekday: int = strawberry.field(description="1 = Monday … 7 = Sunday")
+    opens: str = strawberry.field(description="Local time HH:MM")
+    closes: str = strawberry.field(description="Local time HH:MM; may be earlier than opens for hours past midnight.")
+
+
+@strawberry.type
+class Store(Node):
+    id: strawberry.ID
+    code: str
+    name: str
+    city: str
+    address: str
+    phone: str | None
+    location: GeoPoint
+    timezone: str = strawberry.field(description="IANA timezone, e.g. Asia/Shanghai")
+    opening_hours: list[OpeningHours]
+    pk: strawberry.Private[int]
+    weekly: strawberry.Private[list[dict]]
+
+    @classmethod
+    def from_model(cls, row: models.Store) -> "Store":
+        return cls(
+            id=to_global_id("Store", row.id),
+            code=row.code,
+            name=row.name,
+            city=row.city,
+            address=row.address,
+            phone=row.phone,
+            location=GeoPoint(lat=row.lat, lng=row.lng),
+            timezone=row.timezone,
+            opening_hours=[OpeningHours(**h) for h in row.opening_hours],
+            pk=row.id,
+            weekly=row.opening_hours,
+        )
+
+    @strawberry.field(description="Takes special days (holidays, closures) into account.")
+    async def is_open_at(self, info: strawberry.Info, at: dt.datetime) -> bool:
+        if at.tzinfo is None:
+            raise InvalidInput("`at` must carry its UTC offset", field=["at"])
+        days = hours.days_needed(at, self.timezone)
+        loader = info.context.loaders.special_day
+        specials = await loader.load_many([(self.pk, d) for d in days])
+        by_day = {d: s for d, s in zip(days, specials) if s is not None}
+        return hours.is_open_at(at, self.timezone, self.weekly, by_day)
+
+    @strawberry.field
+    async def services(self, info: strawberry.Info) -> list[ServiceType]:
+        rows = await info.context.loaders.store_services.load(self.pk)
+        return [ServiceType.from_model(r) for r in rows]
+
+
+@node_resolver("Store")
+async def _store_node(info, pk: int) -> Store | None:
+    # Store listings are public: the mini-program shows them before sign-in.
+    row = await info.context.loaders.store.load(pk)
+    return Store.from_model(row) if row else None
+
+
+@strawberry.type
+class NearbyStore:
+    store: Store
+    distance_meters: int
+
+
+@strawberry.input
+class OpeningHoursInput:
+    weekday: int
+    opens: str
+    closes: str
+
+
+@strawberry.input
+class StoreInput:
+    code: str = strawberry.field(description="Business key: upserting an existing code updates that store.")
+    name: str
+    city: str
+    address: str
+    phone: str | None = None
+    lat: float
+    lng: float
+    coord_system: CoordSystem = CoordSystem.GCJ02
+    timezone: str = "Asia/Shanghai"
+    opening_hours: list[OpeningHoursInput]
+
+
+@strawberry.input
+class SpecialDayInput:
+    store_id: strawberry.ID
+    date: dt.date
+    closed: bool = strawberry.field(
+        description="True: closed all day. False: open with the given hours instead of the weekly ones."
+    )
+    opens: str | None = None
+    closes: str | None = None
+
+
+@strawberry.type
+class StorePayload:
+    store: Store | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,153 @@
+"""A small fake of the WeChat server APIs, served on 127.0.0.1 for tests and `serve --demo`.
+
+It behaves like WeChat where the backend can tell: login codes map to stable openids, phone codes
+are single-use, access tokens expire, and failures can be injected per code.
+Codes starting with "bad" get errcode 40029 (invalid code); codes starting with "slow" hang past
+any sane client timeout; codes starting with "busy" get errcode -1 (system busy).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import socket
+import threading
+import time
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+class FakeWeChat:
+    def __init__(self, appid: str = "wx-fake-appid", secret: str = "fake-secret"):
+        self.appid = appid
+        self.secret = secret
+        self.tokens: dict[str, float] = {}
+        self.used_phone_codes: set[str] = set()
+        self.sent_messages: list[dict] = []
+        self.calls: dict[str, int] = {}
+        self.app = Starlette(
+            routes=[
+                Route("/sns/jscode2session", self.jscode2session),
+                Route("/cgi-bin/stable_token", self.stable_token, methods=["POST"]),
+                Route("/wxa/business/getuserphonenumber", self.phone_number, methods=["POST"]),
+                Route("/cgi-bin/message/subscribe/send", self.subscribe_send, methods=["POST"]),
+            ]
+        )
+
+    def _count(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    @staticmethod
+    async def _injected_failure(code: str) -> JSONResponse | None:
+        if code.startswith("slow"):
+            await asyncio.sleep(30)
+        if code.startswith("busy"):
+            return JSONResponse({"errcode": -1, "errmsg": "system error"})
+        if code.startswith("bad"):
+            return JSONResponse({"errcode": 40029, "errmsg": "invalid code"})
+        return None
+
+    @staticmethod
+    def openid_for(code: str) -> str:
+        """The openid a login code maps to: 'wx-<name>' codes give the same user every time."""
+        return "o" + hashlib.sha256(code.encode()).hexdigest()[:27]
+
+    async def jscode2session(self, request: Request) -> JSONResponse:
+        self._count("jscode2session")
+        q = request.query_params
+        if q.get("appid") != self.appid or q.get("secret") != self.secret:
+            return JSONResponse({"errcode": 40013, "errmsg": "invalid appid"})
+        code = q.get("js_code", "")
+        if failure := await self._injected_failure(code):
+            return failure
+        openid = self.openid_for(code)
+        return JSONResponse(
+            {"openid": openid, "session_key": secrets.token_urlsafe(16), "unionid": "u" + openid[1:]}
+        )
+
+    async def stable_token(self, request: Request) -> JSONResponse:
+        self._count("stable_token")
+        body = await request.json()
+        if body.get("appid") != self.appid or body.get("secret") != self.secret:
+            return JSONResponse({"errcode": 40013, "errmsg": "invalid appid"})
+        await asyncio.sleep(0.05)  # a real round trip; lets tests see overlapping refreshes
+        token = secrets.token_urlsafe(24)
+        self.tokens[token] = time.time() + 7200
+        return JSONResponse({"access_token": token, "expires_in": 7200})
+
+    def _token_ok(self, request: Request) -> bool:
+        return self.tokens.get(request.query_params.get("access_token", ""), 0) > time.time()
+
+    async def phone_number(self, request: Request) -> JSONResponse:
+        self._count("getuserphonenumber")
+        if not self._token_ok(request):
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        code = (await request.json()).get("code", "")
+        if failure := await self._injected_failure(code):
+            return failure
+        if code in self.used_phone_codes:
+            return JSONResponse({"errcode": 40029, "errmsg": "invalid code"})
+        self.used_phone_codes.add(code)
+        # "phone-13812345678" binds that number; any other code gets a number derived from it.
+        digits = code.split("-", 1)[1] if code.startswith("phone-") else None
+        if not (digits and digits.isdigit() and len(digits) == 11):
+            digits = "139" + str(int(hashlib.sha256(code.encode()).hexdigest(), 16))[:8]
+        return JSONResponse(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "phone_info": {
+                    "phoneNumber": digits,
+                    "purePhoneNumber": digits,
+                    "countryCode": "86",
+                    "watermark": {"timestamp": int(time.time()), "appid": self.appid},
+                },
+            }
+        )
+
+    async def subscribe_send(self, request: Request) -> JSONResponse:
+        self._count("subscribe_send")
+        if not self._token_ok(request):
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        self.sent_messages.append(await request.json())
+        return JSONResponse({"errcode": 0, "errmsg": "ok"})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FakeWeChatServer:
+    """Runs a FakeWeChat on 127.0.0.1 in a background thread (its own event loop)."""
+
+    def __init__(self, fake: FakeWeChat | None = None, port: int | None = None):
+        self.fake = fake or FakeWeChat()
+        self.port = port or free_port()
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.fake.app, host="127.0.0.1", port=self.port, log_level="warning",
+                           lifespan="off")
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True, name="fake-wechat")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "FakeWeChatServer":
+        self._thread.start()
+        deadline = time.time() + 10
+        while not self._server.started:
+            if time.time() > deadline:
+                raise RuntimeError("fake WeChat server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
