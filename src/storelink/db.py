@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storelink.settings import Settings
 
@@ -20,14 +20,19 @@ def embedded_url(data_dir: Path) -> str:
     pgserver keeps the cluster on disk, so the next start reuses the same data; several processes
     (serve, migrate, seed-demo) share one running server and it stops when the last one exits.
     """
-    import pgserver
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); nothing to act on.
+        warnings.simplefilter("ignore")
+        import pgserver
 
     pgdata = (data_dir / "pgdata").resolve()
     key = str(pgdata)
     if key not in _embedded:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", pgdata)
-        _embedded[key] = pgserver.get_server(pgdata, cleanup_mode="stop")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _embedded[key] = pgserver.get_server(pgdata, cleanup_mode="stop")
     return _embedded[key].get_uri()
 
 

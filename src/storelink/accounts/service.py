@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.accounts import passwords, permissions, tokens
 from storelink.accounts.models import (

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.accounts import permissions
 from storelink.accounts.models import Staff

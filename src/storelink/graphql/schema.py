@@ -44,16 +44,17 @@ class StorelinkSchema(strawberry.Schema):
 
 
 def build_schema(*, debug: bool = False) -> strawberry.Schema:
+    # Factories: a fresh extension per request (the parse/validation caches are module-level).
     extensions = [
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
         ErrorPolicy,
     ]
     if not debug:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
         # "Did you mean ...?" hints describe the schema to whoever probes it.
         did_you_mean.MAX_LENGTH = 0
     return StorelinkSchema(

@@ -25,10 +25,7 @@ class FakeWeChat:
     def __init__(self, appid: str = "wx-fake-appid", secret: str = "fake-secret"):
         self.appid = appid
         self.secret = secret
-        self.tokens: dict[str, float] = {}
-        self.used_phone_codes: set[str] = set()
-        self.sent_messages: list[dict] = []
-        self.calls: dict[str, int] = {}
+        self.reset()
         self.app = Starlette(
             routes=[
                 Route("/sns/jscode2session", self.jscode2session),
@@ -37,6 +34,12 @@ class FakeWeChat:
                 Route("/cgi-bin/message/subscribe/send", self.subscribe_send, methods=["POST"]),
             ]
         )
+
+    def reset(self) -> None:
+        self.tokens: dict[str, float] = {}
+        self.used_phone_codes: set[str] = set()
+        self.sent_messages: list[dict] = []
+        self.calls: dict[str, int] = {}
 
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1

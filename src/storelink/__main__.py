@@ -1,0 +1,3 @@
+from storelink.cli import main
+
+main()

@@ -1,0 +1,144 @@
+"""`storelink serve | migrate | create-admin | seed-demo | export-schema`."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from storelink import db
+from storelink.logs import configure_logging
+from storelink.settings import Settings
+
+log = logging.getLogger("storelink")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        sys.exit(f"storelink: configuration error: {exc}")
+
+
+async def _with_session(settings: Settings, work):
+    engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=0)
+    try:
+        async with db.create_sessionmaker(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(args, settings: Settings) -> None:
+    from storelink import migrate
+
+    migrate.upgrade(db.database_url(settings))
+    print("database is at the latest migration")
+
+
+def cmd_create_admin(args, settings: Settings) -> None:
+    from storelink.accounts import service as accounts
+    from storelink.errors import DomainError
+
+    async def work(session):
+        return await accounts.create_staff(
+            session, actor=None, username=args.username, password=args.password,
+            name=args.name or args.username, role="HQ_ADMIN", store_id=None,
+        )
+
+    try:
+        staff = asyncio.run(_with_session(settings, work))
+    except DomainError as exc:
+        sys.exit(f"storelink: {exc.code}: {exc.message}")
+    print(f"HQ admin {staff.username!r} created")
+
+
+def cmd_seed_demo(args, settings: Settings) -> None:
+    from storelink import demo
+
+    created = asyncio.run(_with_session(settings, demo.seed_demo))
+    if created:
+        print(f"demo brand created; sign in as '{demo.HQ_USERNAME}', '<store>-manager' or "
+              f"'<store>-guide1' (e.g. sh-njw-guide1) with password '{demo.DEMO_PASSWORD}'")
+    else:
+        print("demo brand already present")
+
+
+def cmd_export_schema(args, settings: Settings | None) -> None:
+    from storelink.graphql.schema import schema_sdl
+
+    sdl = schema_sdl()
+    if args.check:
+        current = Path(args.output).read_text() if Path(args.output).exists() else ""
+        if current != sdl:
+            sys.exit(f"{args.output} is stale: run `storelink export-schema`")
+        print(f"{args.output} is up to date")
+        return
+    Path(args.output).write_text(sdl)
+    print(f"wrote {args.output}")
+
+
+def cmd_serve(args, settings: Settings) -> None:
+    import uvicorn
+
+    from storelink import migrate
+    from storelink.app import create_app
+
+    migrate.upgrade(db.database_url(settings))
+    fake = None
+    if args.demo:
+        cmd_seed_demo(args, settings)
+        if not settings.wechat_configured:
+            # No mini-program credentials: log customers in against our fake WeChat on loopback.
+            from storelink.wechat.fake import FakeWeChatServer
+
+            fake = FakeWeChatServer().start()
+            settings = settings.model_copy(update={
+                "wechat_api_base": fake.base_url,
+                "wechat_appid": fake.fake.appid,
+                "wechat_secret": fake.fake.secret,
+            })
+            print(f"demo: WeChat calls go to the fake server at {fake.base_url}; any login code works")
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None,
+                    proxy_headers=True)
+    finally:
+        if fake:
+            fake.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="storelink")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate the database, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed the demo brand on first start")
+    sub.add_parser("migrate", help="upgrade the database to the latest migration")
+    admin = sub.add_parser("create-admin", help="create an HQ admin account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name")
+    sub.add_parser("seed-demo", help="create the demo brand (once)")
+    export = sub.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("--output", default="schema.graphql")
+    export.add_argument("--check", action="store_true", help="fail when the file is stale")
+    args = parser.parse_args(argv)
+
+    configure_logging()
+    if args.command == "export-schema":
+        return cmd_export_schema(args, None)
+    settings = _settings()
+    {
+        "serve": cmd_serve,
+        "migrate": cmd_migrate,
+        "create-admin": cmd_create_admin,
+        "seed-demo": cmd_seed_demo,
+    }[args.command](args, settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""A demo brand: a dozen stores in Shanghai, Hangzhou and Beijing with staff and services."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storelink.accounts import service as accounts
+from storelink.accounts.models import Staff
+from storelink.appointments import service as appointments
+from storelink.stores import service as stores
+
+log = logging.getLogger(__name__)
+
+HQ_USERNAME = "hq-admin"
+DEMO_PASSWORD = "demo-pass-2026"  # printed by seed-demo; every demo account uses it
+
+
+def _week(opens: str, closes: str, weekend_closes: str | None = None) -> list[dict]:
+    return [
+        {"weekday": d, "opens": opens, "closes": weekend_closes if weekend_closes and d >= 5 else closes}
+        for d in range(1, 8)
+    ]
+
+
+# GCJ-02 coordinates, as Chinese map apps show these shopping streets.
+DEMO_STORES = [
+    ("SH-NJW", "南京西路旗舰店", "上海", "静安区南京西路1266号恒隆广场B1", 31.22952, 121.45321, _week("10:00", "22:00")),
+    ("SH-HHM", "淮海中路店", "上海", "黄浦区淮海中路300号K11购物中心2F", 31.22166, 121.47373, _week("10:00", "22:00")),
+    ("SH-LJZ", "陆家嘴店", "上海", "浦东新区世纪大道8号国金中心L1", 31.23688, 121.50268, _week("10:00", "22:00")),
+    ("SH-XJH", "徐家汇店", "上海", "徐汇区虹桥路1号港汇恒隆广场3F", 31.19532, 121.43787, _week("10:00", "22:00")),
+    ("SH-WJC", "五角场店", "上海", "杨浦区淞沪路8号百联又一城2F", 31.30146, 121.51392, _week("10:00", "21:30")),
+    ("HZ-HBN", "湖滨银泰店", "杭州", "上城区延安路258号湖滨银泰in77 C区", 30.25907, 120.16577, _week("10:00", "22:00")),
+    ("HZ-WLG", "武林广场店", "杭州", "拱墅区延安路530号杭州大厦B座", 30.27404, 120.16446, _week("10:00", "21:30")),
+    ("HZ-XXI", "西溪印象城店", "杭州", "余杭区五常大道1号西溪印象城L2", 30.27898, 120.06372, _week("10:00", "22:00")),
+    ("HZ-BJG", "滨江龙湖天街店", "杭州", "滨江区江汉路1515号龙湖天街L1", 30.20855, 120.21134, _week("10:00", "22:00")),
+    ("BJ-SLT", "三里屯店", "北京", "朝阳区三里屯路19号太古里南区S8", 39.93371, 116.45487, _week("10:00", "22:00", "02:00")),
+    ("BJ-GMO", "国贸商城店", "北京", "朝阳区建国门外大街1号国贸商城B1", 39.90963, 116.46032, _week("10:00", "22:00")),
+    ("BJ-XDN", "西单大悦城店", "北京", "西城区西单北大街131号大悦城4F", 39.91108, 116.37327, _week("10:00", "22:00")),
+    ("BJ-ZGC", "中关村店", "北京", "海淀区中关村大街15号中关村广场购物中心B1", 39.98345, 116.31649, _week("10:00", "21:00")),
+]
+
+DEMO_SERVICES = [
+    ("FITTING", "专属试衣", "Guided fitting with a stylist", 30),
+    ("SKIN-TEST", "肌肤检测", "Skin analysis and product advice", 45),
+    ("REPAIR", "修改与护理", "Alterations and care of garments", 60),
+]
+
+
+async def seed_demo(session: AsyncSession) -> bool:
+    """Create the demo brand; False when it already exists (seeding is run once)."""
+    if (await session.execute(select(Staff.id).where(Staff.username == HQ_USERNAME))).first():
+        return False
+    hq = await accounts.create_staff(
+        session, actor=None, username=HQ_USERNAME, password=DEMO_PASSWORD, name="总部管理员",
+        role="HQ_ADMIN", store_id=None,
+    )
+    services = [
+        await appointments.upsert_service_type(
+            session, actor=hq, code=code, name=name, description=desc, duration_minutes=minutes
+        )
+        for code, name, desc, minutes in DEMO_SERVICES
+    ]
+    for i, (code, name, city, address, lat, lng, week) in enumerate(DEMO_STORES):
+        store = await stores.upsert_store(
+            session, actor=hq, code=code, name=name, city=city, address=address,
+            phone=f"021-6{i:03d}8800" if city == "上海" else None, lat=lat, lng=lng,
+            coord_system="GCJ02", timezone="Asia/Shanghai", opening_hours=week,
+        )
+        slug = code.lower()
+        await accounts.create_staff(
+            session, actor=hq, username=f"{slug}-manager", password=DEMO_PASSWORD,
+            name=f"{name}店长", role="STORE_MANAGER", store_id=store.id,
+        )
+        for n in (1, 2):
+            await accounts.create_staff(
+                session, actor=hq, username=f"{slug}-guide{n}", password=DEMO_PASSWORD,
+                name=f"{name}导购{n}", role="GUIDE", store_id=store.id,
+            )
+        for j, service in enumerate(services):
+            if (i + j) % 3 == 2:
+                continue  # not every store offers every service
+            await appointments.configure_store_service(
+                session, actor=hq, store_id=store.id, service_id=service.id, capacity=2 + j,
+                slot_interval_minutes=30, min_notice_minutes=120, booking_window_days=30,
+                cancel_cutoff_minutes=120, active=True,
+            )
+    log.info("demo brand seeded: %d stores", len(DEMO_STORES))
+    return True

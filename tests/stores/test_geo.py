@@ -1,0 +1,32 @@
+from storelink.stores import geo
+
+
+def test_wgs84_to_gcj02_shifts_points_in_china_by_the_known_offset():
+    # given: Tiananmen in WGS84, whose GCJ-02 position map SDKs agree on to ~1e-5 degrees
+    lat, lng = 39.90734, 116.39089
+
+    # when
+    g_lat, g_lng = geo.wgs84_to_gcj02(lat, lng)
+
+    # then: the published conversion (about 130 m east/south-east)
+    assert round(g_lat, 4) == 39.9087
+    assert round(g_lng, 4) == 116.3971
+
+
+def test_wgs84_outside_china_is_unchanged():
+    assert geo.wgs84_to_gcj02(48.8584, 2.2945) == (48.8584, 2.2945)
+
+
+def test_distance_matches_a_known_city_pair():
+    # Shanghai People's Square to Beijing Tiananmen: about 1,067 km great-circle
+    d = geo.distance_m(31.2304, 121.4737, 39.9087, 116.3975)
+    assert 1_060_000 < d < 1_075_000
+
+
+def test_bounding_box_contains_the_circle():
+    lat, lng, r = 31.23, 121.47, 5000
+    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(lat, lng, r)
+    # The four compass points at exactly r metres are inside the box.
+    assert geo.distance_m(lat, lng, max_lat, lng) <= r + 1
+    assert geo.distance_m(lat, lng, lat, max_lng) >= r - 1
+    assert min_lat < lat < max_lat and min_lng < lng < max_lng
