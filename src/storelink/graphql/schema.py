@@ -1,7 +1,8 @@
 """The one GraphQL schema: every domain's query and mutation mixins, plus the request limits."""
 from __future__ import annotations
 
-import graphql.pyutils.did_you_mean as did_you_mean
+import importlib
+
 import strawberry
 from strawberry.extensions import (
     DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
@@ -56,7 +57,8 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
     if not debug:
         extensions.append(DisableIntrospection)
         # "Did you mean ...?" hints describe the schema to whoever probes it.
-        did_you_mean.MAX_LENGTH = 0
+        # (The package re-exports a function of the same name, hence the explicit module import.)
+        importlib.import_module("graphql.pyutils.did_you_mean").MAX_LENGTH = 0
     return StorelinkSchema(
         query=Query,
         mutation=Mutation,
