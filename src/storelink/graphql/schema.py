@@ -5,6 +5,7 @@ import importlib
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
     ValidationCache,
 )
@@ -45,10 +46,14 @@ class StorelinkSchema(strawberry.Schema):
 
 
 def build_schema(*, debug: bool = False) -> strawberry.Schema:
-    # Factories: a fresh extension per request (the parse/validation caches are module-level).
+    # Factories: a fresh extension per request. The limit rules are built once, because the
+    # validation cache is keyed by the rule classes and each limiter instance makes new ones.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    ]
     extensions = [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

@@ -5,7 +5,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import and_, exists, func, literal, select
+from sqlalchemy import Float, bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,14 +139,41 @@ async def special_days_for(
     return found
 
 
-def _distance_sql(lat: float, lng: float):
-    """Haversine in SQL, the same formula as geo.distance_m."""
-    d_lat = func.radians(Store.lat - lat) / 2
-    d_lng = func.radians(Store.lng - lng) / 2
-    h = func.power(func.sin(d_lat), 2) + func.cos(func.radians(literal(lat))) * func.cos(
-        func.radians(Store.lat)
-    ) * func.power(func.sin(d_lng), 2)
-    return 2 * geo.EARTH_RADIUS_M * func.asin(func.least(1.0, func.sqrt(h)))
+def _nearby_statement(*, with_service: bool):
+    """The nearby query, built once with bind parameters so each call skips SQL construction.
+
+    Index use: the (lat, lng) B-tree narrows to the bounding box of the circle; the exact
+    great-circle distance (haversine, as geo.distance_m) is computed only inside it.
+    """
+    lat, lng = bindparam("lat", type_=Float), bindparam("lng", type_=Float)
+    h = func.power(func.sin(func.radians(Store.lat - lat) / 2), 2) + func.cos(
+        func.radians(lat)
+    ) * func.cos(func.radians(Store.lat)) * func.power(func.sin(func.radians(Store.lng - lng) / 2), 2)
+    distance = (2 * geo.EARTH_RADIUS_M * func.asin(func.least(1.0, func.sqrt(h)))).label("distance")
+    stmt = (
+        select(Store, distance)
+        .where(
+            Store.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+            Store.lng.between(bindparam("min_lng"), bindparam("max_lng")),
+            distance <= bindparam("radius_m"),
+        )
+        .order_by(distance, Store.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    if with_service:
+        stmt = stmt.where(
+            exists().where(
+                StoreService.store_id == Store.id,
+                StoreService.service_id == bindparam("service_id"),
+                StoreService.active.is_(True),
+            )
+        )
+    return stmt
+
+
+_NEARBY = _nearby_statement(with_service=False)
+_NEARBY_WITH_SERVICE = _nearby_statement(with_service=True)
 
 
 async def nearby_stores(
@@ -161,11 +188,7 @@ async def nearby_stores(
     open_now: bool = False,
     now: dt.datetime | None = None,
 ) -> list[tuple[Store, int]]:
-    """Stores within radius_m, nearest first.
-
-    Index use: the (lat, lng) B-tree narrows to the bounding box of the circle; the exact
-    great-circle distance is computed only for stores inside it.
-    """
+    """Stores within radius_m, nearest first."""
     check_coordinates(lat, lng, [])
     if not 0 < radius_m <= MAX_RADIUS_M:
         raise InvalidInput(f"radiusMeters must be 1..{MAX_RADIUS_M}", field=["radiusMeters"])
@@ -173,37 +196,28 @@ async def nearby_stores(
         raise InvalidInput(f"first must be 1..{MAX_NEARBY}", field=["first"])
     lat, lng = to_gcj02(lat, lng, coord_system)
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(lat, lng, radius_m)
-    distance = _distance_sql(lat, lng).label("distance")
-    stmt = (
-        select(Store, distance)
-        .where(Store.lat.between(min_lat, max_lat), Store.lng.between(min_lng, max_lng))
-        .where(distance <= radius_m)
-        .order_by(distance, Store.id)
-    )
-    if service_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                and_(
-                    StoreService.store_id == Store.id,
-                    StoreService.service_id == service_id,
-                    StoreService.active.is_(True),
-                )
-            )
-        )
+    stmt = _NEARBY if service_id is None else _NEARBY_WITH_SERVICE
+    params = {"lat": lat, "lng": lng, "min_lat": min_lat, "max_lat": max_lat, "min_lng": min_lng,
+              "max_lng": max_lng, "radius_m": radius_m, "service_id": service_id}
+    if service_id is None:
+        del params["service_id"]
+
+    async def page(limit: int, offset: int) -> list:
+        return (await session.execute(stmt, {**params, "limit": limit, "offset": offset})).all()
+
     if not open_now:
-        rows = (await session.execute(stmt.limit(first))).all()
-        return [(store, round(d)) for store, d in rows]
+        return [(store, round(d)) for store, d in await page(first, 0)]
 
     # Open-now depends on each store's timezone and special days, so it is checked in Python
     # over the distance-ordered candidates, a page at a time, until `first` are found.
     now = now or utcnow()
     found: list[tuple[Store, int]] = []
-    page, offset = 200, 0
+    size, offset = 200, 0
     while len(found) < first:
-        rows = (await session.execute(stmt.limit(page).offset(offset))).all()
+        rows = await page(size, offset)
         if not rows:
             break
-        offset += page
+        offset += size
         days = {d for store, _ in rows for d in hours.days_needed(now, store.timezone)}
         specials = await special_days_for(session, [s.id for s, _ in rows], sorted(days))
         for store, d in rows:

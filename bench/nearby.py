@@ -1,0 +1,251 @@
+"""Benchmark of nearbyStores (issue: Foundation). Prints its figures; asserts nothing.
+
+    python bench/nearby.py            # uses DATABASE_URL, or an embedded PostgreSQL in a temp dir
+
+1. Loads 1,000 and then 100,000 stores clustered around 40 Chinese cities (plus 20% scattered).
+2. For each size: median and p95 latency of nearbyStores(first: 20, radiusMeters: 5000) through the
+   full GraphQL stack (ASGI app in-process).
+3. At 100k: requests per second over HTTP against one uvicorn worker, for /graphql and for a bare
+   Starlette route that calls the same service and returns JSON.
+4. The EXPLAIN plan of the nearby query at 100k stores.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import os
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+CITIES = [  # (lat, lng) GCJ-02 centres
+    (31.23, 121.47), (39.91, 116.40), (23.13, 113.26), (22.54, 114.06), (30.27, 120.16),
+    (30.57, 104.07), (30.59, 114.31), (34.34, 108.94), (32.06, 118.80), (29.56, 106.55),
+    (39.13, 117.20), (36.07, 120.38), (38.04, 114.51), (41.80, 123.43), (45.80, 126.53),
+    (43.82, 125.32), (36.65, 117.12), (34.75, 113.62), (28.23, 112.94), (26.07, 119.30),
+    (24.48, 118.09), (25.04, 102.71), (26.65, 106.63), (22.82, 108.37), (20.04, 110.34),
+    (28.68, 115.86), (31.82, 117.23), (37.87, 112.55), (40.84, 111.75), (36.06, 103.83),
+    (38.49, 106.23), (43.83, 87.62), (29.65, 91.13), (36.62, 101.78), (31.30, 120.58),
+    (31.49, 120.31), (29.87, 121.54), (22.27, 113.58), (23.02, 113.75), (37.46, 121.45),
+]
+QUERY = """query($lat: Float!, $lng: Float!) { nearbyStores(lat: $lat, lng: $lng, first: 20, radiusMeters: 5000) {
+  distanceMeters store { id name city location { lat lng } } } }"""
+
+
+def store_rows(n: int, start: int, rng: random.Random):
+    for i in range(start, start + n):
+        if rng.random() < 0.8:
+            lat0, lng0 = rng.choice(CITIES)
+            lat, lng = rng.gauss(lat0, 0.12), rng.gauss(lng0, 0.12)
+        else:
+            lat, lng = rng.uniform(21.0, 45.0), rng.uniform(100.0, 122.0)
+        hours = json.dumps([{"weekday": d, "opens": "10:00", "closes": "22:00"} for d in range(1, 8)])
+        yield (f"B{i:06d}", f"Store {i}", "City", "Street 1", lat, lng, "Asia/Shanghai", hours)
+
+
+async def load_stores(url: str, n: int, start: int) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        rng = random.Random(start)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        await conn.copy_records_to_table(
+            "store",
+            records=[(*r, now, now) for r in store_rows(n, start, rng)],
+            columns=["code", "name", "city", "address", "lat", "lng", "timezone", "opening_hours",
+                     "created_at", "updated_at"],
+        )
+        await conn.execute("ANALYZE store")
+    finally:
+        await conn.close()
+
+
+def query_points(count: int) -> list[tuple[float, float]]:
+    rng = random.Random(7)
+    return [(rng.gauss(lat, 0.05), rng.gauss(lng, 0.05)) for lat, lng in rng.choices(CITIES, k=count)]
+
+
+async def latency(app, points) -> tuple[float, float, float]:
+    transport = httpx.ASGITransport(app=app)
+    timings = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for i, (lat, lng) in enumerate(points):
+            t = time.perf_counter()
+            resp = await client.post("/graphql", json={"query": QUERY, "variables": {"lat": lat, "lng": lng}})
+            elapsed = time.perf_counter() - t
+            assert resp.status_code == 200 and "errors" not in resp.json(), resp.text
+            if i >= 20:  # warm-up excluded
+                timings.append(elapsed * 1000)
+    timings.sort()
+    found = len(resp.json()["data"]["nearbyStores"])
+    return statistics.median(timings), timings[int(len(timings) * 0.95)], found
+
+
+async def http_rps(port: int, path: str, make_body, seconds: float = 8.0, concurrency: int = 16) -> float:
+    """Keep-alive HTTP/1.1 load from raw sockets (lighter than any client library)."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+    points = query_points(1000)
+
+    async def worker(k: int):
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = k
+        while time.perf_counter() < deadline:
+            method, target, body = make_body(points[i % len(points)])
+            i += concurrency
+            head = (f"{method} {target} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            writer.write(head + body)
+            await writer.drain()
+            status = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            assert b" 200 " in status, status
+            done += 1
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*[worker(k) for k in range(concurrency)])
+    return done / (time.perf_counter() - start)
+
+
+def bench_app():
+    """The real app plus a bare route calling the same service (what GraphQL is compared to)."""
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from storelink.app import create_app
+    from storelink.stores import service
+
+    app = create_app()
+
+    async def bare(request):
+        lat, lng = float(request.query_params["lat"]), float(request.query_params["lng"])
+        async with request.app.state.sessionmaker() as session:
+            rows = await service.nearby_stores(session, lat=lat, lng=lng, radius_m=5000, first=20)
+        return JSONResponse([
+            {"distanceMeters": d, "store": {"id": s.id, "name": s.name, "city": s.city,
+                                            "location": {"lat": s.lat, "lng": s.lng}}}
+            for s, d in rows
+        ])
+
+    app.router.routes.insert(0, Route("/bare/nearby", bare, methods=["GET"]))
+    return app
+
+
+async def explain(url: str) -> str:
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from storelink.db import async_url
+    from storelink.stores import service
+
+    engine = create_async_engine(async_url(url))
+    captured = {}
+
+    class Capture:
+        async def execute(self, stmt):
+            captured["sql"] = str(stmt.compile(dialect=postgresql.dialect(),
+                                               compile_kwargs={"literal_binds": True}))
+            raise StopAsyncIteration
+
+    try:
+        await service.nearby_stores(Capture(), lat=31.23, lng=121.47, radius_m=5000, first=20)
+    except StopAsyncIteration:
+        pass
+    async with engine.connect() as conn:
+        from sqlalchemy import text
+
+        plan = (await conn.execute(text("EXPLAIN ANALYZE " + captured["sql"]))).scalars().all()
+    await engine.dispose()
+    return "\n".join(plan)
+
+
+async def main() -> None:
+    from storelink import migrate
+    from storelink.app import create_app
+    from storelink.settings import Settings
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pgserver
+
+            server = pgserver.get_server(tempfile.mkdtemp(prefix="storelink-bench-"), cleanup_mode="delete")
+        url = server.get_uri()
+    await asyncio.to_thread(migrate.upgrade, url)
+    conn = await asyncpg.connect(url)
+    await conn.execute("TRUNCATE store RESTART IDENTITY CASCADE")
+    await conn.close()
+    settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48))
+    points = query_points(520)
+
+    results = {}
+    loaded = 0
+    for size in (1_000, 100_000):
+        await load_stores(url, size - loaded, loaded)
+        loaded = size
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            results[size] = await latency(app, points)
+        p50, p95, found = results[size]
+        print(f"{size:>7,} stores: nearbyStores p50 {p50:.2f} ms, p95 {p95:.2f} ms "
+              f"(last query found {found})")
+    ratio = results[100_000][1] / results[1_000][1]
+    print(f"p95 100k / 1k = {ratio:.2f} (target <= 2)")
+
+    port = 18765
+    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": settings.jwt_secret}
+    env.pop("DEBUG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "nearby:bench_app", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        cwd=str(Path(__file__).parent), env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")},
+    )
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+
+        def gql(p):
+            body = json.dumps({"query": QUERY, "variables": {"lat": p[0], "lng": p[1]}}).encode()
+            return "POST", "/graphql", body
+
+        def bare(p):
+            return "GET", f"/bare/nearby?lat={p[0]}&lng={p[1]}", b""
+
+        await http_rps(port, "", bare, seconds=2)  # warm-up
+        bare_rps = await http_rps(port, "", bare)
+        gql_rps = await http_rps(port, "", gql)
+        print(f"HTTP, one uvicorn worker, 100k stores: bare route {bare_rps:.0f} req/s, "
+              f"GraphQL {gql_rps:.0f} req/s = {gql_rps / bare_rps:.0%} of bare (target >= 50%)")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    plan = await explain(url)
+    print("EXPLAIN ANALYZE at 100k stores:\n" + plan)
+    print("sequential scan on store:", "yes" if "Seq Scan on store" in plan else "no")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
