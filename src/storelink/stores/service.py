@@ -5,7 +5,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import Float, bindparam, exists, func, select
+from sqlalchemy import Float, Integer, bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,19 +153,19 @@ def _nearby_statement(*, with_service: bool):
     stmt = (
         select(Store, distance)
         .where(
-            Store.lat.between(bindparam("min_lat"), bindparam("max_lat")),
-            Store.lng.between(bindparam("min_lng"), bindparam("max_lng")),
-            distance <= bindparam("radius_m"),
+            Store.lat.between(bindparam("min_lat", type_=Float), bindparam("max_lat", type_=Float)),
+            Store.lng.between(bindparam("min_lng", type_=Float), bindparam("max_lng", type_=Float)),
+            distance <= bindparam("radius_m", type_=Float),
         )
         .order_by(distance, Store.id)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
     )
     if with_service:
         stmt = stmt.where(
             exists().where(
                 StoreService.store_id == Store.id,
-                StoreService.service_id == bindparam("service_id"),
+                StoreService.service_id == bindparam("service_id", type_=Integer),
                 StoreService.active.is_(True),
             )
         )

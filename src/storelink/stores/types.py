@@ -44,7 +44,6 @@ class Store(Node):
     phone: str | None
     location: GeoPoint
     timezone: str = strawberry.field(description="IANA timezone, e.g. Asia/Shanghai")
-    opening_hours: list[OpeningHours]
     pk: strawberry.Private[int]
     weekly: strawberry.Private[list[dict]]
 
@@ -59,10 +58,13 @@ class Store(Node):
             phone=row.phone,
             location=GeoPoint(lat=row.lat, lng=row.lng),
             timezone=row.timezone,
-            opening_hours=[OpeningHours(**h) for h in row.opening_hours],
             pk=row.id,
             weekly=row.opening_hours,
         )
+
+    @strawberry.field
+    def opening_hours(self) -> list[OpeningHours]:
+        return [OpeningHours(**h) for h in self.weekly]
 
     @strawberry.field(description="Takes special days (holidays, closures) into account.")
     async def is_open_at(self, info: strawberry.Info, at: dt.datetime) -> bool:
