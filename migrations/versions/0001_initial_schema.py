@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 01:44:05.197304
+Create Date: 2026-11-23 02:06:57.952352
 """
 from alembic import op
 import sqlalchemy as sa
@@ -30,12 +30,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('openid', name=op.f('uq_customer_openid'))
     )
     op.create_index(op.f('ix_customer_unionid'), 'customer', ['unionid'], unique=False)
-    op.create_table('login_throttle',
-    sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('window_started_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('username', name=op.f('pk_login_throttle'))
-    )
     op.create_table('service_type',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -63,6 +57,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('code', name=op.f('uq_store_code'))
     )
     op.create_index('ix_store_lat_lng', 'store', ['lat', 'lng'], unique=False)
+    op.create_table('throttle',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('window_started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_throttle'))
+    )
     op.create_table('staff',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -140,9 +140,9 @@ def downgrade() -> None:
     op.drop_table('store_service')
     op.drop_index(op.f('ix_staff_store_id'), table_name='staff')
     op.drop_table('staff')
+    op.drop_table('throttle')
     op.drop_index('ix_store_lat_lng', table_name='store')
     op.drop_table('store')
     op.drop_table('service_type')
-    op.drop_table('login_throttle')
     op.drop_index(op.f('ix_customer_unionid'), table_name='customer')
     op.drop_table('customer')

@@ -1,9 +1,10 @@
 """Every table, imported in one place for Alembic and the tests."""
-from storelink.accounts.models import AuthSession, Customer, LoginThrottle, RefreshToken, Staff
+from storelink.accounts.models import AuthSession, Customer, RefreshToken, Staff
 from storelink.appointments.models import ServiceType, StoreService
 from storelink.stores.models import SpecialDay, Store
+from storelink.throttle import Throttle
 
 __all__ = [
-    "AuthSession", "Customer", "LoginThrottle", "RefreshToken", "Staff",
+    "AuthSession", "Customer", "RefreshToken", "Staff", "Throttle",
     "ServiceType", "StoreService", "SpecialDay", "Store",
 ]

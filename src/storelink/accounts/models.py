@@ -78,13 +78,3 @@ class RefreshToken(SQLModel, table=True):
     issued_at: datetime = created_at_field()
     expires_at: datetime = created_at_field()
     used_at: datetime | None = timestamp_field()
-
-
-class LoginThrottle(SQLModel, table=True):
-    """Failed staff logins per username in the current window (see accounts.service)."""
-
-    __tablename__ = "login_throttle"
-
-    username: str = Field(primary_key=True, max_length=64)
-    failures: int = 0
-    window_started_at: datetime = created_at_field()

@@ -5,17 +5,16 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.accounts import passwords, permissions, tokens
-from storelink.accounts.models import (
-    AuthSession, Customer, LoginThrottle, RefreshToken, Staff, StaffRole,
-)
+from storelink import throttle
+from storelink.accounts.models import AuthSession, Customer, RefreshToken, Staff, StaffRole
 from storelink.clock import utcnow
 from storelink.errors import (
-    Conflict, DomainError, Forbidden, InvalidInput, RateLimited, Unauthenticated,
+    Conflict, DomainError, Forbidden, InvalidInput, Unauthenticated,
     UpstreamUnavailable,
 )
 from storelink.settings import Settings
@@ -171,39 +170,19 @@ async def staff_login(
     session: AsyncSession, *, username: str, password: str, settings: Settings
 ) -> IssuedTokens:
     key = _normal_username(username)
-    now = utcnow()
+    throttle_key = f"login:{key}"
     window = timedelta(seconds=settings.login_lockout_seconds)
-    throttle = await session.get(LoginThrottle, key)
-    if (
-        throttle is not None
-        and throttle.failures >= settings.login_max_failures
-        and now < throttle.window_started_at + window
-    ):
-        raise RateLimited("Too many failed logins; try again later")
+    await throttle.ensure_allowed(
+        session, throttle_key, limit=settings.login_max_failures, window=window,
+        message="Too many failed logins; try again later",
+    )
     staff = (await session.execute(select(Staff).where(Staff.username == key))).scalar_one_or_none()
     known = staff is not None and staff.active
     if not await passwords.verify_password(staff.password_hash if known else None, password[:256]):
-        await _record_login_failure(session, key, now, window)
+        await throttle.record_failure(session, throttle_key, window=window)
         raise Unauthenticated("Wrong username or password", keep_changes=True)
-    if throttle is not None:
-        await session.execute(delete(LoginThrottle).where(LoginThrottle.username == key))
+    await throttle.clear(session, throttle_key)
     return await _open_session(session, settings=settings, staff=staff)
-
-
-async def _record_login_failure(session: AsyncSession, key: str, now, window: timedelta) -> None:
-    # One atomic upsert, so concurrent guesses are all counted.
-    window_over = LoginThrottle.window_started_at < now - window
-    await session.execute(
-        insert(LoginThrottle)
-        .values(username=key, failures=1, window_started_at=now)
-        .on_conflict_do_update(
-            index_elements=[LoginThrottle.username],
-            set_={
-                "failures": case((window_over, 1), else_=LoginThrottle.failures + 1),
-                "window_started_at": case((window_over, now), else_=LoginThrottle.window_started_at),
-            },
-        )
-    )
 
 
 async def refresh_session(session: AsyncSession, *, refresh_token: str, settings: Settings) -> IssuedTokens:
