@@ -18,6 +18,7 @@ from storelink import db
 from storelink.graphql.context import Context, Loaders, preferred_language
 from storelink.graphql.schema import build_schema
 from storelink.logs import RequestIdMiddleware
+from storelink.members.qr import qr_image
 from storelink.settings import Settings, get_settings
 from storelink.wechat.client import WeChatClient
 
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/qr/{name}", qr_image, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     member_code_ttl_seconds: int = Field(default=60, ge=5, le=60)
     binding_protection_days: int = Field(default=30, ge=0)
 
+    # The privacy policy a customer must have accepted to join (ConsentInput.privacyPolicyVersion).
+    privacy_policy_version: str = "2026-01"
+
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
     # Failed staff logins per username before RATE_LIMITED, and the window they are counted in.

@@ -289,4 +289,8 @@ async def create_staff(
         raise Conflict("That username is taken", field=f + ["username"])
     staff = await session.get(Staff, staff_id)
     assert staff is not None
+    if staff.role == StaffRole.GUIDE:
+        from storelink.members import service as members  # members builds on accounts
+
+        await members.issue_personal_code(session, staff)
     return staff

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -11,6 +12,12 @@ from storelink.graphql.errors import UserError
 from storelink.graphql.permissions import forbidden
 from storelink.graphql.relay import Node, node_resolver, to_global_id
 from storelink.stores.types import Store
+
+if TYPE_CHECKING:
+    from storelink.members.types import JoinCode, MemberCode, Membership
+
+# members.types builds on these types, so they refer back to it lazily.
+_MEMBERS = "storelink.members.types"
 
 
 @strawberry.enum
@@ -34,13 +41,14 @@ class Staff(Node):
     id: strawberry.ID
     name: str
     role: StaffRole
+    pk: strawberry.Private[int]
     store_pk: strawberry.Private[int | None]
 
     @classmethod
     def from_model(cls, row: models.Staff) -> "Staff":
         return cls(
             id=to_global_id("Staff", row.id), name=row.name, role=StaffRole(row.role),
-            store_pk=row.store_id,
+            pk=row.id, store_pk=row.store_id,
         )
 
     @strawberry.field(description="The store a guide or store manager belongs to; null for HQ.")
@@ -49,6 +57,17 @@ class Staff(Node):
             return None
         row = await info.context.loaders.store.load(self.store_pk)
         return Store.from_model(row) if row else None
+
+    @strawberry.field(description="The guide's own permanent scan-to-join code (null for roles that have none).")
+    async def join_code(
+        self, info: strawberry.Info
+    ) -> Annotated["JoinCode", strawberry.lazy(_MEMBERS)] | None:
+        from storelink.members.types import JoinCode
+
+        if self.role != StaffRole.GUIDE:
+            return None
+        row = await info.context.loaders.personal_code.load(self.pk)
+        return JoinCode.from_model(row, info.context.settings.public_base_url) if row else None
 
 
 @node_resolver("Staff")
@@ -80,6 +99,29 @@ class Customer(Node):
             id=to_global_id("Customer", row.id), nickname=row.nickname,
             phone_masked=mask_phone(row.phone), pk=row.id,
         )
+
+    @strawberry.field(description="Null until the customer joins the membership.")
+    async def membership(
+        self, info: strawberry.Info
+    ) -> Annotated["Membership", strawberry.lazy(_MEMBERS)] | None:
+        from storelink.members.types import Membership
+
+        row = await info.context.loaders.membership_by_customer.load(self.pk)
+        return Membership.from_model(row) if row else None
+
+    @strawberry.field(
+        description="A fresh single-use code for the member card QR shown at checkout; expires within 60 seconds."
+    )
+    async def member_code(self, info: strawberry.Info) -> Annotated["MemberCode", strawberry.lazy(_MEMBERS)]:
+        from storelink.members import service
+        from storelink.members.types import MemberCode
+
+        ctx = info.context
+        async with ctx.sessionmaker.begin() as session:
+            code, expires_at = await service.issue_member_code(
+                session, customer_id=self.pk, settings=ctx.settings
+            )
+        return MemberCode(code=code, expires_at=expires_at)
 
 
 @node_resolver("Customer")

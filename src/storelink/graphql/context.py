@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from storelink.accounts import service as accounts
 from storelink.accounts.tokens import InvalidToken
+from storelink.members import loaders as member_loaders
 from storelink.settings import Settings
 from storelink.stores import loaders as store_loaders
 from storelink.wechat.client import WeChatClient
@@ -23,6 +24,10 @@ class Loaders:
         self.store = store_loaders.store_loader(sessionmaker)
         self.store_services = store_loaders.store_services_loader(sessionmaker)
         self.special_day = store_loaders.special_day_loader(sessionmaker)
+        self.staff = member_loaders.staff_loader(sessionmaker)
+        self.customer = member_loaders.customer_loader(sessionmaker)
+        self.membership_by_customer = member_loaders.membership_by_customer_loader(sessionmaker)
+        self.personal_code = member_loaders.personal_code_loader(sessionmaker)
 
 
 def preferred_language(request: Request | None) -> str:

@@ -17,6 +17,9 @@ from storelink.appointments.mutations import AppointmentMutations
 from storelink.appointments.types import ServiceType
 from storelink.graphql.errors import ErrorPolicy
 from storelink.graphql.relay import Node, resolve_node
+from storelink.members.mutations import MemberMutations
+from storelink.members.queries import MemberQueries
+from storelink.members.types import MemberProfile
 from storelink.stores.mutations import StoreMutations
 from storelink.stores.queries import StoreQueries
 from storelink.stores.types import Store
@@ -28,14 +31,14 @@ MAX_LIST = 100  # the largest `first` any list field accepts
 
 
 @strawberry.type
-class Query(AccountQueries, StoreQueries):
+class Query(AccountQueries, StoreQueries, MemberQueries):
     @strawberry.field
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
 
 @strawberry.type
-class Mutation(AccountMutations, StoreMutations, AppointmentMutations):
+class Mutation(AccountMutations, StoreMutations, AppointmentMutations, MemberMutations):
     pass
 
 
@@ -67,7 +70,7 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
     return StorelinkSchema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Staff, Store, ServiceType],
+        types=[Customer, Staff, Store, ServiceType, MemberProfile],
         extensions=extensions,
     )
 

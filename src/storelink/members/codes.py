@@ -1,0 +1,75 @@
+"""Code formats.
+
+Join codes are short, random and lowercase (they sit in URLs and WeChat `scene`s).
+Codes a store tablet scans share one format: a kind letter, a random token and an HMAC tag, all
+uppercase base32 (the QR alphanumeric mode keeps the symbol small). The letter says which kind
+it is (M member, C coupon, P pickup, A appointment check-in); the tag makes forgeries fail
+before any lookup.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from storelink.errors import DomainError
+
+JOIN_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud and typed by hand
+JOIN_CODE_LENGTH = 10
+
+TOKEN_BYTES = 10  # 80 random bits -> 16 base32 characters
+TAG_BYTES = 5  # 40-bit tag -> 8 base32 characters
+SCAN_CODE_LENGTH = 1 + 16 + 8
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def normal_join_code(code: str) -> str:
+    return code.strip().lower()
+
+
+def _b32(raw: bytes) -> str:
+    return base64.b32encode(raw).decode().rstrip("=")
+
+
+def _tag(secret: str, kind: str, token: str) -> str:
+    key = hashlib.sha256(("scan-code:" + secret).encode()).digest()
+    return _b32(hmac.new(key, f"{kind}:{token}".encode(), hashlib.sha256).digest()[:TAG_BYTES])
+
+
+def new_scan_code(kind: str, secret: str) -> tuple[str, str]:
+    """(code to show, token to store) for a scan code of the given kind letter."""
+    token = _b32(secrets.token_bytes(TOKEN_BYTES))
+    return kind + token + _tag(secret, kind, token), token
+
+
+def parse_scan_code(code: str, secret: str) -> tuple[str, str]:
+    """(kind letter, token) of a well-formed, correctly signed scan code; CODE_INVALID otherwise."""
+    code = code.strip().upper()
+    if len(code) != SCAN_CODE_LENGTH or not code.isalnum():
+        raise DomainError("This is not a code we issued", code="CODE_INVALID", field=["code"])
+    kind, token, tag = code[0], code[1:17], code[17:]
+    if not hmac.compare_digest(tag, _tag(secret, kind, token)):
+        raise DomainError("This is not a code we issued", code="CODE_INVALID", field=["code"])
+    return kind, token
+
+
+def new_member_no() -> str:
+    """Ten digits starting with 8, the last a Luhn check digit (catches typos at a till)."""
+    body = "8" + "".join(secrets.choice("0123456789") for _ in range(8))
+    return body + luhn_digit(body)
+
+
+def luhn_digit(body: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)

@@ -1,0 +1,135 @@
+"""Membership: join codes, members, consent, exclusive-guide bindings, scans and member codes."""
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from storelink.modelbase import created_at_field, timestamp_field
+
+
+class JoinCodeKind(str, Enum):
+    STORE = "STORE"
+    GUIDE = "GUIDE"
+    CAMPAIGN = "CAMPAIGN"
+
+
+class JoinChannel(str, Enum):
+    STORE_QR = "STORE_QR"
+    GUIDE_QR = "GUIDE_QR"
+    CAMPAIGN_QR = "CAMPAIGN_QR"
+    ONLINE = "ONLINE"
+
+
+CHANNEL_OF_KIND = {
+    JoinCodeKind.STORE: JoinChannel.STORE_QR,
+    JoinCodeKind.GUIDE: JoinChannel.GUIDE_QR,
+    JoinCodeKind.CAMPAIGN: JoinChannel.CAMPAIGN_QR,
+}
+
+
+class BindingReason(str, Enum):
+    JOIN = "JOIN"
+    RESCAN = "RESCAN"
+    TRANSFER = "TRANSFER"
+
+
+class JoinCode(SQLModel, table=True):
+    __tablename__ = "join_code"
+    __table_args__ = (
+        CheckConstraint("kind IN ('STORE', 'GUIDE', 'CAMPAIGN')", name="kind_known"),
+        CheckConstraint("(kind = 'GUIDE') = (guide_id IS NOT NULL)", name="guide_matches_kind"),
+        CheckConstraint("max_uses IS NULL OR uses <= max_uses", name="uses_within_max"),
+        # At most one live personal code per guide.
+        Index("uq_join_code_personal_guide", "guide_id", unique=True,
+              postgresql_where="personal AND active"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    kind: str = Field(max_length=10)
+    store_id: int = Field(foreign_key="store.id", index=True)
+    guide_id: int | None = Field(default=None, foreign_key="staff.id")
+    campaign: str | None = Field(default=None, max_length=64)
+    # The guide's permanent personal code (created with the guide, reissued when revoked).
+    personal: bool = False
+    expires_at: datetime | None = timestamp_field()
+    max_uses: int | None = None
+    uses: int = 0
+    active: bool = True
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = created_at_field()
+    revoked_at: datetime | None = timestamp_field()
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "membership"
+    __table_args__ = (Index("ix_membership_guide_id", "guide_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", unique=True)
+    member_no: str = Field(max_length=16, unique=True)
+    tier: str = Field(default="REGULAR", max_length=10)
+    join_channel: str = Field(max_length=12)
+    join_store_id: int | None = Field(default=None, foreign_key="store.id", index=True)
+    join_code_id: int | None = Field(default=None, foreign_key="join_code.id")
+    # 开卡导购: never changes.
+    recruited_by_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    # 专属导购: the current exclusive guide, and since when (the protection period runs from it).
+    guide_id: int | None = Field(default=None, foreign_key="staff.id")
+    bound_at: datetime | None = timestamp_field()
+    joined_at: datetime = created_at_field()
+
+
+class ConsentRecord(SQLModel, table=True):
+    """Append-only: each acceptance of the privacy policy and each marketing opt-in or -out."""
+
+    __tablename__ = "consent_record"
+    __table_args__ = (CheckConstraint("kind IN ('PRIVACY', 'MARKETING')", name="kind_known"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str = Field(max_length=10)
+    policy_version: str | None = Field(default=None, max_length=32)
+    granted: bool
+    recorded_at: datetime = created_at_field()
+
+
+class BindingChange(SQLModel, table=True):
+    __tablename__ = "binding_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    membership_id: int = Field(foreign_key="membership.id", index=True)
+    from_guide_id: int | None = Field(default=None, foreign_key="staff.id")
+    to_guide_id: int | None = Field(default=None, foreign_key="staff.id")
+    reason: str = Field(max_length=10)
+    changed_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    changed_at: datetime = created_at_field()
+
+
+class JoinScan(SQLModel, table=True):
+    """Every scan of a join code by a customer, whatever came of it (the scanned -> joined funnel)."""
+
+    __tablename__ = "join_scan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64)
+    join_code_id: int | None = Field(default=None, foreign_key="join_code.id", index=True)
+    store_id: int | None = Field(default=None, foreign_key="store.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    outcome: str = Field(max_length=20)
+    scanned_at: datetime = created_at_field()
+
+
+class MemberCode(SQLModel, table=True):
+    """A single-use member-card code; kept after use as the record of where the member was seen."""
+
+    __tablename__ = "member_code"
+
+    token: str = Field(primary_key=True, max_length=32)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    issued_at: datetime = created_at_field()
+    expires_at: datetime = created_at_field()
+    used_at: datetime | None = timestamp_field()
+    used_at_store_id: int | None = Field(default=None, foreign_key="store.id")
+    used_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")

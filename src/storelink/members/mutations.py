@@ -1,0 +1,144 @@
+"""Joining, join codes, transfers, the checkout scanner, and the customer's privacy rights."""
+from __future__ import annotations
+
+import json
+
+import strawberry
+
+from storelink import scanner
+from storelink.accounts.types import Staff, StaffPayload
+from storelink.graphql.errors import ApiError, in_transaction
+from storelink.graphql.permissions import customer_for_mutation, staff_for_mutation
+from storelink.graphql.relay import decode_id, decode_optional_id
+from storelink.members import privacy, service
+from storelink.members.types import (
+    ConsentInput, CreateJoinCodeInput, DeletePayload, JoinCode, JoinCodePayload, JoinPayload,
+    MemberProfile, MemberScan, Membership, ScanPayload, TransferPayload,
+)
+
+
+def _consent(consent: ConsentInput) -> service.Consent:
+    return service.Consent(consent.privacy_policy_version, consent.marketing)
+
+
+async def _scan_result(session, found):
+    """The GraphQL shape of what the scanner found (one branch per kind of code)."""
+    if isinstance(found, service.MemberScanned):
+        from storelink.accounts.models import Customer
+
+        customer = await session.get(Customer, found.membership.customer_id)
+        return MemberScan(member=MemberProfile.from_rows(found.membership, customer))
+    raise TypeError(f"no GraphQL shape for {type(found).__name__}")
+
+
+@strawberry.type
+class MemberMutations:
+    @strawberry.mutation
+    async def join_by_code(self, info: strawberry.Info, code: str, consent: ConsentInput) -> JoinPayload:
+        async def work(session):
+            me = await customer_for_mutation(info)
+            membership, is_new = await service.join_by_code(
+                session, customer_id=me.id, code=code, consent=_consent(consent),
+                settings=info.context.settings,
+            )
+            return {"membership": Membership.from_model(membership), "is_new_member": is_new}
+
+        return await in_transaction(info, JoinPayload, work)
+
+    @strawberry.mutation
+    async def join_online(self, info: strawberry.Info, consent: ConsentInput) -> JoinPayload:
+        async def work(session):
+            me = await customer_for_mutation(info)
+            membership, is_new = await service.join_online(
+                session, customer_id=me.id, consent=_consent(consent), settings=info.context.settings
+            )
+            return {"membership": Membership.from_model(membership), "is_new_member": is_new}
+
+        return await in_transaction(info, JoinPayload, work)
+
+    @strawberry.mutation(description="Customer: opt in to or out of marketing messages (beyond the contract).")
+    async def set_marketing_consent(self, info: strawberry.Info, granted: bool) -> DeletePayload:
+        async def work(session):
+            me = await customer_for_mutation(info)
+            await service.set_marketing_consent(session, customer_id=me.id, granted=granted)
+            return {"deleted": False}
+
+        return await in_transaction(info, DeletePayload, work)
+
+    @strawberry.mutation
+    async def create_join_code(self, info: strawberry.Info, input: CreateJoinCodeInput) -> JoinCodePayload:
+        async def work(session):
+            actor = await staff_for_mutation(info)
+            row = await service.create_join_code(
+                session, actor=actor,
+                store_id=decode_id(input.store_id, "Store", ["input", "storeId"]),
+                guide_id=decode_optional_id(input.guide_id, "Staff", ["input", "guideId"]),
+                campaign=input.campaign, expires_at=input.expires_at, max_uses=input.max_uses,
+            )
+            return {"join_code": JoinCode.from_model(row, info.context.settings.public_base_url)}
+
+        return await in_transaction(info, JoinCodePayload, work)
+
+    @strawberry.mutation
+    async def revoke_join_code(self, info: strawberry.Info, code: str) -> JoinCodePayload:
+        async def work(session):
+            actor = await staff_for_mutation(info)
+            row = await service.revoke_join_code(session, actor=actor, code=code)
+            return {"join_code": JoinCode.from_model(row, info.context.settings.public_base_url)}
+
+        return await in_transaction(info, JoinCodePayload, work)
+
+    @strawberry.mutation(description="Store manager or HQ: a guide leaves; their login and codes stop working (beyond the contract).")
+    async def retire_guide(self, info: strawberry.Info, id: strawberry.ID) -> StaffPayload:
+        async def work(session):
+            actor = await staff_for_mutation(info)
+            row = await service.retire_guide(session, actor=actor, guide_id=decode_id(id, "Staff", ["id"]))
+            return {"staff": Staff.from_model(row)}
+
+        return await in_transaction(info, StaffPayload, work)
+
+    @strawberry.mutation(description="Staff at checkout: resolve any scanned code (member code, coupon, pickup, appointment check-in).")
+    async def scan_code(self, info: strawberry.Info, code: str, store_id: strawberry.ID) -> ScanPayload:
+        async def work(session):
+            actor = await staff_for_mutation(info)
+            found = await scanner.scan(
+                session, staff=actor, store_id=decode_id(store_id, "Store", ["storeId"]), code=code,
+                settings=info.context.settings,
+            )
+            return {"result": await _scan_result(session, found)}
+
+        return await in_transaction(info, ScanPayload, work)
+
+    @strawberry.mutation(description="Store manager: move a guide's bound members to another guide (e.g. when a guide leaves).")
+    async def transfer_members(
+        self, info: strawberry.Info, from_guide_id: strawberry.ID, to_guide_id: strawberry.ID
+    ) -> TransferPayload:
+        async def work(session):
+            actor = await staff_for_mutation(info)
+            moved, skipped = await service.transfer_members(
+                session, actor=actor,
+                from_guide_id=decode_id(from_guide_id, "Staff", ["fromGuideId"]),
+                to_guide_id=decode_id(to_guide_id, "Staff", ["toGuideId"]),
+            )
+            return {"transferred": moved, "skipped": skipped}
+
+        return await in_transaction(info, TransferPayload, work)
+
+    @strawberry.mutation(description="All personal data held about the signed-in customer, as a JSON document.")
+    async def export_my_data(self, info: strawberry.Info) -> str:
+        principal = await info.context.principal()
+        if principal is None or principal.customer is None:
+            raise ApiError("UNAUTHENTICATED" if principal is None else "FORBIDDEN",
+                           "Only a signed-in customer can export their data")
+        async with info.context.sessionmaker() as session:
+            data = await privacy.export_customer(session, principal.customer.id)
+        return json.dumps(data, ensure_ascii=False)
+
+    @strawberry.mutation
+    async def delete_my_account(self, info: strawberry.Info) -> DeletePayload:
+        async def work(session):
+            me = await customer_for_mutation(info)
+            await privacy.delete_customer(session, me.id)
+            return {"deleted": True}
+
+        return await in_transaction(info, DeletePayload, work)

@@ -1,0 +1,97 @@
+"""A customer's own data: export everything held about them; delete (anonymise) the account."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storelink.accounts import service as accounts
+from storelink.accounts.models import AuthSession, Customer
+from storelink.clock import utcnow
+from storelink.errors import Unauthenticated
+from storelink.members.models import BindingChange, ConsentRecord, JoinScan, MemberCode, Membership
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, Any]:
+    customer = await session.get(Customer, customer_id)
+    if customer is None or customer.deleted_at is not None:
+        raise Unauthenticated("Please sign in again")
+    membership = (
+        await session.execute(select(Membership).where(Membership.customer_id == customer_id))
+    ).scalar_one_or_none()
+    consents = (await session.execute(
+        select(ConsentRecord).where(ConsentRecord.customer_id == customer_id).order_by(ConsentRecord.id)
+    )).scalars().all()
+    scans = (await session.execute(
+        select(JoinScan).where(JoinScan.customer_id == customer_id).order_by(JoinScan.id)
+    )).scalars().all()
+    codes = (await session.execute(
+        select(MemberCode).where(MemberCode.customer_id == customer_id).order_by(MemberCode.issued_at)
+    )).scalars().all()
+    sessions = (await session.execute(
+        select(AuthSession).where(AuthSession.customer_id == customer_id).order_by(AuthSession.created_at)
+    )).scalars().all()
+    bindings = []
+    if membership is not None:
+        bindings = (await session.execute(
+            select(BindingChange).where(BindingChange.membership_id == membership.id)
+            .order_by(BindingChange.id)
+        )).scalars().all()
+    return {
+        "exportedAt": _iso(utcnow()),
+        "customer": {
+            "wechatOpenid": customer.openid, "wechatUnionid": customer.unionid,
+            "nickname": customer.nickname, "phone": customer.phone,
+            "phoneCountryCode": customer.phone_country_code,
+            "phoneBoundAt": _iso(customer.phone_bound_at), "createdAt": _iso(customer.created_at),
+        },
+        "membership": None if membership is None else {
+            "memberNo": membership.member_no, "tier": membership.tier,
+            "joinChannel": membership.join_channel, "joinedAt": _iso(membership.joined_at),
+            "joinStoreId": membership.join_store_id, "recruitedByStaffId": membership.recruited_by_id,
+            "guideStaffId": membership.guide_id, "boundAt": _iso(membership.bound_at),
+        },
+        "consents": [
+            {"kind": c.kind, "policyVersion": c.policy_version, "granted": c.granted,
+             "recordedAt": _iso(c.recorded_at)} for c in consents
+        ],
+        "guideBindings": [
+            {"fromStaffId": b.from_guide_id, "toStaffId": b.to_guide_id, "reason": b.reason,
+             "changedAt": _iso(b.changed_at)} for b in bindings
+        ],
+        "joinCodeScans": [
+            {"code": s.code, "storeId": s.store_id, "outcome": s.outcome,
+             "scannedAt": _iso(s.scanned_at)} for s in scans
+        ],
+        # Codes themselves are secrets while valid; the record of where the card was shown is data.
+        "memberCodeUses": [
+            {"issuedAt": _iso(c.issued_at), "usedAt": _iso(c.used_at), "storeId": c.used_at_store_id}
+            for c in codes
+        ],
+        "sessions": [
+            {"createdAt": _iso(s.created_at), "endedAt": _iso(s.revoked_at)} for s in sessions
+        ],
+    }
+
+
+async def delete_customer(session: AsyncSession, customer_id: int) -> None:
+    """Anonymise: identity and contact data go; membership, orders and KPI facts stay, tied to a
+    customer row that no longer says who it was. Every session ends at once."""
+    customer = await session.get(Customer, customer_id, with_for_update=True)
+    if customer is None or customer.deleted_at is not None:
+        raise Unauthenticated("Please sign in again")
+    await session.execute(
+        update(Customer).where(Customer.id == customer_id).values(
+            openid=None, unionid=None, nickname=None, phone=None, phone_country_code=None,
+            phone_bound_at=None, deleted_at=utcnow(),
+        )
+    )
+    await session.execute(
+        delete(MemberCode).where(MemberCode.customer_id == customer_id, MemberCode.used_at.is_(None))
+    )
+    await accounts.revoke_all_sessions(session, customer_id=customer_id, reason="account_deleted")

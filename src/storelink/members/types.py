@@ -1,0 +1,253 @@
+"""GraphQL types of membership, join codes, member codes and the checkout scanner."""
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Union
+
+import strawberry
+
+from storelink.accounts.types import Staff, mask_phone
+from storelink.clock import utcnow
+from storelink.graphql.errors import UserError
+from storelink.graphql.relay import Node, node_resolver, to_global_id
+from storelink.members import models
+from storelink.stores.types import Store
+
+DORMANT_AFTER = dt.timedelta(days=90)
+
+
+@strawberry.enum
+class JoinCodeKind(Enum):
+    STORE = "STORE"
+    GUIDE = "GUIDE"
+    CAMPAIGN = "CAMPAIGN"
+
+
+@strawberry.enum
+class JoinChannel(Enum):
+    STORE_QR = "STORE_QR"
+    GUIDE_QR = "GUIDE_QR"
+    CAMPAIGN_QR = "CAMPAIGN_QR"
+    ONLINE = "ONLINE"
+
+
+@strawberry.enum
+class MemberTier(Enum):
+    REGULAR = "REGULAR"
+    SILVER = "SILVER"
+    GOLD = "GOLD"
+    PLATINUM = "PLATINUM"
+
+
+async def _store(info, store_id: int | None) -> Store | None:
+    if store_id is None:
+        return None
+    row = await info.context.loaders.store.load(store_id)
+    return Store.from_model(row) if row else None
+
+
+async def _staff(info, staff_id: int | None) -> Staff | None:
+    if staff_id is None:
+        return None
+    row = await info.context.loaders.staff.load(staff_id)
+    return Staff.from_model(row) if row else None
+
+
+@strawberry.type
+class JoinCode:
+    code: str = strawberry.field(
+        description="Short code (at most 32 characters, usable as a WeChat mini-program code scene)."
+    )
+    kind: JoinCodeKind
+    url: str = strawberry.field(
+        description="The link the QR code encodes (opens the mini-program through its ordinary-link QR rule)."
+    )
+    image_url: str = strawberry.field(
+        description="Where the rendered QR image is served: this path with .png or .svg."
+    )
+    campaign: str | None
+    expires_at: dt.datetime | None
+    max_uses: int | None
+    uses: int
+    active: bool
+    store_pk: strawberry.Private[int]
+    guide_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.JoinCode, public_base_url: str) -> "JoinCode":
+        base = public_base_url.rstrip("/")
+        return cls(
+            code=row.code, kind=JoinCodeKind(row.kind), url=f"{base}/j/{row.code}",
+            image_url=f"{base}/qr/{row.code}", campaign=row.campaign, expires_at=row.expires_at,
+            max_uses=row.max_uses, uses=row.uses, active=row.active, store_pk=row.store_id,
+            guide_pk=row.guide_id,
+        )
+
+    @strawberry.field
+    async def store(self, info: strawberry.Info) -> Store:
+        store = await _store(info, self.store_pk)
+        assert store is not None
+        return store
+
+    @strawberry.field
+    async def guide(self, info: strawberry.Info) -> Staff | None:
+        return await _staff(info, self.guide_pk)
+
+
+@strawberry.type
+class Membership:
+    member_no: str
+    tier: MemberTier
+    points: int = strawberry.field(description="Points balance; the points ledger arrives with the orders issue.")
+    joined_at: dt.datetime
+    join_channel: JoinChannel
+    join_store_pk: strawberry.Private[int | None]
+    recruited_by_pk: strawberry.Private[int | None]
+    guide_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Membership) -> "Membership":
+        return cls(
+            member_no=row.member_no, tier=MemberTier(row.tier), points=0, joined_at=row.joined_at,
+            join_channel=JoinChannel(row.join_channel), join_store_pk=row.join_store_id,
+            recruited_by_pk=row.recruited_by_id, guide_pk=row.guide_id,
+        )
+
+    @strawberry.field(description="The store credited with this member's join; null for a plain online join.")
+    async def join_store(self, info: strawberry.Info) -> Store | None:
+        return await _store(info, self.join_store_pk)
+
+    @strawberry.field(description="The guide who recruited the member (开卡导购); never changes.")
+    async def recruited_by(self, info: strawberry.Info) -> Staff | None:
+        return await _staff(info, self.recruited_by_pk)
+
+    @strawberry.field(description="The member's current exclusive guide (专属导购); null when unbound.")
+    async def guide(self, info: strawberry.Info) -> Staff | None:
+        return await _staff(info, self.guide_pk)
+
+
+@strawberry.type
+class MemberCode:
+    code: str
+    expires_at: dt.datetime
+
+
+def segment_of(membership: models.Membership) -> str:
+    """Until orders exist, behaviour is only the join: NEW for 90 days, then DORMANT."""
+    return "NEW" if utcnow() - membership.joined_at < DORMANT_AFTER else "DORMANT"
+
+
+@strawberry.type(description="What a staff member sees of a member on the tablet: no raw phone, no precise location.")
+class MemberProfile(Node):
+    id: strawberry.ID
+    member_no: str
+    nickname: str | None
+    phone_masked: str | None
+    tier: MemberTier
+    points: int
+    joined_at: dt.datetime
+    join_channel: JoinChannel
+    segment: str = strawberry.field(
+        description="Behavioural segment, e.g. STORE_EXPERIENCE, ONLINE_REPURCHASE, OMNICHANNEL_ACTIVE, DORMANT, NEW."
+    )
+    tags: list[str]
+    join_store_pk: strawberry.Private[int | None]
+    guide_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_rows(cls, membership: models.Membership, customer) -> "MemberProfile":
+        return cls(
+            id=to_global_id("MemberProfile", membership.id), member_no=membership.member_no,
+            nickname=customer.nickname if customer else None,
+            phone_masked=mask_phone(customer.phone) if customer else None,
+            tier=MemberTier(membership.tier), points=0, joined_at=membership.joined_at,
+            join_channel=JoinChannel(membership.join_channel), segment=segment_of(membership),
+            tags=[], join_store_pk=membership.join_store_id, guide_pk=membership.guide_id,
+        )
+
+    @strawberry.field
+    async def join_store(self, info: strawberry.Info) -> Store | None:
+        return await _store(info, self.join_store_pk)
+
+    @strawberry.field
+    async def guide(self, info: strawberry.Info) -> Staff | None:
+        return await _staff(info, self.guide_pk)
+
+
+async def load_member_profile(info, membership_id: int) -> MemberProfile | None:
+    """The profile if the signed-in staff member may see it (null, or a FORBIDDEN error)."""
+    from storelink.graphql.permissions import forbidden, staff_for_query
+    from storelink.members import service
+
+    staff = await staff_for_query(info)
+    async with info.context.sessionmaker() as session:
+        membership = await session.get(models.Membership, membership_id)
+        if membership is None:
+            return None
+        if not await service.member_in_scope(session, staff, membership):
+            raise forbidden("This member is outside your store's scope")
+    customer = await info.context.loaders.customer.load(membership.customer_id)
+    return MemberProfile.from_rows(membership, customer)
+
+
+@node_resolver("MemberProfile")
+async def _member_node(info, pk: int) -> MemberProfile | None:
+    return await load_member_profile(info, pk)
+
+
+@strawberry.type
+class MemberScan:
+    member: MemberProfile
+
+
+ScanResult = Annotated[Union[MemberScan], strawberry.union("ScanResult")]
+
+
+@strawberry.input
+class ConsentInput:
+    privacy_policy_version: str = strawberry.field(description="The version of the privacy policy the customer accepted.")
+    marketing: bool
+
+
+@strawberry.input
+class CreateJoinCodeInput:
+    store_id: strawberry.ID
+    guide_id: strawberry.ID | None = None
+    campaign: str | None = None
+    expires_at: dt.datetime | None = None
+    max_uses: int | None = None
+
+
+@strawberry.type
+class JoinPayload:
+    membership: Membership | None = None
+    is_new_member: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class JoinCodePayload:
+    join_code: JoinCode | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ScanPayload:
+    result: ScanResult | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TransferPayload:
+    transferred: int = 0
+    skipped: int = strawberry.field(
+        default=0, description="Members left with their guide: moved by transfer twice in the last 90 days."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeletePayload:
+    deleted: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
