@@ -95,8 +95,9 @@ class FakeWeChat:
         if code in self.used_phone_codes:
             return JSONResponse({"errcode": 40029, "errmsg": "invalid code"})
         self.used_phone_codes.add(code)
-        # "phone-13812345678" binds that number; any other code gets a number derived from it.
-        digits = code.split("-", 1)[1] if code.startswith("phone-") else None
+        # "phone-13812345678" (or "phone-13812345678-anything", a fresh code for the same number)
+        # binds that number; any other code gets a number derived from it.
+        digits = code.split("-")[1] if code.startswith("phone-") else None
         if not (digits and digits.isdigit() and len(digits) == 11):
             digits = "139" + str(int(hashlib.sha256(code.encode()).hexdigest(), 16))[:8]
         return JSONResponse(
