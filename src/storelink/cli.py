@@ -22,6 +22,10 @@ def _settings() -> Settings:
 
 
 async def _with_session(settings: Settings, work):
+    from storelink import migrate
+
+    # Commands that write data bring the schema up to date first, as `serve` does.
+    await asyncio.to_thread(migrate.upgrade, db.database_url(settings))
     engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=0)
     try:
         async with db.create_sessionmaker(engine)() as session:
@@ -60,11 +64,11 @@ def cmd_seed_demo(args, settings: Settings) -> None:
     from storelink import demo
 
     created = asyncio.run(_with_session(settings, demo.seed_demo))
-    if created:
-        print(f"demo brand created; sign in as '{demo.HQ_USERNAME}', '<store>-manager' or "
-              f"'<store>-guide1' (e.g. sh-njw-guide1) with password '{demo.DEMO_PASSWORD}'")
-    else:
-        print("demo brand already present")
+    print("demo brand created" if created else "demo brand already present")
+    print(f"sign in as '{demo.HQ_USERNAME}', '<store>-manager' or '<store>-guide1' "
+          f"(e.g. sh-njw-guide1) with password '{demo.DEMO_PASSWORD}'")
+    for store_code, join_code in asyncio.run(_with_session(settings, demo.printable_codes)):
+        print(f"  {store_code}: {settings.public_base_url.rstrip('/')}/qr/{join_code}.png")
 
 
 def cmd_export_schema(args, settings: Settings | None) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.accounts import service as accounts
 from storelink.accounts.models import Staff
 from storelink.appointments import service as appointments
+from storelink.members import service as members
 from storelink.stores import service as stores
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,10 @@ async def seed_demo(session: AsyncSession) -> bool:
                 session, actor=hq, username=f"{slug}-guide{n}", password=DEMO_PASSWORD,
                 name=f"{name}导购{n}", role="GUIDE", store_id=store.id,
             )
+        await members.create_join_code(
+            session, actor=hq, store_id=store.id, guide_id=None, campaign=None, expires_at=None,
+            max_uses=None,
+        )
         for j, service in enumerate(services):
             if (i + j) % 3 == 2:
                 continue  # not every store offers every service
@@ -88,3 +93,15 @@ async def seed_demo(session: AsyncSession) -> bool:
             )
     log.info("demo brand seeded: %d stores", len(DEMO_STORES))
     return True
+
+
+async def printable_codes(session: AsyncSession) -> list[tuple[str, str]]:
+    """(store code, join code) of each demo store's store-wide QR, for printing."""
+    from storelink.members.models import JoinCode
+    from storelink.stores.models import Store
+
+    rows = await session.execute(
+        select(Store.code, JoinCode.code).join(JoinCode, JoinCode.store_id == Store.id)
+        .where(JoinCode.kind == "STORE", JoinCode.active).order_by(Store.code)
+    )
+    return [tuple(r) for r in rows]

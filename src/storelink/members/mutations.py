@@ -12,7 +12,7 @@ from storelink.graphql.permissions import customer_for_mutation, staff_for_mutat
 from storelink.graphql.relay import decode_id, decode_optional_id
 from storelink.members import privacy, service
 from storelink.members.types import (
-    ConsentInput, CreateJoinCodeInput, DeletePayload, JoinCode, JoinCodePayload, JoinPayload,
+    ConsentInput, ConsentPayload, CreateJoinCodeInput, DeletePayload, JoinCode, JoinCodePayload, JoinPayload,
     MemberProfile, MemberScan, Membership, ScanPayload, TransferPayload,
 )
 
@@ -57,13 +57,13 @@ class MemberMutations:
         return await in_transaction(info, JoinPayload, work)
 
     @strawberry.mutation(description="Customer: opt in to or out of marketing messages (beyond the contract).")
-    async def set_marketing_consent(self, info: strawberry.Info, granted: bool) -> DeletePayload:
+    async def set_marketing_consent(self, info: strawberry.Info, granted: bool) -> ConsentPayload:
         async def work(session):
             me = await customer_for_mutation(info)
             await service.set_marketing_consent(session, customer_id=me.id, granted=granted)
-            return {"deleted": False}
+            return {"marketing": await service.marketing_consent(session, me.id)}
 
-        return await in_transaction(info, DeletePayload, work)
+        return await in_transaction(info, ConsentPayload, work)
 
     @strawberry.mutation
     async def create_join_code(self, info: strawberry.Info, input: CreateJoinCodeInput) -> JoinCodePayload:

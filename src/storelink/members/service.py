@@ -199,16 +199,17 @@ async def _create_membership(
         "bound_at": now if code and code.guide_id else None,
     }
     for _ in range(5):
-        member_id = (
-            await session.execute(
+        membership = (
+            await session.scalars(
                 insert(Membership).values(member_no=codes.new_member_no(), **values)
-                .on_conflict_do_nothing().returning(Membership.id)
+                .on_conflict_do_nothing().returning(Membership)
             )
-        ).scalar_one_or_none()
-        if member_id is not None:
+        ).one_or_none()
+        if membership is not None:
             break
     else:
         raise RuntimeError("could not find a free member number")
+    member_id = membership.id
     session.add_all([
         ConsentRecord(customer_id=customer.id, kind="PRIVACY", granted=True, recorded_at=now,
                       policy_version=consent.privacy_policy_version.strip()),
@@ -218,9 +219,6 @@ async def _create_membership(
     if code and code.guide_id:
         session.add(BindingChange(membership_id=member_id, to_guide_id=code.guide_id,
                                   reason=BindingReason.JOIN.value, changed_at=now))
-    await session.flush()
-    membership = await session.get(Membership, member_id)
-    assert membership is not None
     return membership
 
 
@@ -229,7 +227,7 @@ async def _log_scan(session: AsyncSession, *, code: str, where: tuple[int | None
     join_code_id, store_id = where
     session.add(JoinScan(code=code[:64], join_code_id=join_code_id, store_id=store_id,
                          customer_id=customer_id, outcome=outcome, scanned_at=utcnow()))
-    await session.flush()
+    await session.flush()  # one round trip for the consent, binding and scan rows queued so far
 
 
 async def join_by_code(
@@ -256,19 +254,26 @@ async def join_by_code(
             await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome=outcome)
             return existing, False
         _check_consent(consent, customer, settings)
-        # Count the use last-but-one: the code's row lock is held only for the final inserts.
+        membership = await _create_membership(
+            session, customer=customer, consent=consent,
+            channel=CHANNEL_OF_KIND[JoinCodeKind(row.kind)], code=row,
+        )
+        await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome="JOINED")
+        # Count the use last: every join with this code queues on its row lock, so it is held
+        # only for this statement and the commit.
         counted = (
             await session.execute(
                 update(JoinCode)
-                .where(JoinCode.id == row.id, JoinCode.active,
+                .where(JoinCode.id == where[0], JoinCode.active,
                        or_(JoinCode.max_uses.is_(None), JoinCode.uses < JoinCode.max_uses),
                        or_(JoinCode.expires_at.is_(None), JoinCode.expires_at > func.now()))
                 .values(uses=JoinCode.uses + 1).returning(JoinCode.id)
             )
         ).scalar_one_or_none()
-        if counted is None:
-            await session.refresh(row)
-            raise _code_problem(row, utcnow()) or DomainError("Code used up", code="CODE_USED_UP")
+        if counted is None:  # used up, revoked or expired while we were joining
+            await session.rollback()
+            fresh = await session.get(JoinCode, where[0])
+            raise _code_problem(fresh, utcnow()) or DomainError("Code used up", code="CODE_USED_UP")
     except DomainError as err:
         await session.rollback()
         await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome=err.code)
@@ -276,11 +281,6 @@ async def join_by_code(
             await throttle.record_failure(session, key, window=JOIN_FAILURE_WINDOW)
         err.keep_changes = True  # the scan log and the failure count, nothing else
         raise
-    membership = await _create_membership(
-        session, customer=customer, consent=consent, channel=CHANNEL_OF_KIND[JoinCodeKind(row.kind)],
-        code=row,
-    )
-    await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome="JOINED")
     return membership, True
 
 

@@ -248,6 +248,12 @@ class TransferPayload:
 
 
 @strawberry.type
+class ConsentPayload:
+    marketing: bool | None = strawberry.field(default=None, description="Marketing consent now in force.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
 class DeletePayload:
     deleted: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -155,3 +155,8 @@ class FakeWeChatServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=5)
+
+
+def fake_app():
+    """ASGI factory for `uvicorn --factory storelink.wechat.fake:fake_app` (benchmarks)."""
+    return FakeWeChat().app

@@ -1,0 +1,178 @@
+"""Benchmark: a store opening (issue: scan-to-join). Prints its figures; asserts only the outcome.
+
+    python bench/join_burst.py      # DATABASE_URL, or an embedded PostgreSQL in a temp dir
+
+500 distinct customers log in with WeChat, bind a phone and join with one guide's code, 50 at a
+time, over HTTP against one uvicorn worker; the fake WeChat runs in its own process. Then 500 more,
+already signed in, join in one burst. Reports customers and joins per second and p95 latency, then
+checks every member is credited to that guide and the code's use count equals the members
+(1,000 over both runs).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import httpx
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+sys.path.insert(0, str(SRC))
+
+CUSTOMERS = 500
+CONCURRENCY = 50
+LOGIN = "mutation($c: String!) { wechatLogin(code: $c) { accessToken userErrors { code } } }"
+BIND = "mutation($c: String!) { bindPhone(code: $c) { userErrors { code } } }"
+JOIN = """mutation($c: String!) { joinByCode(code: $c, consent: {privacyPolicyVersion: "2026-01", marketing: true}) {
+  isNewMember userErrors { code } } }"""
+
+
+def start(args: list[str], env: dict, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", *args, "--port", str(port),
+                             "--log-level", "warning", "--no-access-log"], env=env)
+    for _ in range(150):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+async def setup(url: str, settings) -> tuple[str, int]:
+    from storelink import db
+    from storelink.accounts import service as accounts
+    from storelink.members import service as members
+    from storelink.stores import service as stores
+
+    engine = db.create_engine(url)
+    async with db.create_sessionmaker(engine)() as session:
+        hq = await accounts.create_staff(session, actor=None, username="bench-hq", password="bench-password",
+                                         name="HQ", role="HQ_ADMIN", store_id=None)
+        store = await stores.upsert_store(
+            session, actor=hq, code="OPENING", name="新店", city="上海", address="开业路1号", phone=None,
+            lat=31.23, lng=121.47, coord_system="GCJ02", timezone="Asia/Shanghai",
+            opening_hours=[{"weekday": d, "opens": "10:00", "closes": "22:00"} for d in range(1, 8)])
+        guide = await accounts.create_staff(session, actor=hq, username="bench-guide", password="bench-password",
+                                            name="导购", role="GUIDE", store_id=store.id)
+        code = (await members.personal_codes(session, [guide.id]))[guide.id].code
+        await session.commit()
+    await engine.dispose()
+    return code, guide.id
+
+
+async def verify(url: str, code: str, guide_id: int) -> None:
+    from sqlalchemy import func, select
+
+    from storelink import db
+    from storelink.members.models import JoinCode, Membership
+
+    engine = db.create_engine(url)
+    async with db.create_sessionmaker(engine)() as session:
+        members = (await session.execute(select(func.count()).select_from(Membership))).scalar_one()
+        credited = (await session.execute(select(func.count()).select_from(Membership).where(
+            Membership.recruited_by_id == guide_id, Membership.guide_id == guide_id,
+            Membership.join_channel == "GUIDE_QR"))).scalar_one()
+        uses = (await session.execute(select(JoinCode.uses).where(JoinCode.code == code))).scalar_one()
+    await engine.dispose()
+    ok = members == credited == uses == 2 * CUSTOMERS
+    print(f"check: {members} members, {credited} credited to the guide, code uses {uses} -> "
+          f"{'OK' if ok else 'MISMATCH'}")
+    if not ok:
+        sys.exit(1)
+
+
+async def main() -> None:
+    from storelink import migrate
+    from storelink.settings import Settings
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pgserver
+
+            server = pgserver.get_server(tempfile.mkdtemp(prefix="storelink-bench-"), cleanup_mode="delete")
+        url = server.get_uri()
+    await asyncio.to_thread(migrate.upgrade, url)
+    settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48))
+    code, guide_id = await setup(url, settings)
+
+    wx_port, api_port = 18801, 18800
+    env = {**os.environ, "PYTHONPATH": str(SRC), "DATABASE_URL": url, "JWT_SECRET": settings.jwt_secret,
+           "WECHAT_API_BASE": f"http://127.0.0.1:{wx_port}", "WECHAT_APPID": "wx-fake-appid",
+           "WECHAT_SECRET": "fake-secret"}
+    env.pop("DEBUG", None)
+    fake = start(["--factory", "storelink.wechat.fake:fake_app"], env, wx_port)
+    api = start(["--factory", "storelink.app:create_app"], env, api_port)
+    try:
+        join_ms, signup_ms, failures = [], [], []
+        semaphore = asyncio.Semaphore(CONCURRENCY)
+        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", limits=limits, timeout=30) as client:
+            async def gql(query, variables, token=None):
+                headers = {"authorization": f"Bearer {token}"} if token else {}
+                resp = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+                resp.raise_for_status()
+                return resp.json()["data"]
+
+            async def sign_up(i: int) -> str:
+                async with semaphore:
+                    t0 = time.perf_counter()
+                    token = (await gql(LOGIN, {"c": f"opening-{i}"}))["wechatLogin"]["accessToken"]
+                    await gql(BIND, {"c": f"phone-139{i:08d}"}, token)
+                    signup_ms.append((time.perf_counter() - t0) * 1000)
+                    return token
+
+            async def join(token: str) -> None:
+                async with semaphore:
+                    t0 = time.perf_counter()
+                    joined = (await gql(JOIN, {"c": code}, token))["joinByCode"]
+                    join_ms.append((time.perf_counter() - t0) * 1000)
+                    if joined["userErrors"] or not joined["isNewMember"]:
+                        failures.append(joined)
+
+            async def customer(i: int) -> None:
+                await join(await sign_up(i))
+
+            # Run 1: the whole flow per customer (log in, bind the phone, join), 50 at a time.
+            started = time.perf_counter()
+            await asyncio.gather(*[customer(i) for i in range(CUSTOMERS)])
+            flow_elapsed = time.perf_counter() - started
+            flow_join_ms, join_ms[:] = sorted(join_ms), []
+
+            # Run 2 (a second guide code's worth of fresh customers): everyone has signed in and
+            # bound a phone beforehand; the burst is the joins alone, 50 at a time.
+            tokens = await asyncio.gather(*[sign_up(CUSTOMERS + i) for i in range(CUSTOMERS)])
+            started = time.perf_counter()
+            await asyncio.gather(*[join(t) for t in tokens])
+            join_elapsed = time.perf_counter() - started
+    finally:
+        api.terminate()
+        fake.terminate()
+        api.wait(10)
+        fake.wait(10)
+
+    join_ms.sort()
+
+    def p(values, q):
+        return values[int(len(values) * q)]
+
+    print(f"{CUSTOMERS} customers, {CONCURRENCY} at a time, one uvicorn worker, embedded PostgreSQL")
+    print(f"run 1, whole flow (log in + bind phone + join): {CUSTOMERS / flow_elapsed:.0f} customers/s; "
+          f"joinByCode p50 {statistics.median(flow_join_ms):.0f} ms, p95 {p(flow_join_ms, .95):.0f} ms")
+    print(f"run 2, joins alone: {CUSTOMERS / join_elapsed:.0f} joins/s (target >= 100); "
+          f"joinByCode p50 {statistics.median(join_ms):.0f} ms, p95 {p(join_ms, .95):.0f} ms")
+    print(f"failed joins: {len(failures)}")
+    await verify(url, code, guide_id)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
