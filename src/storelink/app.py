@@ -1,6 +1,7 @@
 """The ASGI application: GraphQL, health checks, and the shared clients held by the lifespan."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -19,6 +20,8 @@ from storelink.graphql.context import Context, Loaders, preferred_language
 from storelink.graphql.schema import build_schema
 from storelink.logs import RequestIdMiddleware
 from storelink.members.qr import qr_image
+from storelink.outbox import service as outbox
+import storelink.appointments.booking  # noqa: F401  (registers its scanner handler and sender)
 from storelink.settings import Settings, get_settings
 from storelink.wechat.client import WeChatClient
 
@@ -53,7 +56,13 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "up"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def build_wechat(http: httpx.AsyncClient, settings: Settings) -> WeChatClient:
+    return WeChatClient(http, base_url=settings.wechat_api_base, appid=settings.wechat_appid or "",
+                        secret=settings.wechat_secret or "")
+
+
+def create_app(settings: Settings | None = None, *, worker: bool = False) -> Starlette:
+    """worker=True also runs the outbox worker in the server process (what `serve` does)."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
@@ -66,15 +75,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.engine = engine
         app.state.sessionmaker = db.create_sessionmaker(engine)
         app.state.http = http
-        app.state.wechat = WeChatClient(
-            http,
-            base_url=settings.wechat_api_base,
-            appid=settings.wechat_appid or "",
-            secret=settings.wechat_secret or "",
+        app.state.wechat = build_wechat(http, settings)
+        stop = asyncio.Event()
+        worker_task = (
+            asyncio.create_task(outbox.run_worker(app.state.sessionmaker, app.state.wechat, stop=stop))
+            if worker else None
         )
         try:
             yield
         finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
             await http.aclose()
             await engine.dispose()
 

@@ -107,11 +107,32 @@ def cmd_serve(args, settings: Settings) -> None:
             })
             print(f"demo: WeChat calls go to the fake server at {fake.base_url}; any login code works")
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None,
+        uvicorn.run(create_app(settings, worker=True), host=args.host, port=args.port, log_config=None,
                     proxy_headers=True)
     finally:
         if fake:
             fake.stop()
+
+
+def cmd_worker(args, settings: Settings) -> None:
+    """The outbox worker on its own (serve runs one too; several may run at once)."""
+    import httpx
+
+    from storelink import migrate
+    from storelink.app import build_wechat
+    from storelink.outbox import service as outbox
+
+    migrate.upgrade(db.database_url(settings))
+
+    async def run():
+        engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=2)
+        async with httpx.AsyncClient(timeout=settings.wechat_timeout_seconds) as http:
+            try:
+                await outbox.run_worker(db.create_sessionmaker(engine), build_wechat(http, settings))
+            finally:
+                await engine.dispose()
+
+    asyncio.run(run())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -127,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--password", required=True)
     admin.add_argument("--name")
     sub.add_parser("seed-demo", help="create the demo brand (once)")
+    sub.add_parser("worker", help="send due outbox messages (WeChat reminders), retrying failures")
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.add_argument("--check", action="store_true", help="fail when the file is stale")
@@ -141,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         "migrate": cmd_migrate,
         "create-admin": cmd_create_admin,
         "seed-demo": cmd_seed_demo,
+        "worker": cmd_worker,
     }[args.command](args, settings)
 
 

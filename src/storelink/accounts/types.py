@@ -14,6 +14,7 @@ from storelink.graphql.relay import Node, node_resolver, to_global_id
 from storelink.stores.types import Store
 
 if TYPE_CHECKING:
+    from storelink.appointments.types import Appointment
     from storelink.members.types import JoinCode, MemberCode, Membership
 
 # members.types builds on these types, so they refer back to it lazily.
@@ -108,6 +109,19 @@ class Customer(Node):
 
         row = await info.context.loaders.membership_by_customer.load(self.pk)
         return Membership.from_model(row) if row else None
+
+    @strawberry.field
+    async def appointments(
+        self, info: strawberry.Info, upcoming_only: bool = True
+    ) -> list[Annotated["Appointment", strawberry.lazy("storelink.appointments.types")]]:
+        from storelink.appointments import booking
+        from storelink.appointments.types import Appointment
+
+        async with info.context.sessionmaker() as session:
+            rows = await booking.customer_appointments(
+                session, customer_id=self.pk, upcoming_only=upcoming_only
+            )
+        return [Appointment.from_model(r, info.context.settings.jwt_secret) for r in rows]
 
     @strawberry.field(
         description="A fresh single-use code for the member card QR shown at checkout; expires within 60 seconds."

@@ -1,15 +1,20 @@
-"""HQ and store-manager mutations on in-store services."""
+"""Mutations on in-store services: HQ setup, and bookings by customers and store staff."""
 from __future__ import annotations
+
+import datetime as dt
 
 import strawberry
 
-from storelink.appointments import service
+from storelink.appointments import booking, service
 from storelink.appointments.types import (
-    ServiceType, ServiceTypeInput, ServiceTypePayload, StoreServiceInput,
+    Appointment, AppointmentPayload, BookAppointmentInput, ServiceType, ServiceTypeInput,
+    ServiceTypePayload, StoreServiceInput,
 )
+from storelink.errors import Forbidden, NotFound
 from storelink.graphql.errors import in_transaction
 from storelink.graphql.permissions import staff_for_mutation
-from storelink.graphql.relay import decode_id
+from storelink.graphql.relay import decode_id, decode_optional_id
+from storelink.members.models import Membership
 from storelink.stores.types import Store, StorePayload
 
 
@@ -54,3 +59,82 @@ class AppointmentMutations:
             return {"store": Store.from_model(row)}
 
         return await in_transaction(info, StorePayload, work)
+
+    @strawberry.mutation
+    async def book_appointment(
+        self, info: strawberry.Info, input: BookAppointmentInput, idempotency_key: str | None = None
+    ) -> AppointmentPayload:
+        async def work(session):
+            customer_id, staff = await _booker(info, session, input.member_id)
+            row, _ = await booking.book(
+                session, customer_id=customer_id,
+                store_id=decode_id(input.store_id, "Store", ["input", "storeId"]),
+                service_id=decode_id(input.service_id, "ServiceType", ["input", "serviceId"]),
+                start_at=input.start_at,
+                guide_id=decode_optional_id(input.guide_id, "Staff", ["input", "guideId"]),
+                note=input.note, idempotency_key=idempotency_key, booked_by=staff,
+            )
+            return {"appointment": Appointment.from_model(row, info.context.settings.jwt_secret)}
+
+        return await in_transaction(info, AppointmentPayload, work)
+
+    @strawberry.mutation
+    async def cancel_appointment(self, info: strawberry.Info, id: strawberry.ID) -> AppointmentPayload:
+        async def work(session):
+            customer, staff = await _caller(info)
+            row = await booking.cancel(session, appointment_id=decode_id(id, "Appointment", ["id"]),
+                                       customer=customer, staff=staff)
+            return {"appointment": Appointment.from_model(row, info.context.settings.jwt_secret)}
+
+        return await in_transaction(info, AppointmentPayload, work)
+
+    @strawberry.mutation
+    async def reschedule_appointment(
+        self, info: strawberry.Info, id: strawberry.ID, start_at: dt.datetime
+    ) -> AppointmentPayload:
+        async def work(session):
+            customer, staff = await _caller(info)
+            row = await booking.reschedule(session, appointment_id=decode_id(id, "Appointment", ["id"]),
+                                           start_at=start_at, customer=customer, staff=staff)
+            return {"appointment": Appointment.from_model(row, info.context.settings.jwt_secret)}
+
+        return await in_transaction(info, AppointmentPayload, work)
+
+    @strawberry.mutation
+    async def mark_no_show(self, info: strawberry.Info, id: strawberry.ID) -> AppointmentPayload:
+        async def work(session):
+            staff = await staff_for_mutation(info)
+            row = await booking.mark_no_show(session, appointment_id=decode_id(id, "Appointment", ["id"]),
+                                             staff=staff)
+            return {"appointment": Appointment.from_model(row, info.context.settings.jwt_secret)}
+
+        return await in_transaction(info, AppointmentPayload, work)
+
+
+async def _caller(info):
+    """(customer, None) or (None, staff) for mutations open to both."""
+    from storelink.errors import Unauthenticated
+
+    principal = await info.context.principal()
+    if principal is None:
+        raise Unauthenticated("Please sign in")
+    return principal.customer, principal.staff
+
+
+async def _booker(info, session, member_id):
+    """Who the booking is for: the signed-in customer, or (staff) the member they name."""
+    from storelink.members import service as members
+
+    customer, staff = await _caller(info)
+    if customer is not None:
+        if member_id is not None:
+            raise Forbidden("Customers book for themselves")
+        return customer.id, None
+    if member_id is None:
+        raise NotFound("Staff must name the member", field=["input", "memberId"])
+    membership = await session.get(Membership, decode_id(member_id, "MemberProfile", ["input", "memberId"]))
+    if membership is None:
+        raise NotFound("No such member", field=["input", "memberId"])
+    if not await members.member_in_scope(session, staff, membership):
+        raise Forbidden("This member is outside your store's scope")
+    return membership.customer_id, staff

@@ -111,3 +111,4 @@ async def active_services_by_store(
     for store_id, service in rows:
         found[store_id].append(service)
     return found
+

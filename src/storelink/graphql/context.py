@@ -28,6 +28,7 @@ class Loaders:
         self.customer = member_loaders.customer_loader(sessionmaker)
         self.membership_by_customer = member_loaders.membership_by_customer_loader(sessionmaker)
         self.personal_code = member_loaders.personal_code_loader(sessionmaker)
+        self.service_type = store_loaders.service_type_loader(sessionmaker)
 
 
 def preferred_language(request: Request | None) -> str:

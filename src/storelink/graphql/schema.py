@@ -14,7 +14,8 @@ from storelink.accounts.mutations import AccountMutations
 from storelink.accounts.queries import AccountQueries
 from storelink.accounts.types import Customer, Staff
 from storelink.appointments.mutations import AppointmentMutations
-from storelink.appointments.types import ServiceType
+from storelink.appointments.queries import AppointmentQueries
+from storelink.appointments.types import Appointment, ServiceType
 from storelink.graphql.errors import ErrorPolicy
 from storelink.graphql.relay import Node, resolve_node
 from storelink.members.mutations import MemberMutations
@@ -31,7 +32,7 @@ MAX_LIST = 100  # the largest `first` any list field accepts
 
 
 @strawberry.type
-class Query(AccountQueries, StoreQueries, MemberQueries):
+class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries):
     @strawberry.field
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
@@ -70,7 +71,7 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
     return StorelinkSchema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Staff, Store, ServiceType, MemberProfile],
+        types=[Customer, Staff, Store, ServiceType, MemberProfile, Appointment],
         extensions=extensions,
     )
 

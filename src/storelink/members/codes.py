@@ -42,8 +42,17 @@ def _tag(secret: str, kind: str, token: str) -> str:
 
 def new_scan_code(kind: str, secret: str) -> tuple[str, str]:
     """(code to show, token to store) for a scan code of the given kind letter."""
-    token = _b32(secrets.token_bytes(TOKEN_BYTES))
-    return kind + token + _tag(secret, kind, token), token
+    token = new_scan_token()
+    return scan_code_for(kind, token, secret), token
+
+
+def new_scan_token() -> str:
+    return _b32(secrets.token_bytes(TOKEN_BYTES))
+
+
+def scan_code_for(kind: str, token: str, secret: str) -> str:
+    """The code shown for a stored token (long-lived codes, e.g. check-in, are derived, not kept)."""
+    return kind + token + _tag(secret, kind, token)
 
 
 def parse_scan_code(code: str, secret: str) -> tuple[str, str]:

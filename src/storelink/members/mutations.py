@@ -6,6 +6,8 @@ import json
 import strawberry
 
 from storelink import scanner
+from storelink.appointments import booking
+from storelink.appointments.types import Appointment, AppointmentScan
 from storelink.accounts.types import Staff, StaffPayload
 from storelink.graphql.errors import ApiError, in_transaction
 from storelink.graphql.permissions import customer_for_mutation, staff_for_mutation
@@ -21,13 +23,15 @@ def _consent(consent: ConsentInput) -> service.Consent:
     return service.Consent(consent.privacy_policy_version, consent.marketing)
 
 
-async def _scan_result(session, found):
+async def _scan_result(session, found, secret: str):
     """The GraphQL shape of what the scanner found (one branch per kind of code)."""
     if isinstance(found, service.MemberScanned):
         from storelink.accounts.models import Customer
 
         customer = await session.get(Customer, found.membership.customer_id)
         return MemberScan(member=MemberProfile.from_rows(found.membership, customer))
+    if isinstance(found, booking.AppointmentCheckedIn):
+        return AppointmentScan(appointment=Appointment.from_model(found.appointment, secret))
     raise TypeError(f"no GraphQL shape for {type(found).__name__}")
 
 
@@ -105,7 +109,7 @@ class MemberMutations:
                 session, staff=actor, store_id=decode_id(store_id, "Store", ["storeId"]), code=code,
                 settings=info.context.settings,
             )
-            return {"result": await _scan_result(session, found)}
+            return {"result": await _scan_result(session, found, info.context.settings.jwt_secret)}
 
         return await in_transaction(info, ScanPayload, work)
 

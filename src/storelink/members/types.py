@@ -8,6 +8,7 @@ from typing import Annotated, Union
 import strawberry
 
 from storelink.accounts.types import Staff, mask_phone
+from storelink.appointments.types import AppointmentScan
 from storelink.clock import utcnow
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, node_resolver, to_global_id
@@ -201,7 +202,7 @@ class MemberScan:
     member: MemberProfile
 
 
-ScanResult = Annotated[Union[MemberScan], strawberry.union("ScanResult")]
+ScanResult = Annotated[Union[MemberScan, AppointmentScan], strawberry.union("ScanResult")]
 
 
 @strawberry.input

@@ -70,14 +70,14 @@ def check_weekly_hours(hours: Sequence[Mapping], field: list[str]) -> list[dict]
         clean.append({"weekday": weekday, "opens": opens, "closes": closes})
     clean.sort(key=lambda h: (h["weekday"], minutes(h["opens"])))
     for prev, cur in zip(clean, clean[1:]):
-        if prev["weekday"] == cur["weekday"] and _end(prev) > minutes(cur["opens"]):
+        if prev["weekday"] == cur["weekday"] and end_minute(prev) > minutes(cur["opens"]):
             raise InvalidInput(
                 f"Hours overlap on weekday {cur['weekday']}", field=field
             )
     return clean
 
 
-def _end(interval: Mapping) -> int:
+def end_minute(interval: Mapping) -> int:
     """Closing minute counted from that day's midnight (past 24:00 for overnight hours)."""
     o, c = minutes(interval["opens"]), minutes(interval["closes"])
     return c if c > o else c + 24 * 60
@@ -108,11 +108,11 @@ def is_open_at(
     today = local.date()
     now_min = local.hour * 60 + local.minute + local.second / 60
     for h in intervals_for(today, weekly, special_days.get(today)):
-        if minutes(h["opens"]) <= now_min < _end(h):
+        if minutes(h["opens"]) <= now_min < end_minute(h):
             return True
     yesterday = today - dt.timedelta(days=1)
     for h in intervals_for(yesterday, weekly, special_days.get(yesterday)):
-        if now_min + 24 * 60 < _end(h):
+        if now_min + 24 * 60 < end_minute(h):
             return True
     return False
 

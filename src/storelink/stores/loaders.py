@@ -44,3 +44,13 @@ def special_day_loader(
         return [found.get(store_id, {}).get(day) for store_id, day in keys]
 
     return DataLoader(load_fn=load)
+
+
+def service_type_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, ServiceType | None]:
+    async def load(ids: Sequence[int]) -> list[ServiceType | None]:
+        async with sessionmaker() as session:
+            rows = (await session.execute(select(ServiceType).where(ServiceType.id.in_(ids)))).scalars()
+            by_id = {s.id: s for s in rows}
+        return [by_id.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)

@@ -1,0 +1,424 @@
+"""Bookings of in-store services: slots, booking, cancelling, rescheduling, check-in, reminders.
+
+Capacity is kept per cell of a store service's slot grid (SlotUsage): a booking takes one place in
+every cell it overlaps, through a conditional upsert that the database refuses past capacity.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storelink import scanner
+from storelink.accounts import permissions
+from storelink.accounts.models import Customer, Staff, StaffRole
+from storelink.appointments.models import (
+    ACTIVE_STATUSES, Appointment, ServiceType, SlotUsage, StoreService,
+)
+from storelink.clock import utcnow
+from storelink.errors import DomainError, Forbidden, InvalidInput, NotFound
+from storelink.members import codes
+from storelink.members import service as members
+from storelink.outbox import service as outbox
+from storelink.stores import hours
+from storelink.stores import service as store_service
+from storelink.stores.models import Store
+
+REMINDER_KIND = "appointment_reminder"
+REMINDER_LEAD = dt.timedelta(hours=24)
+NO_REMINDER_WITHIN = dt.timedelta(hours=1)  # a walk-in needs no reminder
+MAX_NOTE = 500
+
+
+def _error(code: str, message: str, field: list[str] | None = None) -> DomainError:
+    return DomainError(message, code=code, field=field)
+
+
+@dataclass(frozen=True)
+class Offer:
+    store: Store
+    service: ServiceType
+    settings: StoreService
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.store.timezone)
+
+    @property
+    def interval(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.settings.slot_interval_minutes)
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.service.duration_minutes)
+
+
+async def load_offer(session: AsyncSession, store_id: int, service_id: int, *, for_booking: bool) -> Offer:
+    f = ["input"] if for_booking else []
+    store = await store_service.require_store(session, store_id, f + ["storeId"])
+    service = await session.get(ServiceType, service_id)
+    if service is None:
+        raise NotFound("No such service", field=f + ["serviceId"])
+    offer = await session.get(StoreService, (store_id, service_id))
+    if offer is None:
+        raise NotFound("This store does not offer that service", field=f + ["serviceId"])
+    if not offer.active and for_booking:
+        raise _error("SLOT_UNAVAILABLE", "This service is not bookable at this store now",
+                     f + ["serviceId"])
+    return Offer(store, service, offer)
+
+
+async def _grid(session: AsyncSession, offer: Offer, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Slot (start, end) pairs of the hours that open on `day`: on the interval grid from opening,
+    each ending by closing time. Closed days give none."""
+    specials = await store_service.special_days_for(session, [offer.store.id], [day])
+    slots = []
+    for h in hours.intervals_for(day, offer.store.opening_hours, specials.get(offer.store.id, {}).get(day)):
+        opens = dt.datetime.combine(day, dt.time(), offer.tz) + dt.timedelta(minutes=hours.minutes(h["opens"]))
+        closes = dt.datetime.combine(day, dt.time(), offer.tz) + dt.timedelta(minutes=hours.end_minute(h))
+        # Wall-clock arithmetic in the store's zone: fine for China, which keeps no summer time.
+        start = opens
+        while start + offer.duration <= closes:
+            slots.append((start, start + offer.duration))
+            start += offer.interval
+    return slots
+
+
+def _cells(offer: Offer, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The grid cells a booking overlaps; each holds one place of the capacity."""
+    cells, cell = [], start
+    while cell < end:
+        cells.append(cell.astimezone(dt.timezone.utc))
+        cell += offer.interval
+    return cells
+
+
+async def _usage(session: AsyncSession, offer: Offer, first: dt.datetime, last: dt.datetime) -> dict:
+    rows = await session.execute(
+        select(SlotUsage.cell_start, SlotUsage.used).where(
+            SlotUsage.store_id == offer.store.id, SlotUsage.service_id == offer.service.id,
+            SlotUsage.cell_start >= first, SlotUsage.cell_start <= last,
+        )
+    )
+    return {cell: used for cell, used in rows}
+
+
+async def available_slots(
+    session: AsyncSession, *, store_id: int, service_id: int, day: dt.date, now: dt.datetime | None = None
+) -> list[tuple[dt.datetime, dt.datetime, int]]:
+    """Bookable slots of a day for a customer: (start, end, places left), exact."""
+    now = now or utcnow()
+    offer = await load_offer(session, store_id, service_id, for_booking=False)
+    if not offer.settings.active:
+        return []
+    earliest = now + dt.timedelta(minutes=offer.settings.min_notice_minutes)
+    latest = now + dt.timedelta(days=offer.settings.booking_window_days)
+    slots = [(s, e) for s, e in await _grid(session, offer, day) if earliest <= s <= latest]
+    if not slots:
+        return []
+    used = await _usage(session, offer, slots[0][0], slots[-1][1])
+    result = []
+    for start, end in slots:
+        taken = max((used.get(c, 0) for c in _cells(offer, start, end)), default=0)
+        result.append((start, end, max(offer.settings.capacity - taken, 0)))
+    return result
+
+
+async def _check_start(session: AsyncSession, offer: Offer, start_at: dt.datetime, *, by_staff: bool,
+                       field: list[str]) -> tuple[dt.datetime, dt.datetime]:
+    if start_at.tzinfo is None:
+        raise InvalidInput("Give the time with its UTC offset", field=field)
+    now = utcnow()
+    # Staff may book the slot that is running now (a walk-in); customers need the minimum notice.
+    earliest = now - offer.interval if by_staff else now + dt.timedelta(minutes=offer.settings.min_notice_minutes)
+    if start_at < earliest:
+        raise _error("BOOKING_WINDOW_CLOSED",
+                     "That time is past" if start_at < now else "Too short notice for this service",
+                     field)
+    if start_at > now + dt.timedelta(days=offer.settings.booking_window_days):
+        raise _error("BOOKING_WINDOW_CLOSED", "That day cannot be booked yet", field)
+    local = start_at.astimezone(offer.tz)
+    for day in (local.date(), local.date() - dt.timedelta(days=1)):
+        for start, end in await _grid(session, offer, day):
+            if start == start_at:
+                return start, end
+    raise _error("SLOT_UNAVAILABLE", "Not a bookable slot: outside opening hours or off the slot grid", field)
+
+
+async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datetime]) -> None:
+    for cell in sorted(cells):  # one order for everyone: no deadlocks between overlapping bookings
+        taken = (
+            await session.execute(
+                insert(SlotUsage)
+                .values(store_id=offer.store.id, service_id=offer.service.id, cell_start=cell, used=1)
+                .on_conflict_do_update(
+                    index_elements=[SlotUsage.store_id, SlotUsage.service_id, SlotUsage.cell_start],
+                    set_={"used": SlotUsage.used + 1},
+                    where=SlotUsage.used < offer.settings.capacity,
+                )
+                .returning(SlotUsage.used)
+            )
+        ).scalar_one_or_none()
+        if taken is None or taken > offer.settings.capacity:
+            raise _error("SLOT_FULL", "This slot is fully booked", ["input", "startAt"])
+
+
+async def _free_places(session: AsyncSession, appointment: Appointment, offer: Offer) -> None:
+    cells = _cells(offer, appointment.start_at, appointment.end_at)
+    await session.execute(
+        update(SlotUsage)
+        .where(SlotUsage.store_id == appointment.store_id, SlotUsage.service_id == appointment.service_id,
+               SlotUsage.cell_start.in_(cells), SlotUsage.used > 0)
+        .values(used=SlotUsage.used - 1)
+    )
+
+
+async def _check_guide(session: AsyncSession, guide_id: int, store_id: int, start: dt.datetime,
+                       end: dt.datetime, *, ignore: int | None = None) -> None:
+    # The guide's row lock serialises bookings of one guide across services.
+    guide = await session.get(Staff, guide_id, with_for_update=True)
+    if guide is None or guide.role != StaffRole.GUIDE or guide.store_id != store_id or not guide.active:
+        raise NotFound("No such guide at this store", field=["input", "guideId"])
+    busy = await session.execute(
+        select(Appointment.id).where(
+            Appointment.guide_id == guide_id, Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.start_at < end, Appointment.end_at > start,
+            *([Appointment.id != ignore] if ignore else []),
+        ).limit(1)
+    )
+    if busy.first() is not None:
+        raise _error("SLOT_UNAVAILABLE", "This guide is booked at that time", ["input", "guideId"])
+
+
+async def _queue_reminder(session: AsyncSession, appointment: Appointment) -> None:
+    now = utcnow()
+    if appointment.start_at - now < NO_REMINDER_WITHIN:
+        return
+    await outbox.enqueue(
+        session, kind=REMINDER_KIND, subject=f"appointment:{appointment.id}",
+        payload={"appointmentId": appointment.id},
+        due_at=max(now, appointment.start_at - REMINDER_LEAD),
+    )
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    store_id: int,
+    service_id: int,
+    start_at: dt.datetime,
+    guide_id: int | None,
+    note: str | None,
+    idempotency_key: str | None,
+    booked_by: Staff | None,
+) -> tuple[Appointment, bool]:
+    """(appointment, created). The same idempotency key returns the first booking."""
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 64:
+        raise InvalidInput("idempotencyKey: 1-64 characters", field=["idempotencyKey"])
+    if note is not None and len(note) > MAX_NOTE:
+        raise InvalidInput(f"At most {MAX_NOTE} characters", field=["input", "note"])
+    # Serialises one customer's bookings (idempotency, one per service per day).
+    customer = await session.get(Customer, customer_id, with_for_update=True)
+    if customer is None or customer.deleted_at is not None:
+        raise NotFound("No such member", field=["input", "memberId"])
+    if idempotency_key is not None:
+        earlier = (await session.execute(select(Appointment).where(
+            Appointment.customer_id == customer_id, Appointment.idempotency_key == idempotency_key
+        ))).scalar_one_or_none()
+        if earlier is not None:
+            return earlier, False
+    if await members.membership_of(session, customer_id) is None:
+        raise _error("INVALID_STATE", "Join the membership to book services")
+    offer = await load_offer(session, store_id, service_id, for_booking=True)
+    if booked_by is not None and not permissions.can_see_store(booked_by, store_id):
+        raise Forbidden("You can only book at your own store")
+    start, end = await _check_start(session, offer, start_at, by_staff=booked_by is not None,
+                                    field=["input", "startAt"])
+    local_day = start.astimezone(offer.tz).date()
+    same_day = (await session.execute(select(Appointment.id).where(
+        Appointment.customer_id == customer_id, Appointment.service_id == service_id,
+        Appointment.local_day == local_day, Appointment.status.in_(ACTIVE_STATUSES),
+    ))).first()
+    if same_day is not None:
+        raise _error("CONFLICT", "You already have this service booked that day", ["input", "startAt"])
+    if guide_id is not None:
+        await _check_guide(session, guide_id, store_id, start, end)
+    await _take_places(session, offer, _cells(offer, start, end))
+    token = codes.new_scan_token()
+    appointment = Appointment(
+        customer_id=customer_id, store_id=store_id, service_id=service_id, guide_id=guide_id,
+        start_at=start, end_at=end, local_day=local_day, note=note, check_in_token=token,
+        idempotency_key=idempotency_key, booked_by_id=booked_by.id if booked_by else None,
+        created_at=utcnow(),
+    )
+    session.add(appointment)
+    try:
+        await session.flush()
+    except IntegrityError:  # the database's own guard of the rules checked above
+        raise _error("CONFLICT", "You already have this service booked that day", ["input", "startAt"]) from None
+    await _queue_reminder(session, appointment)
+    return appointment, True
+
+
+async def _own_appointment(session: AsyncSession, appointment_id: int, *, customer: Customer | None,
+                           staff: Staff | None) -> Appointment:
+    appointment = await session.get(Appointment, appointment_id, with_for_update=True)
+    if appointment is None:
+        raise NotFound("No such appointment", field=["id"])
+    if customer is not None and appointment.customer_id != customer.id:
+        raise Forbidden("This is not your appointment")
+    if staff is not None and not permissions.can_see_store(staff, appointment.store_id):
+        raise Forbidden("This appointment is at another store")
+    return appointment
+
+
+async def cancel(session: AsyncSession, *, appointment_id: int, customer: Customer | None = None,
+                 staff: Staff | None = None) -> Appointment:
+    appointment = await _own_appointment(session, appointment_id, customer=customer, staff=staff)
+    if appointment.status != "BOOKED":
+        raise _error("INVALID_STATE", f"The appointment is {appointment.status.lower()}")
+    offer = await load_offer(session, appointment.store_id, appointment.service_id, for_booking=False)
+    cutoff = appointment.start_at - dt.timedelta(minutes=offer.settings.cancel_cutoff_minutes)
+    if customer is not None and utcnow() > cutoff:
+        raise _error("BOOKING_WINDOW_CLOSED", "Too late to cancel online; please call the store")
+    await _free_places(session, appointment, offer)
+    appointment.status = "CANCELLED"
+    appointment.cancelled_at = utcnow()
+    await outbox.withdraw(session, subject=f"appointment:{appointment.id}", kind=REMINDER_KIND)
+    await session.flush()
+    return appointment
+
+
+async def reschedule(session: AsyncSession, *, appointment_id: int, start_at: dt.datetime,
+                     customer: Customer | None = None, staff: Staff | None = None) -> Appointment:
+    """Atomic: the new place is taken before the old one is freed, in one transaction."""
+    appointment = await _own_appointment(session, appointment_id, customer=customer, staff=staff)
+    if appointment.status != "BOOKED":
+        raise _error("INVALID_STATE", f"The appointment is {appointment.status.lower()}")
+    offer = await load_offer(session, appointment.store_id, appointment.service_id, for_booking=True)
+    now = utcnow()
+    if customer is not None and now > appointment.start_at - dt.timedelta(minutes=offer.settings.cancel_cutoff_minutes):
+        raise _error("BOOKING_WINDOW_CLOSED", "Too late to change this appointment online")
+    start, end = await _check_start(session, offer, start_at, by_staff=staff is not None, field=["startAt"])
+    if start == appointment.start_at:
+        return appointment
+    local_day = start.astimezone(offer.tz).date()
+    if local_day != appointment.local_day:
+        other = (await session.execute(select(Appointment.id).where(
+            Appointment.customer_id == appointment.customer_id, Appointment.service_id == appointment.service_id,
+            Appointment.local_day == local_day, Appointment.status.in_(ACTIVE_STATUSES),
+        ))).first()
+        if other is not None:
+            raise _error("CONFLICT", "You already have this service booked that day", ["startAt"])
+    if appointment.guide_id is not None:
+        await _check_guide(session, appointment.guide_id, appointment.store_id, start, end, ignore=appointment.id)
+    old_cells = set(_cells(offer, appointment.start_at, appointment.end_at))
+    new_cells = [c for c in _cells(offer, start, end) if c not in old_cells]
+    try:
+        await _take_places(session, offer, new_cells)
+    except DomainError as err:
+        err.field = ["startAt"]
+        raise
+    gone = sorted(old_cells - set(_cells(offer, start, end)))
+    if gone:
+        await session.execute(
+            update(SlotUsage)
+            .where(SlotUsage.store_id == appointment.store_id, SlotUsage.service_id == appointment.service_id,
+                   SlotUsage.cell_start.in_(gone), SlotUsage.used > 0)
+            .values(used=SlotUsage.used - 1)
+        )
+    appointment.start_at, appointment.end_at, appointment.local_day = start, end, local_day
+    await outbox.withdraw(session, subject=f"appointment:{appointment.id}", kind=REMINDER_KIND)
+    await session.flush()
+    await _queue_reminder(session, appointment)
+    return appointment
+
+
+async def mark_no_show(session: AsyncSession, *, appointment_id: int, staff: Staff) -> Appointment:
+    appointment = await _own_appointment(session, appointment_id, customer=None, staff=staff)
+    if appointment.status != "BOOKED":
+        raise _error("INVALID_STATE", f"The appointment is {appointment.status.lower()}")
+    if appointment.start_at > utcnow():
+        raise _error("INVALID_STATE", "The appointment has not started yet")
+    appointment.status = "NO_SHOW"
+    await session.flush()
+    return appointment
+
+
+async def store_day(session: AsyncSession, *, staff: Staff, store_id: int, day: dt.date) -> list[Appointment]:
+    await store_service.require_store(session, store_id, ["storeId"])
+    if not permissions.can_see_store(staff, store_id):
+        raise Forbidden("You can only see your own store's appointments")
+    rows = await session.execute(
+        select(Appointment).where(Appointment.store_id == store_id, Appointment.local_day == day)
+        .order_by(Appointment.start_at, Appointment.id)
+    )
+    return list(rows.scalars())
+
+
+async def customer_appointments(session: AsyncSession, *, customer_id: int, upcoming_only: bool) -> list[Appointment]:
+    stmt = select(Appointment).where(Appointment.customer_id == customer_id)
+    if upcoming_only:
+        stmt = stmt.where(Appointment.status.in_(ACTIVE_STATUSES), Appointment.end_at > func.now())
+    return list((await session.execute(stmt.order_by(Appointment.start_at, Appointment.id))).scalars())
+
+
+def check_in_code(appointment: Appointment, secret: str) -> str:
+    return codes.scan_code_for("A", appointment.check_in_token, secret)
+
+
+@dataclass(frozen=True)
+class AppointmentCheckedIn:
+    appointment: Appointment
+
+
+@scanner.handles("A")
+async def check_in(session: AsyncSession, request: scanner.ScanRequest) -> AppointmentCheckedIn:
+    """Only at the booked store, only on the booked (store-local) day, only once."""
+    appointment = (await session.execute(
+        select(Appointment).where(Appointment.check_in_token == request.token).with_for_update()
+    )).scalar_one_or_none()
+    if appointment is None:
+        raise _error("CODE_INVALID", "Unknown check-in code", ["code"])
+    if appointment.store_id != request.store_id:
+        raise _error("INVALID_STATE", "This appointment is at another store", ["code"])
+    if appointment.status == "CHECKED_IN":
+        raise _error("CODE_USED_UP", "Already checked in", ["code"])
+    if appointment.status != "BOOKED":
+        raise _error("CODE_EXPIRED", f"The appointment is {appointment.status.lower()}", ["code"])
+    store = await session.get(Store, appointment.store_id)
+    today = utcnow().astimezone(ZoneInfo(store.timezone)).date()
+    if today > appointment.local_day:
+        raise _error("CODE_EXPIRED", "This appointment was on an earlier day", ["code"])
+    if today < appointment.local_day:
+        raise _error("INVALID_STATE", "Check-in opens on the day of the appointment", ["code"])
+    appointment.status = "CHECKED_IN"
+    appointment.checked_in_at = utcnow()
+    await session.flush()
+    return AppointmentCheckedIn(appointment)
+
+
+@outbox.sender(REMINDER_KIND)
+async def send_reminder(session: AsyncSession, payload: dict, wechat) -> None:
+    appointment = await session.get(Appointment, payload["appointmentId"])
+    if appointment is None or appointment.status != "BOOKED":
+        raise outbox.Skip("appointment no longer booked")
+    customer = await session.get(Customer, appointment.customer_id)
+    if customer is None or customer.openid is None:
+        raise outbox.Skip("customer gone")
+    store = await session.get(Store, appointment.store_id)
+    service = await session.get(ServiceType, appointment.service_id)
+    local = appointment.start_at.astimezone(ZoneInfo(store.timezone))
+    await wechat.send_subscribe_message(
+        touser=customer.openid,
+        template_id=payload.get("templateId", "appointment-reminder"),
+        page=f"pages/appointments/detail?id={appointment.id}",
+        data={"thing1": {"value": service.name[:20]}, "time2": {"value": local.strftime("%Y-%m-%d %H:%M")},
+              "thing3": {"value": store.name[:20]}},
+    )
