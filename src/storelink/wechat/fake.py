@@ -40,6 +40,7 @@ class FakeWeChat:
         self.used_phone_codes: set[str] = set()
         self.sent_messages: list[dict] = []
         self.calls: dict[str, int] = {}
+        self.failing_sends = 0  # the next N subscribe messages fail with "system busy"
 
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
@@ -117,6 +118,9 @@ class FakeWeChat:
         self._count("subscribe_send")
         if not self._token_ok(request):
             return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        if self.failing_sends > 0:
+            self.failing_sends -= 1
+            return JSONResponse({"errcode": -1, "errmsg": "system error"})
         self.sent_messages.append(await request.json())
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
 
