@@ -151,6 +151,13 @@ async def _check_start(session: AsyncSession, offer: Offer, start_at: dt.datetim
 
 
 async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datetime]) -> None:
+    if not cells:
+        return
+    # A plain read first: in a rush, those who come after the slot filled up are refused at once
+    # instead of queueing on the row lock. The locked upsert below is the real guard.
+    used = await _usage(session, offer, min(cells), max(cells))
+    if any(used.get(c, 0) >= offer.settings.capacity for c in cells):
+        raise _error("SLOT_FULL", "This slot is fully booked", ["input", "startAt"])
     for cell in sorted(cells):  # one order for everyone: no deadlocks between overlapping bookings
         taken = (
             await session.execute(
@@ -249,7 +256,6 @@ async def book(
         raise _error("CONFLICT", "You already have this service booked that day", ["input", "startAt"])
     if guide_id is not None:
         await _check_guide(session, guide_id, store_id, start, end)
-    await _take_places(session, offer, _cells(offer, start, end))
     token = codes.new_scan_token()
     appointment = Appointment(
         customer_id=customer_id, store_id=store_id, service_id=service_id, guide_id=guide_id,
@@ -263,6 +269,9 @@ async def book(
     except IntegrityError:  # the database's own guard of the rules checked above
         raise _error("CONFLICT", "You already have this service booked that day", ["input", "startAt"]) from None
     await _queue_reminder(session, appointment)
+    # Take the places last: everyone booking the slot queues on these rows' locks, so they are
+    # held only for these statements and the commit.
+    await _take_places(session, offer, _cells(offer, start, end))
     return appointment, True
 
 
