@@ -15,19 +15,14 @@ import os
 import random
 import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import warnings
 from collections import Counter
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 
-SRC = Path(__file__).resolve().parents[1] / "src"
-sys.path.insert(0, str(SRC))
+import common  # noqa: E402  (puts src/ on the path)
 
 MEMBERS = 1000
 SLOTS = 20
@@ -99,17 +94,7 @@ async def verify(url: str) -> tuple[int, int]:
 
 
 async def main() -> None:
-    from storelink import migrate
-
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import pgserver
-
-            server = pgserver.get_server(tempfile.mkdtemp(prefix="storelink-bench-"), cleanup_mode="delete")
-        url = server.get_uri()
-    await asyncio.to_thread(migrate.upgrade, url)
+    url = await common.database()
     secret = secrets.token_urlsafe(48)
     store_id, service_id, tokens = await setup(url, secret)
     day = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date() + dt.timedelta(days=1)
@@ -117,19 +102,11 @@ async def main() -> None:
               for i in range(SLOTS)]
 
     port = 18810
-    env = {**os.environ, "PYTHONPATH": str(SRC), "DATABASE_URL": url, "JWT_SECRET": secret}
-    env.pop("DEBUG", None)
-    api = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "storelink.app:create_app", "--port",
-                            str(port), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "120"], env=env)
+    api = common.start_uvicorn("storelink.app:create_app", {**os.environ, "DATABASE_URL": url, "JWT_SECRET": secret},
+                               port)
     outcomes: Counter = Counter()
     latencies: list[float] = []
     try:
-        for _ in range(150):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
         rng = random.Random(1)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as client:
@@ -157,8 +134,7 @@ async def main() -> None:
             await asyncio.gather(*[book(t) for t in tokens])
             elapsed = time.perf_counter() - started
     finally:
-        api.terminate()
-        api.wait(10)
+        common.stop(api)
 
     latencies.sort()
     booked, fullest = await verify(url)

@@ -14,17 +14,12 @@ import asyncio
 import os
 import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import warnings
-from pathlib import Path
 
 import httpx
 
-SRC = Path(__file__).resolve().parents[1] / "src"
-sys.path.insert(0, str(SRC))
+import common  # noqa: E402  (puts src/ on the path)
 
 CUSTOMERS = 500
 CONCURRENCY = 50
@@ -32,18 +27,6 @@ LOGIN = "mutation($c: String!) { wechatLogin(code: $c) { accessToken userErrors 
 BIND = "mutation($c: String!) { bindPhone(code: $c) { userErrors { code } } }"
 JOIN = """mutation($c: String!) { joinByCode(code: $c, consent: {privacyPolicyVersion: "2026-01", marketing: true}) {
   isNewMember userErrors { code } } }"""
-
-
-def start(args: list[str], env: dict, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", *args, "--port", str(port),
-                             "--log-level", "warning", "--no-access-log"], env=env)
-    for _ in range(150):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 async def setup(url: str, settings) -> tuple[str, int]:
@@ -90,28 +73,18 @@ async def verify(url: str, code: str, guide_id: int) -> None:
 
 
 async def main() -> None:
-    from storelink import migrate
     from storelink.settings import Settings
 
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import pgserver
-
-            server = pgserver.get_server(tempfile.mkdtemp(prefix="storelink-bench-"), cleanup_mode="delete")
-        url = server.get_uri()
-    await asyncio.to_thread(migrate.upgrade, url)
+    url = await common.database()
     settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48))
     code, guide_id = await setup(url, settings)
 
     wx_port, api_port = 18801, 18800
-    env = {**os.environ, "PYTHONPATH": str(SRC), "DATABASE_URL": url, "JWT_SECRET": settings.jwt_secret,
+    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": settings.jwt_secret,
            "WECHAT_API_BASE": f"http://127.0.0.1:{wx_port}", "WECHAT_APPID": "wx-fake-appid",
            "WECHAT_SECRET": "fake-secret"}
-    env.pop("DEBUG", None)
-    fake = start(["--factory", "storelink.wechat.fake:fake_app"], env, wx_port)
-    api = start(["--factory", "storelink.app:create_app"], env, api_port)
+    fake = common.start_uvicorn("storelink.wechat.fake:fake_app", env, wx_port)
+    api = common.start_uvicorn("storelink.app:create_app", env, api_port)
     try:
         join_ms, signup_ms, failures = [], [], []
         semaphore = asyncio.Semaphore(CONCURRENCY)
@@ -155,10 +128,7 @@ async def main() -> None:
             await asyncio.gather(*[join(t) for t in tokens])
             join_elapsed = time.perf_counter() - started
     finally:
-        api.terminate()
-        fake.terminate()
-        api.wait(10)
-        fake.wait(10)
+        common.stop(api, fake)
 
     join_ms.sort()
 

@@ -18,8 +18,14 @@ from sqlmodel import SQLModel
 from storelink import migrate
 from storelink.accounts import service as accounts
 from storelink.app import create_app
+from storelink.graphql.relay import from_global_id
 from storelink.settings import Settings
 from storelink.wechat.fake import FakeWeChatServer
+
+def pk_of(gid: str) -> int:
+    """The primary key inside a global ID (tests that set rows up directly need it)."""
+    return int(from_global_id(gid)[1])
+
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct-horse-battery"

@@ -10,6 +10,7 @@ from storelink.graphql.relay import to_global_id
 from storelink.members.models import Membership
 from storelink.outbox import service as outbox
 from storelink.outbox.models import OutboxMessage
+from tests.conftest import pk_of
 from tests.members.conftest import JOIN, member_customer, personal_code
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -70,9 +71,9 @@ class Salon:
                                       self.hq))["upsertServiceType"]["serviceType"]["id"]
         await self.configure(self.fitting, capacity=capacity, cancelCutoffMinutes=cutoff)
         await self.configure(self.repair, capacity=3)
-        store_pk = _pk(self.store)
+        store_pk = pk_of(self.store)
         self.guide_row, self.guide = await self.world.staff("guide-a", "GUIDE", store_pk)
-        _, self.stranger = await self.world.staff("guide-x", "GUIDE", _pk(self.other_store))
+        _, self.stranger = await self.world.staff("guide-x", "GUIDE", pk_of(self.other_store))
         return self
 
     async def configure(self, service, **settings):
@@ -92,12 +93,6 @@ class Salon:
         data = await self.api.data(BOOK, {"input": {"storeId": self.store, "serviceId": service or self.fitting,
                                                     "startAt": start, **extra}, "key": key}, token)
         return data["bookAppointment"]
-
-
-def _pk(gid: str) -> int:
-    import base64
-
-    return int(base64.urlsafe_b64decode(gid + "=" * (-len(gid) % 4)).decode().split(":")[1])
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from storelink.graphql.relay import to_global_id
 from storelink.members.models import JoinCode
+from tests.conftest import pk_of
 
 UPSERT_STORE = """
 mutation($input: StoreInput!) { upsertStore(input: $input) { store { id } userErrors { code } } }
@@ -47,7 +48,7 @@ async def shop(api, world) -> Shop:
             "code": code, "name": code, "city": "上海", "address": "路", "lat": 31.23, "lng": lng,
             "openingHours": WEEK}}, hq)
         ids.append(payload["upsertStore"]["store"]["id"])
-    pk = [int(__import__("base64").urlsafe_b64decode(i + "=" * (-len(i) % 4)).decode().split(":")[1]) for i in ids]
+    pk = [pk_of(i) for i in ids]
     _, m1 = await world.staff("mgr-1", "STORE_MANAGER", pk[0])
     _, m2 = await world.staff("mgr-2", "STORE_MANAGER", pk[1])
     a = await world.staff("guide-a", "GUIDE", pk[0])

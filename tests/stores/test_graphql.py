@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from storelink.graphql.relay import to_global_id
 from storelink.stores import geo
 from storelink.stores.models import SpecialDay, Store
+from tests.conftest import pk_of
 
 UPSERT_STORE = """
 mutation($input: StoreInput!) {
@@ -47,36 +48,24 @@ query($lat: Float!, $lng: Float!, $r: Int! = 10000, $first: Int! = 20, $serviceI
 ALL_WEEK = [{"weekday": d, "opens": "10:00", "closes": "22:00"} for d in range(1, 8)]
 ROUND_THE_CLOCK = [{"weekday": d, "opens": "00:00", "closes": "24:00"} for d in range(1, 8)]
 
-
 def store_input(code="SH-001", lat=31.2304, lng=121.4737, **extra):
     return {"code": code, "name": f"店 {code}", "city": "上海", "address": "人民广场", "lat": lat,
             "lng": lng, "openingHours": ALL_WEEK, **extra}
 
-
 def codes(payload) -> list[str]:
     return [e["code"] for e in payload["userErrors"]]
 
-
 def top_codes(body) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
-
 
 async def make_store(api, token, **kw) -> dict:
     payload = (await api.data(UPSERT_STORE, {"input": store_input(**kw)}, token))["upsertStore"]
     assert payload["userErrors"] == [], payload
     return payload["store"]
 
-
 async def count_stores(sessionmaker) -> int:
     async with sessionmaker() as session:
         return (await session.execute(select(func.count()).select_from(Store))).scalar_one()
-
-
-def pk(gid: str) -> int:
-    import base64
-
-    return int(base64.urlsafe_b64decode(gid + "=" * (-len(gid) % 4)).decode().split(":")[1])
-
 
 # ------------------------------------------------------------------ upsertStore
 
@@ -88,13 +77,11 @@ async def test_hq_creates_and_then_updates_a_store_by_code(api, world, sessionma
     assert updated["location"] == {"lat": 31.24, "lng": 121.4737}
     assert await count_stores(sessionmaker) == 1
 
-
 async def test_wgs84_input_is_stored_as_gcj02(api, world):
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq, lat=39.90734, lng=116.39089, coordSystem="WGS84")
     expected = geo.wgs84_to_gcj02(39.90734, 116.39089)
     assert store["location"] == {"lat": pytest.approx(expected[0]), "lng": pytest.approx(expected[1])}
-
 
 @pytest.mark.parametrize(
     "override, field",
@@ -120,12 +107,11 @@ async def test_bad_store_input_is_refused_and_changes_nothing(api, world, sessio
     assert payload["store"] is None
     assert await count_stores(sessionmaker) == 0
 
-
 async def test_only_hq_may_upsert_stores(api, world, sessionmaker):
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
-    _, manager = await world.staff("mgr", "STORE_MANAGER", pk(store["id"]))
-    _, guide = await world.staff("guide", "GUIDE", pk(store["id"]))
+    _, manager = await world.staff("mgr", "STORE_MANAGER", pk_of(store["id"]))
+    _, guide = await world.staff("guide", "GUIDE", pk_of(store["id"]))
     customer, _ = await world.customer()
     for token, expected in [(manager, "FORBIDDEN"), (guide, "FORBIDDEN"), (customer, "FORBIDDEN"),
                             (None, "UNAUTHENTICATED")]:
@@ -133,14 +119,13 @@ async def test_only_hq_may_upsert_stores(api, world, sessionmaker):
         assert codes(payload) == [expected]
     assert await count_stores(sessionmaker) == 1
 
-
 # ------------------------------------------------------------------ special days
 
 async def test_special_days_by_manager_of_own_store_only(api, world, sessionmaker):
     _, hq = await world.staff("hq-root")
     mine = await make_store(api, hq, code="MINE")
     other = await make_store(api, hq, code="OTHER")
-    _, manager = await world.staff("mgr", "STORE_MANAGER", pk(mine["id"]))
+    _, manager = await world.staff("mgr", "STORE_MANAGER", pk_of(mine["id"]))
     day = {"date": "2026-12-25", "closed": True}
 
     ok = (await api.data(SPECIAL_DAY, {"input": {"storeId": mine["id"], **day}}, manager))["setSpecialDay"]
@@ -150,8 +135,7 @@ async def test_special_days_by_manager_of_own_store_only(api, world, sessionmake
     assert codes(refused) == ["FORBIDDEN"]
     async with sessionmaker() as session:
         rows = (await session.execute(select(SpecialDay.store_id))).scalars().all()
-    assert rows == [pk(mine["id"])]
-
+    assert rows == [pk_of(mine["id"])]
 
 @pytest.mark.parametrize(
     "day, field",
@@ -167,17 +151,15 @@ async def test_bad_special_days(api, world, day, field):
     payload = (await api.data(SPECIAL_DAY, {"input": {"storeId": store["id"], "date": "2026-12-25", **day}}, hq))
     assert payload["setSpecialDay"]["userErrors"] == [{"code": "INVALID_INPUT", "field": field}]
 
-
 async def test_unknown_and_foreign_ids_are_not_found(api, world):
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     day = {"date": "2026-12-25", "closed": True}
     for gid, expected in [(to_global_id("Store", 999), "NOT_FOUND"),
-                          (to_global_id("Staff", pk(store["id"])), "NOT_FOUND"),
+                          (to_global_id("Staff", pk_of(store["id"])), "NOT_FOUND"),
                           ("%%%garbage", "INVALID_INPUT")]:
         payload = (await api.data(SPECIAL_DAY, {"input": {"storeId": gid, **day}}, hq))["setSpecialDay"]
         assert payload["userErrors"] == [{"code": expected, "field": ["input", "storeId"]}]
-
 
 # ------------------------------------------------------------------ services
 
@@ -186,7 +168,7 @@ async def test_service_types_and_store_configuration(api, world):
     store = await make_store(api, hq)
     service = (await api.data(UPSERT_SERVICE, {"input": {"code": "FIT", "name": "试衣", "durationMinutes": 30}}, hq))
     service = service["upsertServiceType"]["serviceType"]
-    _, manager = await world.staff("mgr", "STORE_MANAGER", pk(store["id"]))
+    _, manager = await world.staff("mgr", "STORE_MANAGER", pk_of(store["id"]))
 
     payload = (await api.data(CONFIGURE, {"input": {"storeId": store["id"], "serviceId": service["id"],
                                                     "capacity": 3}}, manager))["configureStoreService"]
@@ -197,13 +179,11 @@ async def test_service_types_and_store_configuration(api, world):
                                                       "capacity": 3, "active": False}}, manager))
     assert withdrawn["configureStoreService"]["store"]["services"] == []
 
-
 @pytest.mark.parametrize("minutes", [0, -15, 24 * 60])
 async def test_service_duration_must_be_positive_and_sane(api, world, minutes):
     _, hq = await world.staff("hq-root")
     payload = (await api.data(UPSERT_SERVICE, {"input": {"code": "FIT", "name": "试衣", "durationMinutes": minutes}}, hq))
     assert payload["upsertServiceType"]["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", "durationMinutes"]}]
-
 
 @pytest.mark.parametrize(
     "override, field",
@@ -220,18 +200,16 @@ async def test_bad_store_service_settings(api, world, override, field):
                                                     **override}}, hq))["configureStoreService"]
     assert payload["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", field]}]
 
-
 async def test_guides_cannot_configure_services(api, world):
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     service = (await api.data(UPSERT_SERVICE, {"input": {"code": "FIT", "name": "试衣", "durationMinutes": 30}}, hq))
     sid = service["upsertServiceType"]["serviceType"]["id"]
-    _, guide = await world.staff("guide", "GUIDE", pk(store["id"]))
+    _, guide = await world.staff("guide", "GUIDE", pk_of(store["id"]))
     payload = (await api.data(CONFIGURE, {"input": {"storeId": store["id"], "serviceId": sid, "capacity": 2}}, guide))
     assert codes(payload["configureStoreService"]) == ["FORBIDDEN"]
     as_guide = (await api.data(UPSERT_SERVICE, {"input": {"code": "X", "name": "x", "durationMinutes": 5}}, guide))
     assert codes(as_guide["upsertServiceType"]) == ["FORBIDDEN"]
-
 
 # ------------------------------------------------------------------ staff accounts
 
@@ -239,7 +217,7 @@ async def test_store_manager_creates_guides_of_own_store_only(api, world):
     _, hq = await world.staff("hq-root")
     mine = await make_store(api, hq, code="MINE")
     other = await make_store(api, hq, code="OTHER")
-    _, manager = await world.staff("mgr", "STORE_MANAGER", pk(mine["id"]))
+    _, manager = await world.staff("mgr", "STORE_MANAGER", pk_of(mine["id"]))
 
     def staff_input(username, role, store):
         return {"input": {"username": username, "password": "long-enough-pw", "name": "小王",
@@ -251,7 +229,6 @@ async def test_store_manager_creates_guides_of_own_store_only(api, world):
                  staff_input("mgr-2", "STORE_MANAGER", mine["id"]),
                  staff_input("hq-2", "HQ_ADMIN", None)]:
         assert codes((await api.data(CREATE_STAFF, args, manager))["createStaff"]) == ["FORBIDDEN"]
-
 
 @pytest.mark.parametrize(
     "override, code, field",
@@ -269,7 +246,6 @@ async def test_bad_staff_input(api, world, override, code, field):
     payload = (await api.data(CREATE_STAFF, {"input": args}, hq))["createStaff"]
     assert payload["userErrors"] == [{"code": code, "field": ["input", field]}]
 
-
 async def test_hq_admins_have_no_store(api, world):
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
@@ -277,7 +253,6 @@ async def test_hq_admins_have_no_store(api, world):
             "storeId": store["id"]}
     payload = (await api.data(CREATE_STAFF, {"input": args}, hq))["createStaff"]
     assert payload["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", "storeId"]}]
-
 
 # ------------------------------------------------------------------ nearby stores
 
@@ -291,7 +266,6 @@ async def _city(api, world):
                          openingHours=ROUND_THE_CLOCK if km != 1 else ALL_WEEK)
     return hq, lat, lng
 
-
 async def test_nearby_orders_by_distance_and_honours_radius_and_first(api, world):
     _, lat, lng = await _city(api, world)
 
@@ -302,7 +276,6 @@ async def test_nearby_orders_by_distance_and_honours_radius_and_first(api, world
     assert [s["distanceMeters"] for s in within_5km] == pytest.approx([0, 1000, 2000, 3000], abs=2)
     assert [s["store"]["code"] for s in first_two] == ["S0", "S1"]
 
-
 async def test_nearby_converts_wgs84_positions(api, world):
     _, hq = await world.staff("hq-root")
     gcj = geo.wgs84_to_gcj02(31.2304, 121.4737)
@@ -311,7 +284,6 @@ async def test_nearby_converts_wgs84_positions(api, world):
     as_gcj = (await api.data(NEARBY, {"lat": 31.2304, "lng": 121.4737}))["nearbyStores"]
     assert as_wgs[0]["distanceMeters"] == 0
     assert as_gcj[0]["distanceMeters"] > 400  # the raw WGS84 point is ~500 m off in Shanghai
-
 
 async def test_nearby_filters_by_service(api, world):
     hq, lat, lng = await _city(api, world)
@@ -327,7 +299,6 @@ async def test_nearby_filters_by_service(api, world):
     found = (await api.data(NEARBY, {"lat": lat, "lng": lng, "serviceId": sid}))["nearbyStores"]
     assert [s["store"]["code"] for s in found] == ["S2"]
 
-
 async def test_nearby_open_now_uses_hours_and_special_days(api, world, sessionmaker):
     _, lat, lng = await _city(api, world)
     # given: S0 closed today by a special day; S1 keeps 10:00-22:00 (open or not by the clock)
@@ -342,7 +313,6 @@ async def test_nearby_open_now_uses_hours_and_special_days(api, world, sessionma
 
     expected = ["S1", "S2", "S3"] if 10 <= local_hour < 22 else ["S2", "S3"]
     assert [s["store"]["code"] for s in found] == expected
-
 
 @pytest.mark.parametrize(
     "args, field",
@@ -360,12 +330,10 @@ async def test_nearby_bad_input_is_a_clean_top_level_error(api, args, field):
     assert top_codes(body) == ["INVALID_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == [field]
 
-
 async def test_nearby_with_a_sku_is_empty_until_the_catalog_exists(api, world):
     _, lat, lng = await _city(api, world)
     found = (await api.data(NEARBY, {"lat": lat, "lng": lng, "sku": to_global_id("Sku", 1)}))["nearbyStores"]
     assert found == []
-
 
 async def test_nearby_list_does_not_grow_queries_with_the_list(api, world, count_statements):
     # given: a request reading each store's services and open state
@@ -386,7 +354,6 @@ async def test_nearby_list_does_not_grow_queries_with_the_list(api, world, count
     # then
     assert five.count == one.count == 3
 
-
 # ------------------------------------------------------------------ store, node and isOpenAt
 
 async def test_store_and_node_resolve_stores_for_anyone(api, world):
@@ -397,7 +364,6 @@ async def test_store_and_node_resolve_stores_for_anyone(api, world):
     data = await api.data(query, {"id": store["id"]})
     assert data == {"store": {"code": "SH-001", "isOpenAt": False}, "node": {"id": store["id"], "code": "SH-001"}}
 
-
 async def test_is_open_at_needs_an_offset(api, world):
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
@@ -405,14 +371,13 @@ async def test_is_open_at_needs_an_offset(api, world):
                           {"id": store["id"]})
     assert top_codes(body) == ["INVALID_INPUT"]
 
-
 async def test_node_applies_the_same_checks_as_the_typed_fields(api, world):
     _, hq = await world.staff("hq-root")
     mine = await make_store(api, hq, code="MINE")
     other = await make_store(api, hq, code="OTHER")
-    colleague, _ = await world.staff("colleague", "GUIDE", pk(mine["id"]))
-    stranger, _ = await world.staff("stranger", "GUIDE", pk(other["id"]))
-    _, guide = await world.staff("guide", "GUIDE", pk(mine["id"]))
+    colleague, _ = await world.staff("colleague", "GUIDE", pk_of(mine["id"]))
+    stranger, _ = await world.staff("stranger", "GUIDE", pk_of(other["id"]))
+    _, guide = await world.staff("guide", "GUIDE", pk_of(mine["id"]))
     customer, login = await world.customer()
     query = "query($id: ID!) { node(id: $id) { id ... on Staff { name } } }"
 
@@ -436,10 +401,9 @@ async def test_node_applies_the_same_checks_as_the_typed_fields(api, world):
     assert unknown == {"data": {"node": None}}
     assert top_codes(malformed) == ["INVALID_INPUT"]
 
-
 async def test_staff_me_shows_the_store(api, world):
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
-    _, guide = await world.staff("guide", "GUIDE", pk(store["id"]))
+    _, guide = await world.staff("guide", "GUIDE", pk_of(store["id"]))
     data = await api.data("{ staffMe { role store { code } } }", token=guide)
     assert data == {"staffMe": {"role": "GUIDE", "store": {"code": "SH-001"}}}

@@ -18,17 +18,30 @@ _UNSET: Any = object()
 
 
 class Loaders:
-    """Per-request DataLoaders; each batch runs in its own short session (STYLE.md)."""
+    """Per-request DataLoaders, made when first used; each batch runs in its own short session
+    (STYLE.md)."""
+
+    _FACTORIES = {
+        "store": store_loaders.store_loader,
+        "store_services": store_loaders.store_services_loader,
+        "special_day": store_loaders.special_day_loader,
+        "service_type": store_loaders.service_type_loader,
+        "staff": member_loaders.staff_loader,
+        "customer": member_loaders.customer_loader,
+        "membership_by_customer": member_loaders.membership_by_customer_loader,
+        "personal_code": member_loaders.personal_code_loader,
+    }
 
     def __init__(self, sessionmaker: async_sessionmaker):
-        self.store = store_loaders.store_loader(sessionmaker)
-        self.store_services = store_loaders.store_services_loader(sessionmaker)
-        self.special_day = store_loaders.special_day_loader(sessionmaker)
-        self.staff = member_loaders.staff_loader(sessionmaker)
-        self.customer = member_loaders.customer_loader(sessionmaker)
-        self.membership_by_customer = member_loaders.membership_by_customer_loader(sessionmaker)
-        self.personal_code = member_loaders.personal_code_loader(sessionmaker)
-        self.service_type = store_loaders.service_type_loader(sessionmaker)
+        self._sessionmaker = sessionmaker
+
+    def __getattr__(self, name: str):
+        factory = self._FACTORIES.get(name)
+        if factory is None:
+            raise AttributeError(name)
+        loader = factory(self._sessionmaker)
+        setattr(self, name, loader)  # later lookups find the attribute and skip __getattr__
+        return loader
 
 
 def preferred_language(request: Request | None) -> str:
