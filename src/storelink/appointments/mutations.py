@@ -12,7 +12,7 @@ from storelink.appointments.types import (
 )
 from storelink.errors import Forbidden, NotFound
 from storelink.graphql.errors import in_transaction
-from storelink.graphql.permissions import staff_for_mutation
+from storelink.graphql.permissions import caller_for_mutation, staff_for_mutation
 from storelink.graphql.relay import decode_id, decode_optional_id
 from storelink.members.models import Membership
 from storelink.stores.types import Store, StorePayload
@@ -81,7 +81,7 @@ class AppointmentMutations:
     @strawberry.mutation
     async def cancel_appointment(self, info: strawberry.Info, id: strawberry.ID) -> AppointmentPayload:
         async def work(session):
-            customer, staff = await _caller(info)
+            customer, staff = await caller_for_mutation(info)
             row = await booking.cancel(session, appointment_id=decode_id(id, "Appointment", ["id"]),
                                        customer=customer, staff=staff)
             return {"appointment": Appointment.from_model(row, info.context.settings.jwt_secret)}
@@ -93,7 +93,7 @@ class AppointmentMutations:
         self, info: strawberry.Info, id: strawberry.ID, start_at: dt.datetime
     ) -> AppointmentPayload:
         async def work(session):
-            customer, staff = await _caller(info)
+            customer, staff = await caller_for_mutation(info)
             row = await booking.reschedule(session, appointment_id=decode_id(id, "Appointment", ["id"]),
                                            start_at=start_at, customer=customer, staff=staff)
             return {"appointment": Appointment.from_model(row, info.context.settings.jwt_secret)}
@@ -111,21 +111,11 @@ class AppointmentMutations:
         return await in_transaction(info, AppointmentPayload, work)
 
 
-async def _caller(info):
-    """(customer, None) or (None, staff) for mutations open to both."""
-    from storelink.errors import Unauthenticated
-
-    principal = await info.context.principal()
-    if principal is None:
-        raise Unauthenticated("Please sign in")
-    return principal.customer, principal.staff
-
-
 async def _booker(info, session, member_id):
     """Who the booking is for: the signed-in customer, or (staff) the member they name."""
     from storelink.members import service as members
 
-    customer, staff = await _caller(info)
+    customer, staff = await caller_for_mutation(info)
     if customer is not None:
         if member_id is not None:
             raise Forbidden("Customers book for themselves")

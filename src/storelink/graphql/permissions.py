@@ -40,5 +40,13 @@ async def staff_for_mutation(info) -> Staff:
     return await _caller(info, "staff", for_mutation=True)
 
 
+async def caller_for_mutation(info) -> tuple[Customer | None, Staff | None]:
+    """(customer, None) or (None, staff), for mutations open to both."""
+    principal = await info.context.principal()
+    if principal is None:
+        raise Unauthenticated("Please sign in")
+    return principal.customer, principal.staff
+
+
 def forbidden(message: str = "You may not see this") -> ApiError:
     return ApiError("FORBIDDEN", message)

@@ -29,7 +29,6 @@ from storelink.stores.types import Store
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
-MAX_LIST = 100  # the largest `first` any list field accepts
 
 
 @strawberry.type
