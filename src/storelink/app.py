@@ -19,9 +19,10 @@ from storelink import db
 from storelink.graphql.context import Context, Loaders, preferred_language
 from storelink.graphql.schema import build_schema
 from storelink.logs import RequestIdMiddleware
+from storelink import worker as background
 from storelink.members.qr import qr_image
-from storelink.outbox import service as outbox
-import storelink.appointments.booking  # noqa: F401  (registers its scanner handler and sender)
+from storelink.orders.webhooks import payment_webhook
+from storelink.payments import providers as payments
 from storelink.settings import Settings, get_settings
 from storelink.wechat.client import WeChatClient
 
@@ -36,7 +37,8 @@ class StorelinkGraphQL(GraphQL):
             settings=state.settings,
             sessionmaker=state.sessionmaker,
             wechat=state.wechat,
-            loaders=Loaders(state.sessionmaker),
+            loaders=Loaders(state.sessionmaker, state.settings),
+            payments=state.payments,
             lang=preferred_language(request),
             response=response,
         )
@@ -62,7 +64,7 @@ def build_wechat(http: httpx.AsyncClient, settings: Settings) -> WeChatClient:
 
 
 def create_app(settings: Settings | None = None, *, worker: bool = False) -> Starlette:
-    """worker=True also runs the outbox worker in the server process (what `serve` does)."""
+    """worker=True also runs the background worker in the server process (what `serve` does)."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
@@ -76,9 +78,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
         app.state.sessionmaker = db.create_sessionmaker(engine)
         app.state.http = http
         app.state.wechat = build_wechat(http, settings)
+        app.state.payments = payments.build(settings, http)
         stop = asyncio.Event()
         worker_task = (
-            asyncio.create_task(outbox.run_worker(app.state.sessionmaker, app.state.wechat, stop=stop))
+            asyncio.create_task(background.run(app.state.sessionmaker, app.state.wechat, stop=stop))
             if worker else None
         )
         try:
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/qr/{name}", qr_image, methods=["GET"]),
+            Route("/webhooks/payments/{provider}", payment_webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

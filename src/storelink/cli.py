@@ -120,7 +120,7 @@ def cmd_worker(args, settings: Settings) -> None:
 
     from storelink import migrate
     from storelink.app import build_wechat
-    from storelink.outbox import service as outbox
+    from storelink import worker
 
     migrate.upgrade(db.database_url(settings))
 
@@ -128,7 +128,7 @@ def cmd_worker(args, settings: Settings) -> None:
         engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=2)
         async with httpx.AsyncClient(timeout=settings.wechat_timeout_seconds) as http:
             try:
-                await outbox.run_worker(db.create_sessionmaker(engine), build_wechat(http, settings))
+                await worker.run(db.create_sessionmaker(engine), build_wechat(http, settings))
             finally:
                 await engine.dispose()
 
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--password", required=True)
     admin.add_argument("--name")
     sub.add_parser("seed-demo", help="create the demo brand (once)")
-    sub.add_parser("worker", help="send due outbox messages (WeChat reminders), retrying failures")
+    sub.add_parser("worker", help="send due outbox messages and cancel orders left unpaid")
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.add_argument("--check", action="store_true", help="fail when the file is stale")

@@ -1,9 +1,12 @@
 """Every table, imported in one place for Alembic and the tests."""
 from storelink.accounts.models import AuthSession, Customer, RefreshToken, Staff
 from storelink.appointments.models import Appointment, ServiceType, SlotUsage, StoreService
+from storelink.catalog.models import Product, Sku, StoreStock
+from storelink.loyalty.models import Coupon, CouponCampaign, PointsEntry
 from storelink.members.models import (
     BindingChange, ConsentRecord, JoinCode, JoinScan, MemberCode, Membership,
 )
+from storelink.orders.models import CartLine, Order, OrderLine, PaymentNotice
 from storelink.outbox.models import OutboxMessage
 from storelink.stores.models import SpecialDay, Store
 from storelink.throttle import Throttle
@@ -11,5 +14,6 @@ from storelink.throttle import Throttle
 __all__ = [
     "AuthSession", "Customer", "RefreshToken", "Staff", "Throttle",
     "BindingChange", "ConsentRecord", "JoinCode", "JoinScan", "MemberCode", "Membership",
-    "Appointment", "OutboxMessage", "ServiceType", "SlotUsage", "StoreService", "SpecialDay", "Store",
+    "Appointment", "OutboxMessage", "Product", "Sku", "StoreStock", "Coupon", "CouponCampaign",
+    "PointsEntry", "CartLine", "Order", "OrderLine", "PaymentNotice", "ServiceType", "SlotUsage", "StoreService", "SpecialDay", "Store",
 ]

@@ -32,6 +32,23 @@ class Settings(BaseSettings):
     # The privacy policy a customer must have accepted to join (ConsentInput.privacyPolicyVersion).
     privacy_policy_version: str = "2026-01"
 
+    # Online orders not paid within this many minutes are cancelled and release what they held.
+    order_payment_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Tiers by paid spend in the last 12 months (fen): 2,000 / 8,000 / 20,000 yuan.
+    tier_silver_fen: int = 200_000
+    tier_gold_fen: int = 800_000
+    tier_platinum_fen: int = 2_000_000
+
+    # WeChat Pay v3 (JSAPI). Configured when the merchant id, key files, serial and APIv3 key are set.
+    wechatpay_mchid: str | None = None
+    wechatpay_api_base: str = "https://api.mch.weixin.qq.com"
+    wechatpay_cert_serial: str | None = None
+    wechatpay_private_key_file: Path | None = None
+    wechatpay_platform_public_key_file: Path | None = None
+    wechatpay_apiv3_key: str | None = None
+    # Where WeChat Pay posts notifications; default {PUBLIC_BASE_URL}/webhooks/payments/wechatpay.
+    wechatpay_notify_url: str | None = None
+
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
     # Failed staff logins per username before RATE_LIMITED, and the window they are counted in.
@@ -53,6 +70,11 @@ class Settings(BaseSettings):
                 "JWT_SECRET must be set to at least 32 random bytes (or set DEBUG=1 for development)"
             )
         return self
+
+    @property
+    def wechatpay_configured(self) -> bool:
+        return bool(self.wechatpay_mchid and self.wechatpay_cert_serial and self.wechatpay_private_key_file
+                    and self.wechatpay_platform_public_key_file and self.wechatpay_apiv3_key)
 
     @property
     def wechat_configured(self) -> bool:

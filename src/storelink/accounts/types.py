@@ -15,10 +15,13 @@ from storelink.stores.types import Store
 
 if TYPE_CHECKING:
     from storelink.appointments.types import Appointment
+    from storelink.loyalty.types import Coupon, CouponStatus
     from storelink.members.types import JoinCode, MemberCode, Membership
+    from storelink.orders.types import Cart, OrderConnection
 
 # members.types builds on these types, so they refer back to it lazily.
 _MEMBERS = "storelink.members.types"
+_ORDERS = "storelink.orders.types"
 
 
 @strawberry.enum
@@ -122,6 +125,42 @@ class Customer(Node):
                 session, customer_id=self.pk, upcoming_only=upcoming_only
             )
         return [Appointment.from_model(r, info.context.settings.jwt_secret) for r in rows]
+
+    @strawberry.field
+    async def cart(self, info: strawberry.Info) -> Annotated["Cart", strawberry.lazy(_ORDERS)]:
+        from storelink.orders.types import load_cart
+
+        return await load_cart(info, self.pk)
+
+    @strawberry.field
+    async def orders(
+        self, info: strawberry.Info, first: int = 20, after: str | None = None
+    ) -> Annotated["OrderConnection", strawberry.lazy(_ORDERS)]:
+        from storelink.graphql.pagination import PageInfo, cursor_for, id_after
+        from storelink.orders import service
+        from storelink.orders.types import Order, OrderConnection, OrderEdge
+
+        async with info.context.sessionmaker() as session:
+            rows, more = await service.customer_orders(
+                session, customer_id=self.pk, first=first, before_id=id_after(after, "Order"))
+        secret = info.context.settings.jwt_secret
+        edges = [OrderEdge(node=Order.from_model(r, secret, for_owner=True), cursor=cursor_for("Order", r.id))
+                 for r in rows]
+        return OrderConnection(edges=edges, page_info=PageInfo(
+            has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field
+    async def coupons(
+        self, info: strawberry.Info,
+        status: Annotated["CouponStatus", strawberry.lazy("storelink.loyalty.types")] | None = None,
+    ) -> list[Annotated["Coupon", strawberry.lazy("storelink.loyalty.types")]]:
+        from storelink.loyalty import service
+        from storelink.loyalty.types import Coupon
+
+        async with info.context.sessionmaker() as session:
+            rows = await service.customer_coupons(session, customer_id=self.pk,
+                                                  status=status.value if status else None)
+        return [Coupon.from_model(c, k, info.context.settings.jwt_secret) for c, k in rows]
 
     @strawberry.field(
         description="A fresh single-use code for the member card QR shown at checkout; expires within 60 seconds."

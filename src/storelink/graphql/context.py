@@ -9,7 +9,10 @@ from starlette.requests import Request
 
 from storelink.accounts import service as accounts
 from storelink.accounts.tokens import InvalidToken
+from storelink.catalog import loaders as catalog_loaders
+from storelink.loyalty import loaders as loyalty_loaders
 from storelink.members import loaders as member_loaders
+from storelink.orders import loaders as order_loaders
 from storelink.settings import Settings
 from storelink.stores import loaders as store_loaders
 from storelink.wechat.client import WeChatClient
@@ -30,12 +33,29 @@ class Loaders:
         "customer": member_loaders.customer_loader,
         "membership_by_customer": member_loaders.membership_by_customer_loader,
         "personal_code": member_loaders.personal_code_loader,
+        "product": catalog_loaders.product_loader,
+        "sku": catalog_loaders.sku_loader,
+        "skus_by_product": catalog_loaders.skus_by_product_loader,
+        "store_stock": catalog_loaders.store_stock_loader,
+        "cart": order_loaders.cart_loader,
+        "order_lines": order_loaders.order_lines_loader,
+        "recent_orders": order_loaders.recent_orders_loader,
+        "campaign": loyalty_loaders.campaign_loader,
+    }
+    # Loaders whose answers depend on settings (tier thresholds).
+    _WITH_SETTINGS = {
+        "standing": loyalty_loaders.standing_loader,
     }
 
-    def __init__(self, sessionmaker: async_sessionmaker):
+    def __init__(self, sessionmaker: async_sessionmaker, settings: Settings):
         self._sessionmaker = sessionmaker
+        self._settings = settings
 
     def __getattr__(self, name: str):
+        if name in self._WITH_SETTINGS:
+            loader = self._WITH_SETTINGS[name](self._sessionmaker, self._settings)
+            setattr(self, name, loader)
+            return loader
         factory = self._FACTORIES.get(name)
         if factory is None:
             raise AttributeError(name)
@@ -56,6 +76,7 @@ class Context:
     sessionmaker: async_sessionmaker
     wechat: WeChatClient
     loaders: Loaders
+    payments: Any = None
     lang: str = "en"
     response: Any = None
     _principal: Any = field(default=_UNSET, repr=False)

@@ -17,11 +17,20 @@ from storelink.accounts.types import Customer, Staff
 from storelink.appointments.mutations import AppointmentMutations
 from storelink.appointments.queries import AppointmentQueries
 from storelink.appointments.types import Appointment, ServiceType
+from storelink.catalog.mutations import CatalogMutations
+from storelink.catalog.queries import CatalogQueries
+from storelink.catalog.types import Product, Sku
 from storelink.graphql.errors import ErrorPolicy
 from storelink.graphql.relay import Node, resolve_node
+from storelink.graphql.scanning import ScanMutations
+from storelink.loyalty.mutations import LoyaltyMutations
+from storelink.loyalty.queries import LoyaltyQueries
+from storelink.loyalty.types import Coupon, CouponCampaign
 from storelink.members.mutations import MemberMutations
 from storelink.members.queries import MemberQueries
 from storelink.members.types import MemberProfile
+from storelink.orders.mutations import OrderMutations
+from storelink.orders.types import Order
 from storelink.stores.mutations import StoreMutations
 from storelink.stores.queries import StoreQueries
 from storelink.stores.types import Store
@@ -32,14 +41,15 @@ MAX_TOKENS = 2000
 
 
 @strawberry.type
-class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries):
+class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, CatalogQueries, LoyaltyQueries):
     @strawberry.field
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
 
 @strawberry.type
-class Mutation(AccountMutations, StoreMutations, AppointmentMutations, MemberMutations):
+class Mutation(AccountMutations, StoreMutations, AppointmentMutations, MemberMutations, ScanMutations,
+               CatalogMutations, OrderMutations, LoyaltyMutations):
     pass
 
 
@@ -73,7 +83,8 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
     return StorelinkSchema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Staff, Store, ServiceType, MemberProfile, Appointment],
+        types=[Customer, Staff, Store, ServiceType, MemberProfile, Appointment, Product, Sku, Order, Coupon,
+               CouponCampaign],
         extensions=extensions,
     )
 

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.accounts.models import Staff
 from storelink.clock import utcnow
 from storelink.members.models import BindingChange, BindingReason, JoinCode, Membership
+from storelink.orders.models import PAID_STATUSES, Order
 from storelink.settings import Settings
 
 
 async def paid_order_credited_to_guide_since(
     session: AsyncSession, *, customer_id: int, guide_id: int, since: dt.datetime
 ) -> bool:
-    """Orders arrive with the catalog/orders issue; until then no member has a paid order."""
-    return False
+    found = await session.execute(
+        select(Order.id).where(Order.customer_id == customer_id, Order.guide_id == guide_id,
+                               Order.status.in_(PAID_STATUSES), Order.paid_at >= since).limit(1)
+    )
+    return found.first() is not None
 
 
 async def on_rescan(

@@ -69,7 +69,6 @@ class Membership(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", unique=True)
     member_no: str = Field(max_length=16, unique=True)
-    tier: str = Field(default="REGULAR", max_length=10)
     join_channel: str = Field(max_length=12)
     join_store_id: int | None = Field(default=None, foreign_key="store.id", index=True)
     join_code_id: int | None = Field(default=None, foreign_key="join_code.id")

@@ -5,9 +5,6 @@ import json
 
 import strawberry
 
-from storelink import scanner
-from storelink.appointments import booking
-from storelink.appointments.types import Appointment, AppointmentScan
 from storelink.accounts.types import Staff, StaffPayload
 from storelink.graphql.errors import ApiError, in_transaction
 from storelink.graphql.permissions import customer_for_mutation, staff_for_mutation
@@ -15,24 +12,12 @@ from storelink.graphql.relay import decode_id, decode_optional_id
 from storelink.members import privacy, service
 from storelink.members.types import (
     ConsentInput, ConsentPayload, CreateJoinCodeInput, DeletePayload, JoinCode, JoinCodePayload, JoinPayload,
-    MemberProfile, MemberScan, Membership, ScanPayload, TransferPayload,
+    Membership, TransferPayload,
 )
 
 
 def _consent(consent: ConsentInput) -> service.Consent:
     return service.Consent(consent.privacy_policy_version, consent.marketing)
-
-
-async def _scan_result(session, found, secret: str):
-    """The GraphQL shape of what the scanner found (one branch per kind of code)."""
-    if isinstance(found, service.MemberScanned):
-        from storelink.accounts.models import Customer
-
-        customer = await session.get(Customer, found.membership.customer_id)
-        return MemberScan(member=MemberProfile.from_rows(found.membership, customer))
-    if isinstance(found, booking.AppointmentCheckedIn):
-        return AppointmentScan(appointment=Appointment.from_model(found.appointment, secret))
-    raise TypeError(f"no GraphQL shape for {type(found).__name__}")
 
 
 @strawberry.type
@@ -101,18 +86,6 @@ class MemberMutations:
 
         return await in_transaction(info, StaffPayload, work)
 
-    @strawberry.mutation(description="Staff at checkout: resolve any scanned code (member code, coupon, pickup, appointment check-in).")
-    async def scan_code(self, info: strawberry.Info, code: str, store_id: strawberry.ID) -> ScanPayload:
-        async def work(session):
-            actor = await staff_for_mutation(info)
-            found = await scanner.scan(
-                session, staff=actor, store_id=decode_id(store_id, "Store", ["storeId"]), code=code,
-                settings=info.context.settings,
-            )
-            return {"result": await _scan_result(session, found, info.context.settings.jwt_secret)}
-
-        return await in_transaction(info, ScanPayload, work)
-
     @strawberry.mutation(description="Store manager: move a guide's bound members to another guide (e.g. when a guide leaves).")
     async def transfer_members(
         self, info: strawberry.Info, from_guide_id: strawberry.ID, to_guide_id: strawberry.ID
@@ -135,7 +108,7 @@ class MemberMutations:
             raise ApiError("UNAUTHENTICATED" if principal is None else "FORBIDDEN",
                            "Only a signed-in customer can export their data")
         async with info.context.sessionmaker() as session:
-            data = await privacy.export_customer(session, principal.customer.id)
+            data = await privacy.export_customer(session, principal.customer.id, info.context.settings)
         return json.dumps(data, ensure_ascii=False)
 
     @strawberry.mutation

@@ -10,14 +10,18 @@ from storelink.accounts import service as accounts
 from storelink.accounts.models import AuthSession, Customer
 from storelink.clock import utcnow
 from storelink.errors import Unauthenticated
+from storelink.loyalty import service as loyalty
+from storelink.loyalty.models import Coupon, PointsEntry
 from storelink.members.models import BindingChange, ConsentRecord, JoinScan, MemberCode, Membership
+from storelink.orders.models import CartLine, Order
+from storelink.settings import Settings
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, Any]:
+async def export_customer(session: AsyncSession, customer_id: int, settings: Settings) -> dict[str, Any]:
     customer = await session.get(Customer, customer_id)
     if customer is None or customer.deleted_at is not None:
         raise Unauthenticated("Please sign in again")
@@ -42,6 +46,19 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             select(BindingChange).where(BindingChange.membership_id == membership.id)
             .order_by(BindingChange.id)
         )).scalars().all()
+    orders = (await session.execute(
+        select(Order).where(Order.customer_id == customer_id).order_by(Order.id)
+    )).scalars().all()
+    coupons = (await session.execute(
+        select(Coupon).where(Coupon.customer_id == customer_id).order_by(Coupon.id)
+    )).scalars().all()
+    points = []
+    standing = None
+    if membership is not None:
+        points = (await session.execute(
+            select(PointsEntry).where(PointsEntry.membership_id == membership.id).order_by(PointsEntry.id)
+        )).scalars().all()
+        standing = (await loyalty.standings(session, [membership], settings))[membership.id]
     return {
         "exportedAt": _iso(utcnow()),
         "customer": {
@@ -51,7 +68,7 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             "phoneBoundAt": _iso(customer.phone_bound_at), "createdAt": _iso(customer.created_at),
         },
         "membership": None if membership is None else {
-            "memberNo": membership.member_no, "tier": membership.tier,
+            "memberNo": membership.member_no, "tier": standing.tier, "points": standing.points,
             "joinChannel": membership.join_channel, "joinedAt": _iso(membership.joined_at),
             "joinStoreId": membership.join_store_id, "recruitedByStaffId": membership.recruited_by_id,
             "guideStaffId": membership.guide_id, "boundAt": _iso(membership.bound_at),
@@ -76,6 +93,18 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
         "sessions": [
             {"createdAt": _iso(s.created_at), "endedAt": _iso(s.revoked_at)} for s in sessions
         ],
+        "orders": [
+            {"orderNo": o.order_no, "channel": o.channel, "status": o.status, "totalFen": o.total_fen,
+             "storeId": o.store_id, "address": o.address, "createdAt": _iso(o.created_at),
+             "paidAt": _iso(o.paid_at)} for o in orders
+        ],
+        "pointsLedger": [
+            {"delta": p.delta, "reason": p.reason, "at": _iso(p.created_at)} for p in points
+        ],
+        "coupons": [
+            {"campaignId": c.campaign_id, "status": c.status, "claimedAt": _iso(c.claimed_at),
+             "redeemedAt": _iso(c.redeemed_at)} for c in coupons
+        ],
     }
 
 
@@ -94,4 +123,7 @@ async def delete_customer(session: AsyncSession, customer_id: int) -> None:
     await session.execute(
         delete(MemberCode).where(MemberCode.customer_id == customer_id, MemberCode.used_at.is_(None))
     )
+    # Orders stay for the books and the KPIs; where they were delivered to is personal data.
+    await session.execute(update(Order).where(Order.customer_id == customer_id).values(address=None))
+    await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
     await accounts.revoke_all_sessions(session, customer_id=customer_id, reason="account_deleted")

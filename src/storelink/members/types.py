@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Union
 
 import strawberry
 
 from storelink.accounts.types import Staff, mask_phone
-from storelink.appointments.types import AppointmentScan
 from storelink.clock import utcnow
-from storelink.graphql.errors import UserError
+from storelink.graphql.errors import ApiError, UserError
 from storelink.graphql.relay import Node, node_resolver, to_global_id
 from storelink.members import models
+from storelink.orders.types import Cart, Order, load_cart
 from storelink.stores.types import Store
 
 DORMANT_AFTER = dt.timedelta(days=90)
@@ -96,13 +95,16 @@ class JoinCode:
         return await _staff(info, self.guide_pk)
 
 
+async def _standing(info, membership_pk: int):
+    return await info.context.loaders.standing.load(membership_pk)
+
+
 @strawberry.type
 class Membership:
     member_no: str
-    tier: MemberTier
-    points: int = strawberry.field(description="Points balance; the points ledger arrives with the orders issue.")
     joined_at: dt.datetime
     join_channel: JoinChannel
+    pk: strawberry.Private[int]
     join_store_pk: strawberry.Private[int | None]
     recruited_by_pk: strawberry.Private[int | None]
     guide_pk: strawberry.Private[int | None]
@@ -110,10 +112,17 @@ class Membership:
     @classmethod
     def from_model(cls, row: models.Membership) -> "Membership":
         return cls(
-            member_no=row.member_no, tier=MemberTier(row.tier), points=0, joined_at=row.joined_at,
-            join_channel=JoinChannel(row.join_channel), join_store_pk=row.join_store_id,
-            recruited_by_pk=row.recruited_by_id, guide_pk=row.guide_id,
+            member_no=row.member_no, joined_at=row.joined_at, join_channel=JoinChannel(row.join_channel),
+            pk=row.id, join_store_pk=row.join_store_id, recruited_by_pk=row.recruited_by_id, guide_pk=row.guide_id,
         )
+
+    @strawberry.field(description="From paid spend in the last 12 months, both channels.")
+    async def tier(self, info: strawberry.Info) -> MemberTier:
+        return MemberTier((await _standing(info, self.pk)).tier)
+
+    @strawberry.field(description="The balance of the points ledger.")
+    async def points(self, info: strawberry.Info) -> int:
+        return (await _standing(info, self.pk)).points
 
     @strawberry.field(description="The store credited with this member's join; null for a plain online join.")
     async def join_store(self, info: strawberry.Info) -> Store | None:
@@ -145,14 +154,14 @@ class MemberProfile(Node):
     member_no: str
     nickname: str | None
     phone_masked: str | None
-    tier: MemberTier
-    points: int
     joined_at: dt.datetime
     join_channel: JoinChannel
     segment: str = strawberry.field(
         description="Behavioural segment, e.g. STORE_EXPERIENCE, ONLINE_REPURCHASE, OMNICHANNEL_ACTIVE, DORMANT, NEW."
     )
     tags: list[str]
+    pk: strawberry.Private[int]
+    customer_pk: strawberry.Private[int]
     join_store_pk: strawberry.Private[int | None]
     guide_pk: strawberry.Private[int | None]
 
@@ -162,10 +171,31 @@ class MemberProfile(Node):
             id=to_global_id("MemberProfile", membership.id), member_no=membership.member_no,
             nickname=customer.nickname if customer else None,
             phone_masked=mask_phone(customer.phone) if customer else None,
-            tier=MemberTier(membership.tier), points=0, joined_at=membership.joined_at,
+            joined_at=membership.joined_at,
             join_channel=JoinChannel(membership.join_channel), segment=segment_of(membership),
-            tags=[], join_store_pk=membership.join_store_id, guide_pk=membership.guide_id,
+            tags=[], pk=membership.id, customer_pk=membership.customer_id,
+            join_store_pk=membership.join_store_id, guide_pk=membership.guide_id,
         )
+
+    @strawberry.field
+    async def tier(self, info: strawberry.Info) -> MemberTier:
+        return MemberTier((await _standing(info, self.pk)).tier)
+
+    @strawberry.field
+    async def points(self, info: strawberry.Info) -> int:
+        return (await _standing(info, self.pk)).points
+
+    @strawberry.field
+    async def cart(self, info: strawberry.Info) -> Cart:
+        return await load_cart(info, self.customer_pk)
+
+    @strawberry.field
+    async def recent_orders(self, info: strawberry.Info, first: int = 5) -> list[Order]:
+        if not 0 < first <= 20:
+            raise ApiError("INVALID_INPUT", "first must be 1..20")
+        rows = await info.context.loaders.recent_orders.load((self.customer_pk, first))
+        secret = info.context.settings.jwt_secret
+        return [Order.from_model(r, secret, for_owner=False) for r in rows]
 
     @strawberry.field
     async def join_store(self, info: strawberry.Info) -> Store | None:
@@ -202,9 +232,6 @@ class MemberScan:
     member: MemberProfile
 
 
-ScanResult = Annotated[Union[MemberScan, AppointmentScan], strawberry.union("ScanResult")]
-
-
 @strawberry.input
 class ConsentInput:
     privacy_policy_version: str = strawberry.field(description="The version of the privacy policy the customer accepted.")
@@ -230,12 +257,6 @@ class JoinPayload:
 @strawberry.type
 class JoinCodePayload:
     join_code: JoinCode | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class ScanPayload:
-    result: ScanResult | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 

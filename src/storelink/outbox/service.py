@@ -7,7 +7,6 @@ marked SENT, the rollback makes it due again: the only way a message could go ou
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -97,18 +96,3 @@ async def deliver_due(sessionmaker: async_sessionmaker, wechat: WeChatClient, *,
                 sent += 1
         await session.commit()
     return sent
-
-
-async def run_worker(sessionmaker: async_sessionmaker, wechat: WeChatClient, *,
-                     interval: float = 5.0, stop: asyncio.Event | None = None) -> None:
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            while await deliver_due(sessionmaker, wechat) > 0:
-                pass
-        except Exception:  # the worker must outlive a bad batch or a database blip
-            log.exception("outbox delivery failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass

@@ -25,9 +25,10 @@ class StoreQueries:
         coord_system: CoordSystem = CoordSystem.GCJ02,
     ) -> list[NearbyStore]:
         service_pk = decode_optional_id(service_id, "ServiceType", ["serviceId"])
-        if in_stock_sku_id is not None:
-            # Stock arrives with the catalog issue; until then no store can have the SKU.
-            return []
+        try:
+            sku_pk = decode_optional_id(in_stock_sku_id, "Sku", ["inStockSkuId"])
+        except NotFound:
+            return []  # a SKU that does not exist is in stock nowhere
         async with info.context.sessionmaker() as session:
             rows = await service.nearby_stores(
                 session,
@@ -37,6 +38,7 @@ class StoreQueries:
                 radius_m=radius_meters,
                 first=first,
                 service_id=service_pk,
+                in_stock_sku_id=sku_pk,
                 open_now=open_now,
             )
         loader = info.context.loaders.store

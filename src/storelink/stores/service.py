@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.accounts import permissions
 from storelink.accounts.models import Staff
 from storelink.appointments.models import StoreService
+from storelink.catalog.models import StoreStock
 from storelink.clock import utcnow
 from storelink.errors import InvalidInput, NotFound
 from storelink.stores import geo, hours
@@ -139,7 +140,7 @@ async def special_days_for(
     return found
 
 
-def _nearby_statement(*, with_service: bool):
+def _nearby_statement(*, with_service: bool, with_stock: bool):
     """The nearby query, built once with bind parameters so each call skips SQL construction.
 
     Index use: the (lat, lng) B-tree narrows to the bounding box of the circle; the exact
@@ -169,11 +170,22 @@ def _nearby_statement(*, with_service: bool):
                 StoreService.active.is_(True),
             )
         )
+    if with_stock:
+        stmt = stmt.where(
+            exists().where(
+                StoreStock.store_id == Store.id,
+                StoreStock.sku_id == bindparam("sku_id", type_=Integer),
+                StoreStock.quantity > 0,
+            )
+        )
     return stmt
 
 
-_NEARBY = _nearby_statement(with_service=False)
-_NEARBY_WITH_SERVICE = _nearby_statement(with_service=True)
+# The four variants, built once (see above).
+_NEARBY = {
+    (service, stock): _nearby_statement(with_service=service, with_stock=stock)
+    for service in (False, True) for stock in (False, True)
+}
 
 
 async def nearby_stores(
@@ -185,10 +197,11 @@ async def nearby_stores(
     radius_m: int,
     first: int,
     service_id: int | None = None,
+    in_stock_sku_id: int | None = None,
     open_now: bool = False,
     now: dt.datetime | None = None,
 ) -> list[tuple[Store, int]]:
-    """Stores within radius_m, nearest first."""
+    """Stores within radius_m, nearest first; optionally offering a service, holding a SKU."""
     check_coordinates(lat, lng, [])
     if not 0 < radius_m <= MAX_RADIUS_M:
         raise InvalidInput(f"radiusMeters must be 1..{MAX_RADIUS_M}", field=["radiusMeters"])
@@ -196,11 +209,13 @@ async def nearby_stores(
         raise InvalidInput(f"first must be 1..{MAX_NEARBY}", field=["first"])
     lat, lng = to_gcj02(lat, lng, coord_system)
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(lat, lng, radius_m)
-    stmt = _NEARBY if service_id is None else _NEARBY_WITH_SERVICE
+    stmt = _NEARBY[(service_id is not None, in_stock_sku_id is not None)]
     params = {"lat": lat, "lng": lng, "min_lat": min_lat, "max_lat": max_lat, "min_lng": min_lng,
-              "max_lng": max_lng, "radius_m": radius_m, "service_id": service_id}
-    if service_id is None:
-        del params["service_id"]
+              "max_lng": max_lng, "radius_m": radius_m}
+    if service_id is not None:
+        params["service_id"] = service_id
+    if in_stock_sku_id is not None:
+        params["sku_id"] = in_stock_sku_id
 
     async def page(limit: int, offset: int) -> list:
         return (await session.execute(stmt, {**params, "limit": limit, "offset": offset})).all()

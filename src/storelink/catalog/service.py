@@ -1,0 +1,259 @@
+"""The catalog (HQ sets up products and SKUs) and stock (HQ and store managers count it)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storelink.accounts import permissions
+from storelink.accounts.models import Staff
+from storelink.catalog import search
+from storelink.catalog.models import Product, Sku, StoreStock
+from storelink.clock import utcnow
+from storelink.errors import Conflict, DomainError, InvalidInput, NotFound
+from storelink.stores import service as store_service
+
+MAX_PRICE_FEN = 100_000_000  # one million yuan: anything above is a typo
+MAX_STOCK = 1_000_000
+MAX_SKUS = 100
+MAX_TAGS = 20
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class SkuSpec:
+    code: str
+    title: str
+    price_fen: int
+
+
+def _text(value: str | None, field: list[str], *, max_len: int, required: bool = True) -> str | None:
+    value = value.strip() if value is not None else None
+    if not value:
+        if required:
+            raise InvalidInput("This field is required", field=field)
+        return None
+    if len(value) > max_len:
+        raise InvalidInput(f"At most {max_len} characters", field=field)
+    return value
+
+
+def _tags(tags: Sequence[str]) -> list[str]:
+    cleaned: list[str] = []
+    for i, tag in enumerate(tags):
+        tag = _text(tag, ["input", "tags", str(i)], max_len=30)
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidInput(f"At most {MAX_TAGS} tags", field=["input", "tags"])
+    return cleaned
+
+
+def _check_skus(skus: Sequence[SkuSpec]) -> list[SkuSpec]:
+    if not skus:
+        raise InvalidInput("A product needs at least one SKU", field=["input", "skus"])
+    if len(skus) > MAX_SKUS:
+        raise InvalidInput(f"At most {MAX_SKUS} SKUs", field=["input", "skus"])
+    checked, seen = [], set()
+    for i, sku in enumerate(skus):
+        f = ["input", "skus", str(i)]
+        code = store_service.check_code(sku.code, f + ["code"])
+        if code in seen:
+            raise InvalidInput("Two SKUs share this code", field=f + ["code"])
+        seen.add(code)
+        if not 0 < sku.price_fen <= MAX_PRICE_FEN:
+            raise InvalidInput(f"Price must be 1..{MAX_PRICE_FEN} fen", field=f + ["priceFen"])
+        checked.append(SkuSpec(code, _text(sku.title, f + ["title"], max_len=100), sku.price_fen))
+    return checked
+
+
+async def upsert_product(
+    session: AsyncSession,
+    *,
+    actor: Staff,
+    code: str,
+    name: str,
+    description: str | None,
+    category: str,
+    tags: Sequence[str],
+    image_url: str | None,
+    skus: Sequence[SkuSpec],
+) -> Product:
+    """Create or update a product by code; its SKUs are matched by code. SKUs left out of the
+    input stop being sold (they stay for the orders that name them)."""
+    permissions.ensure_hq(actor)
+    f = ["input"]
+    values = {
+        "code": store_service.check_code(code, f + ["code"]),
+        "name": _text(name, f + ["name"], max_len=100),
+        "description": _text(description, f + ["description"], max_len=2000, required=False),
+        "category": _text(category, f + ["category"], max_len=50),
+        "tags": _tags(tags),
+        "image_url": _text(image_url, f + ["imageUrl"], max_len=500, required=False),
+        "active": True,
+    }
+    if values["image_url"] and not values["image_url"].startswith(("https://", "http://")):
+        raise InvalidInput("imageUrl must be an http(s) URL", field=f + ["imageUrl"])
+    checked = _check_skus(skus)
+    text = search.search_text(values["name"], values["description"], values["tags"])
+    values.update(search_text=text, search_grams=search.grams(text))
+    now = utcnow()
+    product_id = (
+        await session.execute(
+            insert(Product).values(**values, created_at=now, updated_at=now)
+            .on_conflict_do_update(index_elements=[Product.code], set_={**values, "updated_at": now})
+            .returning(Product.id)
+        )
+    ).scalar_one()
+    taken = (
+        await session.execute(
+            select(Sku.code).where(Sku.code.in_([s.code for s in checked]), Sku.product_id != product_id)
+        )
+    ).scalars().first()
+    if taken is not None:
+        index = [s.code for s in checked].index(taken)
+        raise Conflict("This SKU code belongs to another product", field=["input", "skus", str(index), "code"])
+    for sku in checked:
+        fields = {"title": sku.title, "price_fen": sku.price_fen, "active": True}
+        await session.execute(
+            insert(Sku).values(product_id=product_id, code=sku.code, online_stock=0, created_at=now, **fields)
+            .on_conflict_do_update(index_elements=[Sku.code], set_=fields)
+        )
+    await session.execute(
+        update(Sku).where(Sku.product_id == product_id, Sku.code.not_in([s.code for s in checked]))
+        .values(active=False)
+    )
+    product = await session.get(Product, product_id, populate_existing=True)
+    assert product is not None
+    return product
+
+
+async def require_sku(session: AsyncSession, sku_id: int, field: list[str], *, for_sale: bool = True) -> Sku:
+    sku = await session.get(Sku, sku_id)
+    if sku is None or (for_sale and not sku.active):
+        raise NotFound("No such product", field=field)
+    return sku
+
+
+async def set_stock(
+    session: AsyncSession, *, actor: Staff, sku_id: int, store_id: int | None, quantity: int
+) -> Sku:
+    """Set the counted stock: a store's (HQ or its manager) or the online warehouse's (HQ)."""
+    sku = await require_sku(session, sku_id, ["input", "skuId"], for_sale=False)
+    if store_id is None:
+        permissions.ensure_hq(actor)
+    else:
+        await store_service.require_store(session, store_id, ["input", "storeId"])
+        permissions.ensure_manages_store(actor, store_id)
+    if not 0 <= quantity <= MAX_STOCK:
+        raise InvalidInput(f"Quantity must be 0..{MAX_STOCK}", field=["input", "quantity"])
+    now = utcnow()
+    if store_id is None:
+        await session.execute(update(Sku).where(Sku.id == sku_id).values(online_stock=quantity))
+        await session.refresh(sku)
+    else:
+        await session.execute(
+            insert(StoreStock).values(sku_id=sku_id, store_id=store_id, quantity=quantity, updated_at=now)
+            .on_conflict_do_update(index_elements=[StoreStock.sku_id, StoreStock.store_id],
+                                   set_={"quantity": quantity, "updated_at": now})
+        )
+    return sku
+
+
+# ------------------------------------------------------------------ holding and returning stock
+
+async def take_stock(session: AsyncSession, *, store_id: int | None, wanted: dict[int, int],
+                     field_of: dict[int, list[str]] | None = None) -> None:
+    """Take units off a store's stock (or the online warehouse's when store_id is None).
+
+    Each SKU is one conditional update, in SKU order (no deadlock between two orders sharing
+    SKUs); the database refuses to go below zero, so concurrent buyers of the last unit get
+    exactly one success.
+    """
+    for sku_id in sorted(wanted):
+        quantity = wanted[sku_id]
+        if store_id is None:
+            stmt = (update(Sku).where(Sku.id == sku_id, Sku.online_stock >= quantity)
+                    .values(online_stock=Sku.online_stock - quantity).returning(Sku.id))
+        else:
+            stmt = (update(StoreStock)
+                    .where(StoreStock.sku_id == sku_id, StoreStock.store_id == store_id,
+                           StoreStock.quantity >= quantity)
+                    .values(quantity=StoreStock.quantity - quantity, updated_at=utcnow())
+                    .returning(StoreStock.sku_id))
+        if (await session.execute(stmt)).first() is None:
+            where = "at this store" if store_id is not None else "online"
+            raise DomainError(f"Not enough stock {where}", code="OUT_OF_STOCK",
+                              field=(field_of or {}).get(sku_id))
+
+
+async def return_stock(session: AsyncSession, *, store_id: int | None, returned: dict[int, int]) -> None:
+    for sku_id in sorted(returned):
+        quantity = returned[sku_id]
+        if store_id is None:
+            await session.execute(update(Sku).where(Sku.id == sku_id)
+                                  .values(online_stock=Sku.online_stock + quantity))
+        else:
+            await session.execute(
+                insert(StoreStock).values(sku_id=sku_id, store_id=store_id, quantity=quantity, updated_at=utcnow())
+                .on_conflict_do_update(index_elements=[StoreStock.sku_id, StoreStock.store_id],
+                                       set_={"quantity": StoreStock.quantity + quantity, "updated_at": utcnow()})
+            )
+
+
+async def available_anywhere(session: AsyncSession, sku: Sku) -> int:
+    """The most one place holds: the warehouse, or the best-stocked single store."""
+    best_store = (
+        await session.execute(select(func.max(StoreStock.quantity)).where(StoreStock.sku_id == sku.id))
+    ).scalar_one_or_none()
+    return max(sku.online_stock, best_store or 0)
+
+
+# ------------------------------------------------------------------ browsing
+
+async def list_products(
+    session: AsyncSession, *, query: str | None, category: str | None, first: int, after_id: int | None
+) -> tuple[list[Product], bool]:
+    """Active products in id order after the cursor; (page, has_next_page)."""
+    if not 0 < first <= MAX_PAGE:
+        raise InvalidInput(f"first must be 1..{MAX_PAGE}", field=["first"])
+    stmt = select(Product).where(Product.active)
+    if category:
+        stmt = stmt.where(Product.category == category.strip())
+    if query is not None:
+        q = search.normalise(query)[:100]
+        if q:
+            stmt = stmt.where(
+                Product.search_grams.contains(search.query_grams(q)),
+                Product.search_text.contains(q, autoescape=True),
+            )
+    if after_id is not None:
+        stmt = stmt.where(Product.id > after_id)
+    rows = list((await session.execute(stmt.order_by(Product.id).limit(first + 1))).scalars())
+    return rows[:first], len(rows) > first
+
+
+async def skus_by_product(session: AsyncSession, product_ids: Sequence[int]) -> dict[int, list[Sku]]:
+    found: dict[int, list[Sku]] = {p: [] for p in product_ids}
+    rows = await session.execute(
+        select(Sku).where(Sku.product_id.in_(product_ids), Sku.active).order_by(Sku.product_id, Sku.id)
+    )
+    for sku in rows.scalars():
+        found[sku.product_id].append(sku)
+    return found
+
+
+async def store_stock_of(session: AsyncSession, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """(sku_id, store_id) -> units on hand, for many pairs in one statement."""
+    if not keys:
+        return {}
+    # The cross product of the two id sets is a superset of the pairs; the lookup picks them.
+    rows = await session.execute(
+        select(StoreStock.sku_id, StoreStock.store_id, StoreStock.quantity).where(
+            StoreStock.sku_id.in_({k[0] for k in keys}), StoreStock.store_id.in_({k[1] for k in keys})
+        )
+    )
+    return {(sku, store): qty for sku, store, qty in rows}

@@ -1,0 +1,71 @@
+"""Points (an append-only ledger; the balance is its sum) and coupons."""
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from storelink.modelbase import created_at_field, timestamp_field
+
+
+class PointsReason(str, Enum):
+    EARN = "EARN"  # an order was paid
+    REDEEM = "REDEEM"  # spent at checkout
+    REVERSE_EARN = "REVERSE_EARN"  # the order that earned them was refunded
+    RETURN_REDEEM = "RETURN_REDEEM"  # the order they were spent on was refunded or expired
+
+
+class PointsEntry(SQLModel, table=True):
+    __tablename__ = "points_entry"
+    __table_args__ = (
+        CheckConstraint("reason IN ('EARN', 'REDEEM', 'REVERSE_EARN', 'RETURN_REDEEM')", name="reason_known"),
+        CheckConstraint("delta <> 0", name="delta_not_zero"),
+        Index("ix_points_entry_membership_id", "membership_id", "delta"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    membership_id: int = Field(foreign_key="membership.id")
+    delta: int
+    reason: str = Field(max_length=16)
+    order_id: int | None = Field(default=None, foreign_key="sales_order.id", index=True)
+    created_at: datetime = created_at_field()
+
+
+class CouponCampaign(SQLModel, table=True):
+    __tablename__ = "coupon_campaign"
+    __table_args__ = (
+        CheckConstraint("total_quantity IS NULL OR claimed <= total_quantity", name="claims_within_total"),
+        CheckConstraint("valid_until > valid_from", name="valid_period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=100)
+    discount_fen: int
+    min_spend_fen: int = 0
+    valid_from: datetime = created_at_field()
+    valid_until: datetime = created_at_field()
+    total_quantity: int | None = None
+    claimed: int = 0
+    per_customer_limit: int = 1
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = created_at_field()
+
+
+class Coupon(SQLModel, table=True):
+    __tablename__ = "coupon"
+    __table_args__ = (
+        CheckConstraint("status IN ('AVAILABLE', 'REDEEMED')", name="status_known"),
+        Index("ix_coupon_customer_campaign", "customer_id", "campaign_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="coupon_campaign.id")
+    customer_id: int = Field(foreign_key="customer.id")
+    # Behind the scanned code "C…" (see members.codes).
+    token: str = Field(max_length=32, unique=True)
+    # EXPIRED is not stored: an AVAILABLE coupon whose campaign has ended reads as EXPIRED.
+    status: str = Field(default="AVAILABLE", max_length=10)
+    claimed_at: datetime = created_at_field()
+    redeemed_at: datetime | None = timestamp_field()
+    # The order it was redeemed on (an online checkout or a store purchase).
+    order_id: int | None = Field(default=None)

@@ -1,0 +1,299 @@
+"""Points and coupons, the same in both channels.
+
+Points: 1 point per whole yuan paid, credited when an order is paid; 100 points are worth 1 yuan,
+so a point redeems for 1 fen. The ledger is append-only and the balance is its sum.
+Coupons: claimed online within the campaign's stock and the per-customer limit; redeemed once,
+at an online checkout or a store purchase.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storelink import scanner
+from storelink.accounts import permissions
+from storelink.accounts.models import Customer, Staff
+from storelink.clock import utcnow
+from storelink.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
+from storelink.loyalty.models import Coupon, CouponCampaign, PointsEntry, PointsReason
+from storelink.members import codes
+from storelink.members.models import Membership
+from storelink.orders.models import PAID_STATUSES, Order
+from storelink.settings import Settings
+
+MAX_DISCOUNT_FEN = 10_000_000
+MAX_CAMPAIGN_QUANTITY = 10_000_000
+TIER_WINDOW = dt.timedelta(days=365)
+
+
+def points_for(total_fen: int) -> int:
+    """1 point per whole yuan paid."""
+    return max(total_fen, 0) // 100
+
+
+# ------------------------------------------------------------------ points
+
+async def balances(session: AsyncSession, membership_ids: Sequence[int]) -> dict[int, int]:
+    rows = await session.execute(
+        select(PointsEntry.membership_id, func.sum(PointsEntry.delta))
+        .where(PointsEntry.membership_id.in_(membership_ids)).group_by(PointsEntry.membership_id)
+    )
+    found = {m: int(total) for m, total in rows}
+    return {m: found.get(m, 0) for m in membership_ids}
+
+
+async def add_points(session: AsyncSession, *, membership_id: int, delta: int, reason: PointsReason,
+                     order_id: int | None) -> None:
+    if delta != 0:
+        session.add(PointsEntry(membership_id=membership_id, delta=delta, reason=reason.value,
+                                order_id=order_id, created_at=utcnow()))
+        await session.flush()
+
+
+async def redeem_points(session: AsyncSession, *, membership: Membership, points: int, order_id: int,
+                        field: list[str]) -> None:
+    """Spend points; the membership row lock makes concurrent redemptions see each other."""
+    await session.execute(select(Membership.id).where(Membership.id == membership.id).with_for_update())
+    balance = (await balances(session, [membership.id]))[membership.id]
+    if points > balance:
+        raise DomainError(f"Only {max(balance, 0)} points available", code="INSUFFICIENT_POINTS", field=field)
+    await add_points(session, membership_id=membership.id, delta=-points, reason=PointsReason.REDEEM,
+                     order_id=order_id)
+
+
+async def paid_spend(session: AsyncSession, customer_ids: Sequence[int], *, now: dt.datetime | None = None
+                     ) -> dict[int, int]:
+    """Paid, non-refunded spend of the last 12 months, both channels."""
+    since = (now or utcnow()) - TIER_WINDOW
+    rows = await session.execute(
+        select(Order.customer_id, func.sum(Order.total_fen))
+        .where(Order.customer_id.in_(customer_ids), Order.status.in_(PAID_STATUSES), Order.paid_at >= since)
+        .group_by(Order.customer_id)
+    )
+    found = {c: int(total) for c, total in rows}
+    return {c: found.get(c, 0) for c in customer_ids}
+
+
+def tier_for(spend_fen: int, settings: Settings) -> str:
+    if spend_fen >= settings.tier_platinum_fen:
+        return "PLATINUM"
+    if spend_fen >= settings.tier_gold_fen:
+        return "GOLD"
+    if spend_fen >= settings.tier_silver_fen:
+        return "SILVER"
+    return "REGULAR"
+
+
+@dataclass(frozen=True)
+class Standing:
+    points: int
+    tier: str
+
+
+async def standings(session: AsyncSession, memberships: Sequence[Membership], settings: Settings
+                    ) -> dict[int, Standing]:
+    """membership id -> points balance and tier, for many members in two statements."""
+    if not memberships:
+        return {}
+    points = await balances(session, [m.id for m in memberships])
+    spend = await paid_spend(session, [m.customer_id for m in memberships])
+    return {m.id: Standing(points[m.id], tier_for(spend[m.customer_id], settings)) for m in memberships}
+
+
+# ------------------------------------------------------------------ coupon campaigns
+
+async def create_campaign(
+    session: AsyncSession, *, actor: Staff, title: str, discount_fen: int, min_spend_fen: int,
+    valid_from: dt.datetime, valid_until: dt.datetime, total_quantity: int | None, per_customer_limit: int,
+) -> CouponCampaign:
+    permissions.ensure_hq(actor)
+    f = ["input"]
+    title = (title or "").strip()
+    if not title or len(title) > 100:
+        raise InvalidInput("Title: 1-100 characters", field=f + ["title"])
+    if not 0 < discount_fen <= MAX_DISCOUNT_FEN:
+        raise InvalidInput(f"Discount must be 1..{MAX_DISCOUNT_FEN} fen", field=f + ["discountFen"])
+    if not 0 <= min_spend_fen <= MAX_DISCOUNT_FEN * 10:
+        raise InvalidInput("Minimum spend must not be negative", field=f + ["minSpendFen"])
+    for name, value in (("validFrom", valid_from), ("validUntil", valid_until)):
+        if value.tzinfo is None:
+            raise InvalidInput("Give the time with its UTC offset", field=f + [name])
+    if valid_until <= valid_from:
+        raise InvalidInput("The campaign must end after it starts", field=f + ["validUntil"])
+    if valid_until <= utcnow():
+        raise InvalidInput("The campaign would already be over", field=f + ["validUntil"])
+    if total_quantity is not None and not 0 < total_quantity <= MAX_CAMPAIGN_QUANTITY:
+        raise InvalidInput(f"totalQuantity must be 1..{MAX_CAMPAIGN_QUANTITY}", field=f + ["totalQuantity"])
+    if not 0 < per_customer_limit <= 100:
+        raise InvalidInput("perCustomerLimit must be 1..100", field=f + ["perCustomerLimit"])
+    campaign = CouponCampaign(
+        title=title, discount_fen=discount_fen, min_spend_fen=min_spend_fen, valid_from=valid_from,
+        valid_until=valid_until, total_quantity=total_quantity, per_customer_limit=per_customer_limit,
+        created_by_id=actor.id, created_at=utcnow(),
+    )
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+async def running_campaigns(session: AsyncSession) -> list[CouponCampaign]:
+    """Campaigns a customer can claim from now (or soon: they are shown before they start)."""
+    rows = await session.execute(
+        select(CouponCampaign).where(CouponCampaign.valid_until > func.now())
+        .order_by(CouponCampaign.valid_until, CouponCampaign.id).limit(100)
+    )
+    return list(rows.scalars())
+
+
+async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int, settings: Settings) -> Coupon:
+    """Exactly the campaign's quantity is handed out however many claim at once."""
+    from storelink.members import service as members
+
+    # The customer row lock serialises one customer's claims (the per-customer limit).
+    customer = await session.get(Customer, customer_id, with_for_update=True)
+    if customer is None or customer.deleted_at is not None:
+        raise Unauthenticated("Please sign in again")
+    if await members.membership_of(session, customer_id) is None:
+        raise DomainError("Join the membership to collect coupons", code="INVALID_STATE")
+    campaign = await session.get(CouponCampaign, campaign_id)
+    if campaign is None:
+        raise NotFound("No such campaign", field=["campaignId"])
+    now = utcnow()
+    if not campaign.valid_from <= now < campaign.valid_until:
+        raise DomainError("This campaign is not running", code="INVALID_STATE", field=["campaignId"])
+    held = (
+        await session.execute(
+            select(func.count()).select_from(Coupon)
+            .where(Coupon.customer_id == customer_id, Coupon.campaign_id == campaign_id)
+        )
+    ).scalar_one()
+    if held >= campaign.per_customer_limit:
+        raise Conflict("You have already collected this coupon", field=["campaignId"])
+    # Count the claim last: the campaign row is the hot spot, locked only until the commit.
+    counted = (
+        await session.execute(
+            update(CouponCampaign)
+            .where(CouponCampaign.id == campaign_id,
+                   or_(CouponCampaign.total_quantity.is_(None), CouponCampaign.claimed < CouponCampaign.total_quantity))
+            .values(claimed=CouponCampaign.claimed + 1).returning(CouponCampaign.id)
+        )
+    ).first()
+    if counted is None:
+        raise DomainError("All coupons of this campaign have been collected", code="OUT_OF_STOCK",
+                          field=["campaignId"])
+    coupon = Coupon(campaign_id=campaign_id, customer_id=customer_id, token=codes.new_scan_token(),
+                    claimed_at=now)
+    session.add(coupon)
+    await session.flush()
+    return coupon
+
+
+def coupon_code(coupon: Coupon, secret: str) -> str:
+    return codes.scan_code_for("C", coupon.token, secret)
+
+
+def status_of(coupon: Coupon, campaign: CouponCampaign, now: dt.datetime | None = None) -> str:
+    if coupon.status == "REDEEMED":
+        return "REDEEMED"
+    return "EXPIRED" if (now or utcnow()) >= campaign.valid_until else "AVAILABLE"
+
+
+async def customer_coupons(session: AsyncSession, *, customer_id: int, status: str | None
+                           ) -> list[tuple[Coupon, CouponCampaign]]:
+    rows = await session.execute(
+        select(Coupon, CouponCampaign).join(CouponCampaign, CouponCampaign.id == Coupon.campaign_id)
+        .where(Coupon.customer_id == customer_id)
+        .order_by(Coupon.claimed_at.desc(), Coupon.id.desc())
+    )
+    now = utcnow()
+    found = [(c, k) for c, k in rows.tuples()]
+    return [(c, k) for c, k in found if status is None or status_of(c, k, now) == status]
+
+
+async def redeem(session: AsyncSession, *, coupon: Coupon, customer_id: int | None, subtotal_fen: int,
+                 order_id: int, field: list[str]) -> int:
+    """Use a coupon on an order; returns its discount. Exactly once under concurrency: the
+    update only succeeds while the coupon is still AVAILABLE."""
+    campaign = await session.get(CouponCampaign, coupon.campaign_id)
+    assert campaign is not None
+    now = utcnow()
+    if customer_id is not None and coupon.customer_id != customer_id:
+        raise DomainError("This coupon belongs to someone else", code="COUPON_NOT_APPLICABLE", field=field)
+    if coupon.status == "REDEEMED":
+        raise DomainError("This coupon has been used", code="CODE_USED_UP", field=field)
+    if now < campaign.valid_from:
+        raise DomainError("This coupon is not valid yet", code="COUPON_NOT_APPLICABLE", field=field)
+    if now >= campaign.valid_until:
+        raise DomainError("This coupon has expired", code="CODE_EXPIRED", field=field)
+    if subtotal_fen < campaign.min_spend_fen:
+        raise DomainError(f"This coupon needs a spend of at least {campaign.min_spend_fen / 100:.2f} yuan",
+                          code="COUPON_NOT_APPLICABLE", field=field)
+    used = (
+        await session.execute(
+            update(Coupon).where(Coupon.id == coupon.id, Coupon.status == "AVAILABLE")
+            .values(status="REDEEMED", redeemed_at=now, order_id=order_id).returning(Coupon.id)
+        )
+    ).first()
+    if used is None:
+        raise DomainError("This coupon has been used", code="CODE_USED_UP", field=field)
+    return min(campaign.discount_fen, subtotal_fen)
+
+
+async def give_back(session: AsyncSession, *, coupon_id: int) -> bool:
+    """Make a redeemed coupon usable again if its campaign still runs (refunds, expired orders)."""
+    returned = (
+        await session.execute(
+            update(Coupon)
+            .where(Coupon.id == coupon_id, Coupon.status == "REDEEMED",
+                   Coupon.campaign_id.in_(select(CouponCampaign.id).where(CouponCampaign.valid_until > func.now())))
+            .values(status="AVAILABLE", redeemed_at=None, order_id=None).returning(Coupon.id)
+        )
+    ).first()
+    return returned is not None
+
+
+async def coupon_by_code(session: AsyncSession, code: str, secret: str, field: list[str]) -> Coupon:
+    kind, token = codes.parse_scan_code(code[:64], secret)
+    if kind != "C":
+        raise DomainError("This is not a coupon code", code="CODE_INVALID", field=field)
+    coupon = (await session.execute(select(Coupon).where(Coupon.token == token).with_for_update())).scalar_one_or_none()
+    if coupon is None:
+        raise DomainError("Unknown coupon", code="CODE_INVALID", field=field)
+    return coupon
+
+
+@dataclass(frozen=True)
+class CouponScanned:
+    coupon: Coupon
+    campaign: CouponCampaign
+    membership: Membership
+
+
+@scanner.handles("C")
+async def scan_coupon(session: AsyncSession, request: scanner.ScanRequest) -> CouponScanned:
+    """Shows the coupon and its owner at the till; `recordStorePurchase` then redeems it."""
+    from storelink.members import service as members
+
+    coupon = (await session.execute(select(Coupon).where(Coupon.token == request.token))).scalar_one_or_none()
+    if coupon is None:
+        raise DomainError("Unknown coupon", code="CODE_INVALID", field=["code"])
+    campaign = await session.get(CouponCampaign, coupon.campaign_id)
+    status = status_of(coupon, campaign)
+    if status == "REDEEMED":
+        raise DomainError("This coupon has been used", code="CODE_USED_UP", field=["code"])
+    if status == "EXPIRED":
+        raise DomainError("This coupon has expired", code="CODE_EXPIRED", field=["code"])
+    membership = await members.membership_of(session, coupon.customer_id)
+    if membership is None:
+        raise DomainError("Unknown coupon", code="CODE_INVALID", field=["code"])
+    return CouponScanned(coupon, campaign, membership)
+
+
+def remaining(campaign: CouponCampaign) -> int | None:
+    return None if campaign.total_quantity is None else max(campaign.total_quantity - campaign.claimed, 0)
+
+

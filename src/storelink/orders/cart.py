@@ -1,0 +1,128 @@
+"""The customer's online cart; guides push lines into it from the store tablet."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storelink.accounts.models import Customer, Staff, StaffRole
+from storelink.catalog import service as catalog
+from storelink.catalog.models import Product, Sku
+from storelink.clock import utcnow
+from storelink.errors import DomainError, Forbidden, InvalidInput, NotFound
+from storelink.members import service as members
+from storelink.members.models import Membership
+from storelink.orders.models import CartLine
+from storelink.outbox import service as outbox
+
+MAX_LINE_QUANTITY = 99
+MAX_LINES = 50
+CART_PUSH_KIND = "cart_push"
+
+
+async def lines_of(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, list[tuple[CartLine, Sku]]]:
+    found: dict[int, list[tuple[CartLine, Sku]]] = {c: [] for c in customer_ids}
+    rows = await session.execute(
+        select(CartLine, Sku).join(Sku, Sku.id == CartLine.sku_id)
+        .where(CartLine.customer_id.in_(customer_ids)).order_by(CartLine.customer_id, CartLine.id)
+    )
+    for line, sku in rows.tuples():
+        found[line.customer_id].append((line, sku))
+    return found
+
+
+def _check_quantity(quantity: int, field: list[str], *, allow_zero: bool = False) -> None:
+    if quantity < (0 if allow_zero else 1) or quantity > MAX_LINE_QUANTITY:
+        low = 0 if allow_zero else 1
+        raise InvalidInput(f"Quantity must be {low}..{MAX_LINE_QUANTITY}", field=field)
+
+
+async def _ensure_available(session: AsyncSession, sku: Sku, quantity: int, field: list[str]) -> None:
+    """A line may not exceed what one place holds: the warehouse, or a single store (checkout
+    then checks the place that fulfils it)."""
+    if quantity > await catalog.available_anywhere(session, sku):
+        raise DomainError("Not enough stock for that quantity", code="OUT_OF_STOCK", field=field)
+
+
+async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity: int,
+              pushed_by: Staff | None = None) -> CartLine:
+    """Add to the cart, merging with the line of the same SKU. A push by a guide marks the line
+    with that guide and time."""
+    _check_quantity(quantity, ["quantity"])
+    sku = await catalog.require_sku(session, sku_id, ["skuId"])
+    now = utcnow()
+    marks = {"added_by_guide_id": pushed_by.id, "pushed_at": now} if pushed_by else {}
+    line = (
+        await session.scalars(
+            insert(CartLine).values(customer_id=customer_id, sku_id=sku_id, quantity=quantity, created_at=now, **marks)
+            .on_conflict_do_update(constraint="uq_cart_line_customer_sku",
+                                   set_={"quantity": CartLine.quantity + quantity, **marks})
+            .returning(CartLine),
+            execution_options={"populate_existing": True},
+        )
+    ).one()
+    if line.quantity > MAX_LINE_QUANTITY:
+        raise InvalidInput(f"At most {MAX_LINE_QUANTITY} of one item", field=["quantity"])
+    await _ensure_available(session, sku, line.quantity, ["quantity"])
+    count = len((await lines_of(session, [customer_id]))[customer_id])
+    if count > MAX_LINES:
+        raise InvalidInput(f"A cart holds at most {MAX_LINES} different items", field=["skuId"])
+    return line
+
+
+async def update_line(session: AsyncSession, *, customer_id: int, line_id: int, quantity: int) -> None:
+    """Change a line's quantity (0 removes it). A guide's mark stays: the push still counts."""
+    _check_quantity(quantity, ["quantity"], allow_zero=True)
+    line = await session.get(CartLine, line_id, with_for_update=True)
+    if line is None or line.customer_id != customer_id:
+        raise NotFound("No such cart line", field=["lineId"])
+    if quantity == 0:
+        await session.execute(delete(CartLine).where(CartLine.id == line_id))
+        return
+    sku = await catalog.require_sku(session, line.sku_id, ["lineId"], for_sale=False)
+    if quantity > line.quantity:
+        await _ensure_available(session, sku, quantity, ["quantity"])
+    line.quantity = quantity
+    await session.flush()
+
+
+async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_id: int, quantity: int) -> int:
+    """A guide or store manager adds to a member's cart from the tablet; the customer is told
+    through a WeChat message. Returns the member's customer id."""
+    if staff.role not in (StaffRole.GUIDE, StaffRole.STORE_MANAGER):
+        raise Forbidden("Only store staff push items into a member's cart")
+    membership = await session.get(Membership, membership_id)
+    if membership is None:
+        raise NotFound("No such member", field=["memberId"])
+    if not await members.member_in_scope(session, staff, membership):
+        raise Forbidden("This member is outside your store's scope")
+    customer = await session.get(Customer, membership.customer_id)
+    if customer is None or customer.deleted_at is not None:
+        raise NotFound("No such member", field=["memberId"])
+    line = await add(session, customer_id=customer.id, sku_id=sku_id, quantity=quantity, pushed_by=staff)
+    await outbox.enqueue(
+        session, kind=CART_PUSH_KIND, subject=f"cart_line:{line.id}",
+        payload={"customerId": customer.id, "skuId": sku_id, "guideId": staff.id}, due_at=utcnow(),
+    )
+    return customer.id
+
+
+@outbox.sender(CART_PUSH_KIND)
+async def send_push_notice(session: AsyncSession, payload: dict, wechat) -> None:
+    customer = await session.get(Customer, payload["customerId"])
+    if customer is None or customer.openid is None:
+        raise outbox.Skip("customer gone")
+    row = (await session.execute(
+        select(Sku, Product).join(Product, Product.id == Sku.product_id).where(Sku.id == payload["skuId"])
+    )).first()
+    guide = await session.get(Staff, payload["guideId"])
+    if row is None or guide is None:
+        raise outbox.Skip("item or guide gone")
+    sku, product = row
+    await wechat.send_subscribe_message(
+        touser=customer.openid, template_id="cart-push", page="pages/cart/index",
+        data={"thing1": {"value": product.name[:20]}, "thing2": {"value": sku.title[:20]},
+              "name3": {"value": guide.name[:10]}},
+    )

@@ -1,0 +1,123 @@
+"""The online cart, orders of both channels with their lines, and payment notifications."""
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storelink.modelbase import created_at_field, timestamp_field
+
+
+class OrderStatus(str, Enum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAID = "PAID"
+    READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+
+
+# Paid and not refunded: what earns points, counts for tiers and KPIs, and may be refunded.
+PAID_STATUSES = ("PAID", "READY_FOR_PICKUP", "COMPLETED")
+
+
+class CartLine(SQLModel, table=True):
+    __tablename__ = "cart_line"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "sku_id", name="uq_cart_line_customer_sku"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    sku_id: int = Field(foreign_key="sku.id")
+    quantity: int
+    # The guide who pushed the line from a store tablet, and when (credits the online sale).
+    added_by_guide_id: int | None = Field(default=None, foreign_key="staff.id")
+    pushed_at: datetime | None = timestamp_field()
+    created_at: datetime = created_at_field()
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "sales_order"  # "order" is an SQL keyword
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('PENDING_PAYMENT', 'PAID', 'READY_FOR_PICKUP', 'COMPLETED', 'CANCELLED', 'REFUNDED')",
+            name="status_known",
+        ),
+        CheckConstraint("channel IN ('ONLINE', 'STORE')", name="channel_known"),
+        CheckConstraint("total_fen >= 0 AND discount_fen >= 0 AND total_fen = subtotal_fen - discount_fen",
+                        name="totals_add_up"),
+        UniqueConstraint("customer_id", "idempotency_key", name="uq_order_idempotency"),
+        UniqueConstraint("store_id", "receipt_no", name="uq_order_receipt"),
+        Index("ix_order_customer_id", "customer_id", "id"),
+        Index("ix_order_store_paid", "store_id", "paid_at"),
+        Index("ix_order_guide_paid", "guide_id", "paid_at"),
+        Index("ix_order_expiry", "expires_at", postgresql_where="status = 'PENDING_PAYMENT'"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_no: str = Field(max_length=24, unique=True)
+    # Null for a guest sale in a store.
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    channel: str = Field(max_length=8)
+    fulfilment: str | None = Field(default=None, max_length=16)
+    status: str = Field(max_length=20)
+    # Credited store and sales guide (销售导购), and the exclusive guide at order time (专属导购).
+    store_id: int | None = Field(default=None, foreign_key="store.id")
+    guide_id: int | None = Field(default=None, foreign_key="staff.id")
+    service_guide_id: int | None = Field(default=None, foreign_key="staff.id")
+    # Where the goods come from: a store's stock, or the online warehouse when null.
+    stock_store_id: int | None = Field(default=None, foreign_key="store.id")
+    pickup_store_id: int | None = Field(default=None, foreign_key="store.id")
+    address: str | None = Field(default=None, max_length=300)
+    subtotal_fen: int
+    # The coupon's and the redeemed points' value together.
+    discount_fen: int = 0
+    total_fen: int
+    coupon_id: int | None = Field(default=None, foreign_key="coupon.id")
+    points_redeemed: int = 0
+    points_earned: int = 0
+    idempotency_key: str | None = Field(default=None, max_length=64)
+    receipt_no: str | None = Field(default=None, max_length=64)
+    pickup_token: str | None = Field(default=None, max_length=32, unique=True)
+    payment_provider: str | None = Field(default=None, max_length=16)
+    transaction_id: str | None = Field(default=None, max_length=64)
+    recorded_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    refunded_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    refund_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime = created_at_field()
+    expires_at: datetime | None = timestamp_field()
+    paid_at: datetime | None = timestamp_field()
+    completed_at: datetime | None = timestamp_field()
+    cancelled_at: datetime | None = timestamp_field()
+    refunded_at: datetime | None = timestamp_field()
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="sales_order.id", index=True)
+    sku_id: int = Field(foreign_key="sku.id", index=True)
+    quantity: int
+    unit_price_fen: int
+    line_total_fen: int
+    # The guide who had pushed this line into the cart (kept for attribution reports).
+    pushed_by_guide_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class PaymentNotice(SQLModel, table=True):
+    """Each accepted payment notification, once: a redelivery finds its transaction here."""
+
+    __tablename__ = "payment_notice"
+    __table_args__ = (UniqueConstraint("provider", "transaction_id", name="uq_payment_notice_transaction"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=16)
+    transaction_id: str = Field(max_length=64)
+    order_id: int = Field(foreign_key="sales_order.id", index=True)
+    amount_fen: int
+    outcome: str = Field(max_length=20)
+    received_at: datetime = created_at_field()

@@ -1,0 +1,181 @@
+"""Purchases at a store's till, recorded from the tablet or the POS.
+
+Idempotent on (store, receipt number); the store's stock goes down; the sale is credited to the
+store and the serving guide; a member earns points as online. A member is named by a scanned
+member code or a member id, or the sale is a guest's; a coupon code redeems that member's coupon.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storelink.accounts import permissions
+from storelink.accounts.models import Customer, Staff, StaffRole
+from storelink.catalog import service as catalog
+from storelink.catalog.models import Sku
+from storelink.clock import utcnow
+from storelink.errors import DomainError, Forbidden, InvalidInput, NotFound
+from storelink.loyalty import service as loyalty
+from storelink.loyalty.models import PointsReason
+from storelink.members import codes
+from storelink.members import service as members
+from storelink.members.models import MemberCode, Membership
+from storelink.orders import attribution
+from storelink.orders.checkout import new_order_no
+from storelink.orders.models import Order, OrderLine, OrderStatus
+from storelink.settings import Settings
+from storelink.stores import service as store_service
+
+MAX_LINES = 100
+MAX_QUANTITY = 999
+MAX_UNIT_PRICE_FEN = 100_000_000
+# A member code the tablet scanned (scanCode uses it up) still names the member for the receipt
+# the till records right after, at the same store.
+SCANNED_CODE_GRACE = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    sku_id: int
+    quantity: int
+    unit_price_fen: int
+
+
+async def _member_by_code(session: AsyncSession, code: str, *, store_id: int, staff: Staff,
+                          settings: Settings) -> Membership:
+    f = ["input", "memberCode"]
+    try:
+        kind, token = codes.parse_scan_code(code[:64], settings.jwt_secret)
+    except DomainError as err:
+        err.field = f
+        raise
+    if kind != "M":
+        raise DomainError("This is not a member code", code="CODE_INVALID", field=f)
+    now = utcnow()
+    # Use the code now, or accept it when this store's tablet used it moments ago.
+    customer_id = (await session.execute(
+        update(MemberCode).where(MemberCode.token == token, MemberCode.used_at.is_(None),
+                                 MemberCode.expires_at > now)
+        .values(used_at=now, used_at_store_id=store_id, used_by_staff_id=staff.id)
+        .returning(MemberCode.customer_id)
+    )).scalar_one_or_none()
+    if customer_id is None:
+        row = await session.get(MemberCode, token)
+        if row is None:
+            raise DomainError("Unknown member code", code="CODE_INVALID", field=f)
+        if row.used_at is None:
+            raise DomainError("This member code has expired", code="CODE_EXPIRED", field=f)
+        if row.used_at_store_id != store_id or row.used_at < now - SCANNED_CODE_GRACE:
+            raise DomainError("This member code was already used", code="CODE_USED_UP", field=f)
+        customer_id = row.customer_id
+    membership = await members.membership_of(session, customer_id)
+    if membership is None:
+        raise DomainError("Unknown member code", code="CODE_INVALID", field=f)
+    return membership
+
+
+async def _serving_guide(session: AsyncSession, *, guide_id: int | None, staff: Staff, store_id: int) -> int | None:
+    if guide_id is None:
+        return staff.id if staff.role == StaffRole.GUIDE else None
+    guide = await session.get(Staff, guide_id)
+    if guide is None or guide.role != StaffRole.GUIDE or guide.store_id != store_id or not guide.active:
+        raise NotFound("No such guide at this store", field=["input", "guideId"])
+    return guide.id
+
+
+def _check_lines(lines: Sequence[SaleLine]) -> None:
+    if not lines:
+        raise InvalidInput("A purchase has at least one line", field=["input", "lines"])
+    if len(lines) > MAX_LINES:
+        raise InvalidInput(f"At most {MAX_LINES} lines", field=["input", "lines"])
+    for i, line in enumerate(lines):
+        f = ["input", "lines", str(i)]
+        if not 0 < line.quantity <= MAX_QUANTITY:
+            raise InvalidInput(f"Quantity must be 1..{MAX_QUANTITY}", field=f + ["quantity"])
+        if not 0 <= line.unit_price_fen <= MAX_UNIT_PRICE_FEN:
+            raise InvalidInput("Unit price out of range", field=f + ["unitPriceFen"])
+
+
+async def record(
+    session: AsyncSession, *, staff: Staff, store_id: int, receipt_no: str, member_code: str | None,
+    membership_id: int | None, guide_id: int | None, coupon_code: str | None, lines: Sequence[SaleLine],
+    settings: Settings,
+) -> tuple[Order, bool]:
+    """(order, created): recording a receipt again returns the first record."""
+    await store_service.require_store(session, store_id, ["input", "storeId"])
+    if not permissions.can_see_store(staff, store_id):
+        raise Forbidden("You can only record sales of your own store")
+    receipt_no = (receipt_no or "").strip()
+    if not 0 < len(receipt_no) <= 64:
+        raise InvalidInput("receiptNo: 1-64 characters", field=["input", "receiptNo"])
+    # Two tills sending one receipt at once: the second waits here, then finds the first.
+    await session.execute(select(func.pg_advisory_xact_lock(
+        func.hashtextextended(f"receipt:{store_id}:{receipt_no}", 0))))
+    earlier = (await session.execute(
+        select(Order).where(Order.store_id == store_id, Order.receipt_no == receipt_no)
+    )).scalar_one_or_none()
+    if earlier is not None:
+        return earlier, False
+    _check_lines(lines)
+    if member_code is not None and membership_id is not None:
+        raise InvalidInput("Give a member code or a member id, not both", field=["input", "memberId"])
+    membership = None
+    if membership_id is not None:
+        membership = await session.get(Membership, membership_id)
+        if membership is None:
+            raise NotFound("No such member", field=["input", "memberId"])
+        if not await members.member_in_scope(session, staff, membership):
+            raise Forbidden("This member is outside your store's scope")
+    elif member_code is not None:
+        membership = await _member_by_code(session, member_code, store_id=store_id, staff=staff, settings=settings)
+    serving = await _serving_guide(session, guide_id=guide_id, staff=staff, store_id=store_id)
+    skus = {s.id: s for s in (await session.execute(
+        select(Sku).where(Sku.id.in_({ln.sku_id for ln in lines})))).scalars()}
+    for i, line in enumerate(lines):
+        if line.sku_id not in skus:
+            raise NotFound("No such product", field=["input", "lines", str(i), "skuId"])
+    coupon = None
+    if coupon_code is not None:
+        coupon = await loyalty.coupon_by_code(session, coupon_code, settings.jwt_secret, ["input", "couponCode"])
+        if membership is None:  # the coupon names its owner: the sale is theirs
+            membership = await members.membership_of(session, coupon.customer_id)
+    if membership is not None:
+        customer = await session.get(Customer, membership.customer_id)
+        if customer is None or customer.deleted_at is not None:
+            raise NotFound("No such member", field=["input", "memberId"])
+    now = utcnow()
+    credit = attribution.credit_store_sale(store_id=store_id, serving_guide_id=serving, membership=membership)
+    subtotal = sum(ln.quantity * ln.unit_price_fen for ln in lines)
+    order = Order(
+        order_no=new_order_no(now), customer_id=membership.customer_id if membership else None, channel="STORE",
+        status=OrderStatus.COMPLETED.value, store_id=store_id, guide_id=credit.guide_id,
+        service_guide_id=credit.service_guide_id, stock_store_id=store_id, subtotal_fen=subtotal,
+        total_fen=subtotal, receipt_no=receipt_no, recorded_by_id=staff.id, created_at=now, paid_at=now,
+        completed_at=now, payment_provider="store",
+    )
+    session.add(order)
+    await session.flush()
+    session.add_all([OrderLine(order_id=order.id, sku_id=ln.sku_id, quantity=ln.quantity,
+                               unit_price_fen=ln.unit_price_fen, line_total_fen=ln.quantity * ln.unit_price_fen)
+                     for ln in lines])
+    if coupon is not None:
+        order.discount_fen = await loyalty.redeem(
+            session, coupon=coupon, customer_id=membership.customer_id if membership else None,
+            subtotal_fen=subtotal, order_id=order.id, field=["input", "couponCode"])
+        order.coupon_id = coupon.id
+        order.total_fen = subtotal - order.discount_fen
+    if membership is not None:
+        order.points_earned = loyalty.points_for(order.total_fen)
+        await loyalty.add_points(session, membership_id=membership.id, delta=order.points_earned,
+                                 reason=PointsReason.EARN, order_id=order.id)
+    await session.flush()
+    wanted: dict[int, int] = {}
+    for ln in lines:
+        wanted[ln.sku_id] = wanted.get(ln.sku_id, 0) + ln.quantity
+    first_line = {ln.sku_id: ["input", "lines", str(i)] for i, ln in reversed(list(enumerate(lines)))}
+    await catalog.take_stock(session, store_id=store_id, wanted=wanted, field_of=first_line)
+    return order, True

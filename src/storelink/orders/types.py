@@ -1,0 +1,257 @@
+"""GraphQL types of the cart and orders."""
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+
+from storelink.accounts.types import Staff
+from storelink.catalog.types import Sku, load_sku
+from storelink.graphql.errors import UserError
+from storelink.graphql.pagination import PageInfo
+from storelink.graphql.relay import Node, node_resolver, to_global_id
+from storelink.orders import models, pickup
+from storelink.stores.types import Store
+
+
+async def _store(info, pk: int | None) -> Store | None:
+    if pk is None:
+        return None
+    row = await info.context.loaders.store.load(pk)
+    return Store.from_model(row) if row else None
+
+
+async def _staff(info, pk: int | None) -> Staff | None:
+    if pk is None:
+        return None
+    row = await info.context.loaders.staff.load(pk)
+    return Staff.from_model(row) if row else None
+
+
+@strawberry.type
+class CartLine:
+    id: strawberry.ID
+    sku: Sku
+    quantity: int
+    line_total_fen: int
+    guide_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The guide who pushed this line into the customer's cart from a store tablet.")
+    async def added_by_guide(self, info: strawberry.Info) -> Staff | None:
+        return await _staff(info, self.guide_pk)
+
+
+@strawberry.type
+class Cart:
+    lines: list[CartLine]
+    item_count: int
+    subtotal_fen: int
+
+    @classmethod
+    def from_rows(cls, rows) -> "Cart":
+        lines = [
+            CartLine(id=to_global_id("CartLine", line.id), sku=Sku.from_model(sku), quantity=line.quantity,
+                     line_total_fen=line.quantity * sku.price_fen, guide_pk=line.added_by_guide_id)
+            for line, sku in rows
+        ]
+        return cls(lines=lines, item_count=sum(ln.quantity for ln in lines),
+                   subtotal_fen=sum(ln.line_total_fen for ln in lines))
+
+
+async def load_cart(info, customer_id: int) -> Cart:
+    return Cart.from_rows(await info.context.loaders.cart.load(customer_id))
+
+
+@strawberry.enum
+class Fulfilment(Enum):
+    DELIVERY = "DELIVERY"
+    STORE_PICKUP = "STORE_PICKUP"
+
+
+@strawberry.enum
+class SalesChannel(Enum):
+    ONLINE = "ONLINE"
+    STORE = "STORE"
+
+
+@strawberry.enum
+class OrderStatus(Enum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAID = "PAID"
+    READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+
+
+@strawberry.type
+class OrderLine:
+    quantity: int
+    unit_price_fen: int
+    line_total_fen: int
+    sku_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def sku(self, info: strawberry.Info) -> Sku:
+        found = await load_sku(info, self.sku_pk)
+        assert found is not None
+        return found
+
+
+@strawberry.type
+class Order(Node):
+    id: strawberry.ID
+    order_no: str
+    channel: SalesChannel
+    fulfilment: Fulfilment | None
+    status: OrderStatus
+    subtotal_fen: int
+    discount_fen: int
+    total_fen: int
+    points_earned: int
+    points_redeemed: int
+    pickup_code: str | None = strawberry.field(
+        description="For STORE_PICKUP orders once paid: the code the customer shows at the store."
+    )
+    created_at: dt.datetime
+    paid_at: dt.datetime | None
+    expires_at: dt.datetime | None = strawberry.field(
+        description="Unpaid orders are cancelled at this time (beyond the contract)."
+    )
+    pk: strawberry.Private[int]
+    store_pk: strawberry.Private[int | None]
+    guide_pk: strawberry.Private[int | None]
+    service_guide_pk: strawberry.Private[int | None]
+    pickup_store_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Order, secret: str, *, for_owner: bool) -> "Order":
+        """Only the customer sees the live pickup code; staff scan it from the customer's phone."""
+        return cls(
+            id=to_global_id("Order", row.id), order_no=row.order_no, channel=SalesChannel(row.channel),
+            fulfilment=Fulfilment(row.fulfilment) if row.fulfilment else None, status=OrderStatus(row.status),
+            subtotal_fen=row.subtotal_fen, discount_fen=row.discount_fen, total_fen=row.total_fen,
+            points_earned=row.points_earned, points_redeemed=row.points_redeemed,
+            pickup_code=pickup.pickup_code(row, secret) if for_owner and row.status == "READY_FOR_PICKUP" else None,
+            created_at=row.created_at, paid_at=row.paid_at,
+            expires_at=row.expires_at if row.status == "PENDING_PAYMENT" else None,
+            pk=row.id, store_pk=row.store_id, guide_pk=row.guide_id, service_guide_pk=row.service_guide_id,
+            pickup_store_pk=row.pickup_store_id,
+        )
+
+    @strawberry.field(description="The store credited with this order (the selling store, or the bound guide's store for online orders).")
+    async def store(self, info: strawberry.Info) -> Store | None:
+        return await _store(info, self.store_pk)
+
+    @strawberry.field(description="The guide credited with making this sale (销售导购).")
+    async def guide(self, info: strawberry.Info) -> Staff | None:
+        return await _staff(info, self.guide_pk)
+
+    @strawberry.field(description="The member's exclusive guide when the order was placed (专属导购), credited for repurchase.")
+    async def service_guide(self, info: strawberry.Info) -> Staff | None:
+        return await _staff(info, self.service_guide_pk)
+
+    @strawberry.field(description="Where a STORE_PICKUP order is collected (beyond the contract).")
+    async def pickup_store(self, info: strawberry.Info) -> Store | None:
+        return await _store(info, self.pickup_store_pk)
+
+    @strawberry.field
+    async def lines(self, info: strawberry.Info) -> list[OrderLine]:
+        rows = await info.context.loaders.order_lines.load(self.pk)
+        return [OrderLine(quantity=r.quantity, unit_price_fen=r.unit_price_fen, line_total_fen=r.line_total_fen,
+                          sku_pk=r.sku_id) for r in rows]
+
+
+@node_resolver("Order")
+async def _order_node(info, pk: int) -> Order | None:
+    from storelink.graphql.errors import ApiError
+    from storelink.graphql.permissions import forbidden
+    from storelink.orders import service
+
+    principal = await info.context.principal()
+    if principal is None:
+        raise ApiError("UNAUTHENTICATED", "Please sign in")
+    async with info.context.sessionmaker() as session:
+        row = await session.get(models.Order, pk)
+    if row is None:
+        return None
+    secret = info.context.settings.jwt_secret
+    if principal.customer is not None:
+        if row.customer_id != principal.customer.id:
+            raise forbidden()
+        return Order.from_model(row, secret, for_owner=True)
+    if not service.staff_may_see(principal.staff, row):
+        raise forbidden("This order belongs to another store")
+    return Order.from_model(row, secret, for_owner=False)
+
+
+@strawberry.type
+class OrderEdge:
+    node: Order
+    cursor: str
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class PaymentRequest:
+    provider: str = strawberry.field(description="Which payment provider the parameters are for, e.g. wechatpay or sandbox.")
+    params: str = strawberry.field(
+        description="JSON object to pass to wx.requestPayment (timeStamp, nonceStr, package, signType, paySign)."
+    )
+
+
+@strawberry.input
+class CheckoutInput:
+    fulfilment: Fulfilment
+    pickup_store_id: strawberry.ID | None = None
+    coupon_id: strawberry.ID | None = None
+    points_to_redeem: int = 0
+    address: str | None = strawberry.field(default=None, description="Delivery address, free text; required for DELIVERY.")
+
+
+@strawberry.input
+class StorePurchaseLineInput:
+    sku_id: strawberry.ID
+    quantity: int
+    unit_price_fen: int
+
+
+@strawberry.input
+class RecordStorePurchaseInput:
+    store_id: strawberry.ID
+    receipt_no: str = strawberry.field(
+        description="The POS receipt number; recording the same (storeId, receiptNo) twice records one purchase."
+    )
+    lines: list[StorePurchaseLineInput]
+    member_code: str | None = strawberry.field(
+        default=None, description="A member code scanned at checkout, or a member ID; omit both for a guest sale."
+    )
+    member_id: strawberry.ID | None = None
+    guide_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The guide who served the sale; defaults to the signed-in staff member when that is a guide."
+    )
+    coupon_code: str | None = None
+
+
+@strawberry.type
+class CartPayload:
+    cart: Cart | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    payment: PaymentRequest | None = strawberry.field(default=None, description="Set by checkout while the order awaits payment.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PickupScan:
+    order: Order

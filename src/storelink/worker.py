@@ -1,0 +1,43 @@
+"""The background worker: sends due outbox messages and cancels orders left unpaid.
+
+`serve` runs one in the server process; `storelink worker` runs one alone; several may run at
+once (both jobs lock the rows they take with SKIP LOCKED).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+import storelink.appointments.booking  # noqa: F401  (registers the reminder sender)
+import storelink.orders.cart  # noqa: F401  (registers the cart-push sender)
+from storelink.orders import checkout
+from storelink.outbox import service as outbox
+from storelink.wechat.client import WeChatClient
+
+log = logging.getLogger(__name__)
+
+
+async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient) -> int:
+    """One round of every job; returns how much was done."""
+    done = 0
+    while (sent := await outbox.deliver_due(sessionmaker, wechat)) > 0:
+        done += sent
+    while (expired := await checkout.expire_unpaid(sessionmaker)) > 0:
+        done += expired
+    return done
+
+
+async def run(sessionmaker: async_sessionmaker, wechat: WeChatClient, *, interval: float = 5.0,
+              stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            await run_once(sessionmaker, wechat)
+        except Exception:  # the worker must outlive a bad batch or a database blip
+            log.exception("worker round failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass
