@@ -29,6 +29,7 @@ def pk_of(gid: str) -> int:
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct-horse-battery"
+SANDBOX_SECRET = "sandbox-test-secret"
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +80,7 @@ def settings(database_url, wechat_server) -> Settings:
         wechat_appid=wechat_server.fake.appid,
         wechat_secret=wechat_server.fake.secret,
         wechat_timeout_seconds=1.0,
+        payment_sandbox_secret=SANDBOX_SECRET,
     )
 
 

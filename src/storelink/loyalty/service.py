@@ -210,7 +210,7 @@ async def customer_coupons(session: AsyncSession, *, customer_id: int, status: s
         .order_by(Coupon.claimed_at.desc(), Coupon.id.desc())
     )
     now = utcnow()
-    found = [(c, k) for c, k in rows.tuples()]
+    found = [(c, k) for c, k in rows]
     return [(c, k) for c, k in found if status is None or status_of(c, k, now) == status]
 
 

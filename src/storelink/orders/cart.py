@@ -28,7 +28,7 @@ async def lines_of(session: AsyncSession, customer_ids: Sequence[int]) -> dict[i
         select(CartLine, Sku).join(Sku, Sku.id == CartLine.sku_id)
         .where(CartLine.customer_id.in_(customer_ids)).order_by(CartLine.customer_id, CartLine.id)
     )
-    for line, sku in rows.tuples():
+    for line, sku in rows:
         found[line.customer_id].append((line, sku))
     return found
 

@@ -32,8 +32,11 @@ class FakeWeChat:
                 Route("/cgi-bin/stable_token", self.stable_token, methods=["POST"]),
                 Route("/wxa/business/getuserphonenumber", self.phone_number, methods=["POST"]),
                 Route("/cgi-bin/message/subscribe/send", self.subscribe_send, methods=["POST"]),
+                Route("/v3/pay/transactions/jsapi", self.pay_jsapi, methods=["POST"]),
             ]
         )
+        # WeChat Pay, when a test sets it up (see wechat.fakepay).
+        self.pay = None
 
     def reset(self) -> None:
         self.tokens: dict[str, float] = {}
@@ -113,6 +116,11 @@ class FakeWeChat:
                 },
             }
         )
+
+    async def pay_jsapi(self, request: Request):
+        if self.pay is None:
+            return JSONResponse({"code": "NOT_CONFIGURED", "message": "no fake WeChat Pay"}, status_code=404)
+        return await self.pay.jsapi(request)
 
     async def subscribe_send(self, request: Request) -> JSONResponse:
         self._count("subscribe_send")

@@ -1,0 +1,193 @@
+"""A small brand with a catalog for commerce tests: two stores, their managers and guides, three
+products with stock online and in the stores, and helpers that act as the mini-program, the
+tablet, the POS and the payment provider do."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from storelink.graphql.relay import to_global_id
+from storelink.payments.sandbox import sign
+from tests.conftest import SANDBOX_SECRET, pk_of
+from tests.members.conftest import JOIN, UPSERT_STORE, WEEK, member_customer, personal_code
+
+UPSERT_PRODUCT = """
+mutation($input: ProductInput!) {
+  upsertProduct(input: $input) {
+    product { id name category tags skus { id code title priceFen onlineStock } }
+    userErrors { code field message }
+  }
+}
+"""
+SET_STOCK = """
+mutation($input: StockInput!) { setStock(input: $input) { sku { id onlineStock } userErrors { code field message } } }
+"""
+ADD = """
+mutation($sku: ID!, $q: Int!) { addToCart(skuId: $sku, quantity: $q) {
+  cart { itemCount subtotalFen lines { id quantity lineTotalFen sku { code } addedByGuide { name } } }
+  userErrors { code field message } } }
+"""
+CHECKOUT = """
+mutation($input: CheckoutInput!, $key: String!) { checkout(input: $input, idempotencyKey: $key) {
+  order { id orderNo status channel fulfilment subtotalFen discountFen totalFen pointsRedeemed pointsEarned
+          pickupCode expiresAt store { code } guide { name } serviceGuide { name }
+          lines { quantity unitPriceFen lineTotalFen sku { code } } }
+  payment { provider params }
+  userErrors { code field message } } }
+"""
+ME = """
+query { me { membership { points tier } cart { itemCount lines { quantity } }
+  orders(first: 20) { edges { node { orderNo status totalFen pickupCode } } } } }
+"""
+RECORD = """
+mutation($input: RecordStorePurchaseInput!) { recordStorePurchase(input: $input) {
+  order { id orderNo status channel subtotalFen discountFen totalFen pointsEarned store { code } guide { name }
+          serviceGuide { name } }
+  userErrors { code field message } } }
+"""
+CREATE_CAMPAIGN = """
+mutation($input: CouponCampaignInput!) { createCouponCampaign(input: $input) {
+  campaign { id title remaining discountFen minSpendFen } userErrors { code field message } } }
+"""
+CLAIM = """
+mutation($c: ID!) { claimCoupon(campaignId: $c) { coupon { id code status campaign { remaining } }
+  userErrors { code field message } } }
+"""
+MEMBER_CODE = "query { me { memberCode { code } } }"
+
+# name, category, tags, SKUs (code, title, price in fen)
+CATALOG = [
+    ("COAT", "羊毛大衣", "外套", ["羊毛", "冬季"], [("COAT-M", "驼色 M", 129900), ("COAT-L", "驼色 L", 129900)]),
+    ("SCARF", "羊绒围巾", "配饰", ["羊绒", "冬季"], [("SCARF-1", "灰色", 39900)]),
+    ("TEE", "Cotton T-shirt 纯棉T恤", "上衣", ["cotton", "summer"], [("TEE-S", "White S", 9900)]),
+]
+
+
+def codes_of(payload: dict) -> list[str]:
+    return [e["code"] for e in payload["userErrors"]]
+
+
+@dataclass
+class Mall:
+    api: object
+    world: object
+    sessionmaker: object
+    client: object
+    hq: str = ""
+    stores: dict = field(default_factory=dict)  # code -> id
+    managers: dict = field(default_factory=dict)  # store code -> token
+    guides: dict = field(default_factory=dict)  # name -> (row, token)
+    skus: dict = field(default_factory=dict)  # sku code -> id
+    products: dict = field(default_factory=dict)  # product code -> id
+
+    async def setup(self, *, online_stock: int = 50, store_stock: int = 10) -> "Mall":
+        _, self.hq = await self.world.staff("hq-root")
+        for code, lng in (("S1", 121.47), ("S2", 121.50)):
+            payload = await self.api.data(UPSERT_STORE, {"input": {
+                "code": code, "name": f"{code}店", "city": "上海", "address": "路", "lat": 31.23, "lng": lng,
+                "openingHours": WEEK}}, self.hq)
+            self.stores[code] = payload["upsertStore"]["store"]["id"]
+        for code in ("S1", "S2"):
+            _, self.managers[code] = await self.world.staff(f"mgr-{code}", "STORE_MANAGER", pk_of(self.stores[code]))
+        for name, store in (("guide-a", "S1"), ("guide-b", "S1"), ("guide-c", "S2")):
+            self.guides[name] = await self.world.staff(name, "GUIDE", pk_of(self.stores[store]))
+        for code, name, category, tags, skus in CATALOG:
+            payload = await self.api.data(UPSERT_PRODUCT, {"input": {
+                "code": code, "name": name, "category": category, "tags": tags, "description": f"{name}，经典款",
+                "skus": [{"code": c, "title": t, "priceFen": p} for c, t, p in skus]}}, self.hq)
+            product = payload["upsertProduct"]["product"]
+            self.products[code] = product["id"]
+            for sku in product["skus"]:
+                self.skus[sku["code"]] = sku["id"]
+        for sku_id in self.skus.values():
+            await self.stock(sku_id, None, online_stock)
+            for store_id in self.stores.values():
+                await self.stock(sku_id, store_id, store_stock)
+        return self
+
+    async def stock(self, sku_id: str, store_id: str | None, quantity: int) -> None:
+        payload = await self.api.data(SET_STOCK, {"input": {"skuId": sku_id, "storeId": store_id, "quantity": quantity}},
+                                      self.hq)
+        assert payload["setStock"]["userErrors"] == [], payload
+
+    async def member(self, name: str, guide: str | None = "guide-a") -> str:
+        """A signed-in customer who joined with a guide's code (or online when guide is None)."""
+        token = await member_customer(self.api, self.world, name)
+        if guide is None:
+            joined = await self.api.data(
+                'mutation { joinOnline(consent: {privacyPolicyVersion: "2026-01", marketing: false}) { userErrors { code } } }',
+                token=token)
+            assert joined["joinOnline"]["userErrors"] == []
+        else:
+            code = await personal_code(self.sessionmaker, self.guides[guide][0])
+            joined = await self.api.data(JOIN, {"code": code}, token)
+            assert joined["joinByCode"]["userErrors"] == [], joined
+        return token
+
+    async def member_id(self, token: str) -> str:
+        from sqlalchemy import select
+
+        from storelink.accounts import tokens as _tokens  # noqa: F401
+        from storelink.members.models import Membership
+
+        customer_pk = await self.customer_pk(token)
+        async with self.sessionmaker() as session:
+            membership_id = (await session.execute(
+                select(Membership.id).where(Membership.customer_id == customer_pk))).scalar_one()
+        return to_global_id("MemberProfile", membership_id)
+
+    async def customer_pk(self, token: str) -> int:
+        data = await self.api.data("query { me { id } }", token=token)
+        return pk_of(data["me"]["id"])
+
+    async def add(self, token: str, sku: str, quantity: int = 1) -> dict:
+        return (await self.api.data(ADD, {"sku": self.skus[sku], "q": quantity}, token))["addToCart"]
+
+    async def checkout(self, token: str, key: str = "k1", **input_) -> dict:
+        input_.setdefault("fulfilment", "DELIVERY")
+        if input_["fulfilment"] == "DELIVERY":
+            input_.setdefault("address", "上海市静安区南京西路1号")
+        return (await self.api.data(CHECKOUT, {"input": input_, "key": key}, token))["checkout"]
+
+    async def notify(self, order_no: str, amount_fen: int, transaction_id: str = "tx-1",
+                     secret: str = SANDBOX_SECRET):
+        body = json.dumps({"orderNo": order_no, "amountFen": amount_fen, "transactionId": transaction_id}).encode()
+        return await self.client.post("/webhooks/payments/sandbox", content=body,
+                                      headers={"X-Sandbox-Signature": sign(secret, body)})
+
+    async def pay(self, order: dict, transaction_id: str | None = None) -> None:
+        resp = await self.notify(order["orderNo"], order["totalFen"], transaction_id or f"tx-{order['orderNo']}")
+        assert resp.status_code == 200, resp.text
+
+    async def me(self, token: str) -> dict:
+        return (await self.api.data(ME, token=token))["me"]
+
+    async def member_code(self, token: str) -> str:
+        return (await self.api.data(MEMBER_CODE, token=token))["me"]["memberCode"]["code"]
+
+    async def campaign(self, **input_) -> str:
+        import datetime as dt
+
+        now = dt.datetime.now(dt.timezone.utc)
+        input_.setdefault("title", "满100减20")
+        input_.setdefault("discountFen", 2000)
+        input_.setdefault("validFrom", (now - dt.timedelta(hours=1)).isoformat())
+        input_.setdefault("validUntil", (now + dt.timedelta(days=7)).isoformat())
+        payload = (await self.api.data(CREATE_CAMPAIGN, {"input": input_}, self.hq))["createCouponCampaign"]
+        assert payload["userErrors"] == [], payload
+        return payload["campaign"]["id"]
+
+    async def claim(self, token: str, campaign_id: str) -> dict:
+        return (await self.api.data(CLAIM, {"c": campaign_id}, token))["claimCoupon"]
+
+    async def record(self, token: str, store: str = "S1", receipt: str = "R1", lines=None, **input_) -> dict:
+        input_.update(storeId=self.stores[store], receiptNo=receipt,
+                      lines=lines or [{"skuId": self.skus["SCARF-1"], "quantity": 1, "unitPriceFen": 39900}])
+        return (await self.api.data(RECORD, {"input": input_}, token))["recordStorePurchase"]
+
+
+@pytest.fixture
+async def mall(api, world, sessionmaker, client) -> Mall:
+    return await Mall(api, world, sessionmaker, client).setup()
