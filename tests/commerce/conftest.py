@@ -184,7 +184,8 @@ class Mall:
 
     async def record(self, token: str, store: str = "S1", receipt: str = "R1", lines=None, **input_) -> dict:
         input_.update(storeId=self.stores[store], receiptNo=receipt,
-                      lines=lines or [{"skuId": self.skus["SCARF-1"], "quantity": 1, "unitPriceFen": 39900}])
+                      lines=lines if lines is not None
+                      else [{"skuId": self.skus["SCARF-1"], "quantity": 1, "unitPriceFen": 39900}])
         return (await self.api.data(RECORD, {"input": input_}, token))["recordStorePurchase"]
 
 

@@ -260,7 +260,9 @@ async def coupon_by_code(session: AsyncSession, code: str, secret: str, field: l
     kind, token = codes.parse_scan_code(code[:64], secret)
     if kind != "C":
         raise DomainError("This is not a coupon code", code="CODE_INVALID", field=field)
-    coupon = (await session.execute(select(Coupon).where(Coupon.token == token).with_for_update())).scalar_one_or_none()
+    # No row lock here: `redeem`'s conditional update decides, and locking the coupon before the
+    # customer row (which an online checkout locks first) could deadlock with that checkout.
+    coupon = (await session.execute(select(Coupon).where(Coupon.token == token))).scalar_one_or_none()
     if coupon is None:
         raise DomainError("Unknown coupon", code="CODE_INVALID", field=field)
     return coupon

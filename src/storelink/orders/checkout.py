@@ -113,7 +113,7 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     ])
     discount = 0
     if request.coupon_id is not None:
-        coupon = await session.get(Coupon, request.coupon_id, with_for_update=True)
+        coupon = await session.get(Coupon, request.coupon_id)
         if coupon is None or coupon.customer_id != customer_id:
             raise NotFound("No such coupon", field=["input", "couponId"])
         discount = await loyalty.redeem(session, coupon=coupon, customer_id=customer_id, subtotal_fen=subtotal,
