@@ -13,6 +13,8 @@ from storelink.settings import Settings
 
 log = logging.getLogger("storelink")
 
+DEMO_SANDBOX_SECRET = "demo-sandbox-secret"
+
 
 def _settings() -> Settings:
     try:
@@ -106,6 +108,10 @@ def cmd_serve(args, settings: Settings) -> None:
                 "wechat_secret": fake.fake.secret,
             })
             print(f"demo: WeChat calls go to the fake server at {fake.base_url}; any login code works")
+        if not (settings.payment_sandbox_secret or settings.wechatpay_configured):
+            # Checkout needs a payment provider: the sandbox, with a key the demo prints.
+            settings = settings.model_copy(update={"payment_sandbox_secret": DEMO_SANDBOX_SECRET})
+            print(f"demo: payments use the sandbox provider; sign notifications with '{DEMO_SANDBOX_SECRET}'")
     try:
         uvicorn.run(create_app(settings, worker=True), host=args.host, port=args.port, log_config=None,
                     proxy_headers=True)

@@ -1,6 +1,8 @@
-"""A demo brand: a dozen stores in Shanghai, Hangzhou and Beijing with staff and services."""
+"""A demo brand: a dozen stores in Shanghai, Hangzhou and Beijing with staff, services, a catalog
+with stock in every store, and a coupon campaign."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from sqlalchemy import select
@@ -9,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.accounts import service as accounts
 from storelink.accounts.models import Staff
 from storelink.appointments import service as appointments
+from storelink.catalog import service as catalog
+from storelink.clock import utcnow
+from storelink.loyalty import service as loyalty
 from storelink.members import service as members
 from storelink.stores import service as stores
 
@@ -49,6 +54,49 @@ DEMO_SERVICES = [
 ]
 
 
+# code, name, category, tags, description, [(sku code, title, price in fen)]
+DEMO_PRODUCTS = [
+    ("COAT-WOOL", "羊毛双面呢大衣", "外套", ["羊毛", "冬季", "通勤"], "意大利进口羊毛，双面呢工艺",
+     [("COAT-WOOL-CAMEL-M", "驼色 M", 259900), ("COAT-WOOL-CAMEL-L", "驼色 L", 259900),
+      ("COAT-WOOL-BLACK-M", "黑色 M", 259900)]),
+    ("DOWN-LIGHT", "轻薄羽绒服", "外套", ["羽绒", "冬季", "轻便"], "90%白鹅绒，可收纳",
+     [("DOWN-LIGHT-NAVY-M", "藏青 M", 89900), ("DOWN-LIGHT-NAVY-L", "藏青 L", 89900)]),
+    ("KNIT-CASH", "羊绒圆领毛衣", "针织", ["羊绒", "冬季"], "100%山羊绒，亲肤不扎",
+     [("KNIT-CASH-OAT-M", "燕麦 M", 129900), ("KNIT-CASH-GREY-M", "灰色 M", 129900)]),
+    ("SCARF-CASH", "羊绒围巾", "配饰", ["羊绒", "冬季", "礼物"], "双面可戴，礼盒包装",
+     [("SCARF-CASH-GREY", "灰色", 59900), ("SCARF-CASH-RED", "酒红", 59900)]),
+    ("GLOVE-LEATHER", "小羊皮手套", "配饰", ["皮革", "冬季", "礼物"], "触屏指尖，羊绒内衬",
+     [("GLOVE-LEATHER-BLK-S", "黑色 S", 39900), ("GLOVE-LEATHER-BLK-M", "黑色 M", 39900)]),
+    ("SHIRT-OXFORD", "牛津纺衬衫", "上衣", ["纯棉", "通勤", "四季"], "免烫处理，修身版型",
+     [("SHIRT-OXFORD-WHT-M", "白色 M", 39900), ("SHIRT-OXFORD-BLU-M", "浅蓝 M", 39900)]),
+    ("TEE-COTTON", "Supima 纯棉T恤", "上衣", ["纯棉", "夏季", "cotton"], "Supima cotton, 220g",
+     [("TEE-COTTON-WHT-M", "白色 M", 14900), ("TEE-COTTON-BLK-M", "黑色 M", 14900)]),
+    ("PANTS-WOOL", "羊毛西装裤", "裤装", ["羊毛", "通勤"], "九分直筒，可机洗",
+     [("PANTS-WOOL-GREY-30", "灰色 30", 79900), ("PANTS-WOOL-GREY-32", "灰色 32", 79900)]),
+    ("CREAM-REPAIR", "修护面霜", "护肤", ["保湿", "修护", "冬季"], "神经酰胺修护屏障，50ml",
+     [("CREAM-REPAIR-50", "50ml", 68000)]),
+    ("SERUM-VC", "维C精华", "护肤", ["提亮", "精华"], "15%原型维C，30ml",
+     [("SERUM-VC-30", "30ml", 52000)]),
+    ("CARE-KIT", "羊绒护理套装", "护理", ["羊绒", "护理", "礼物"], "羊绒梳、洗护液与防虫香包",
+     [("CARE-KIT-STD", "标准装", 19900)]),
+]
+
+
+async def _seed_catalog(session: AsyncSession, hq, stores: list) -> None:
+    for p, (code, name, category, tags, desc, skus) in enumerate(DEMO_PRODUCTS):
+        product = await catalog.upsert_product(
+            session, actor=hq, code=code, name=name, description=desc, category=category, tags=tags,
+            image_url=None, skus=[catalog.SkuSpec(c, t, price) for c, t, price in skus],
+        )
+        rows = await catalog.skus_by_product(session, [product.id])
+        for k, sku in enumerate(rows[product.id]):
+            await catalog.set_stock(session, actor=hq, sku_id=sku.id, store_id=None, quantity=200)
+            for i, store in enumerate(stores):
+                # Every store stocks every SKU, a few of each; some run low, like real shelves.
+                await catalog.set_stock(session, actor=hq, sku_id=sku.id, store_id=store.id,
+                                        quantity=(i * 3 + p * 5 + k * 7) % 9 + 1)
+
+
 async def seed_demo(session: AsyncSession) -> bool:
     """Create the demo brand; False when it already exists (seeding is run once)."""
     if (await session.execute(select(Staff.id).where(Staff.username == HQ_USERNAME))).first():
@@ -63,12 +111,14 @@ async def seed_demo(session: AsyncSession) -> bool:
         )
         for code, name, desc, minutes in DEMO_SERVICES
     ]
+    created_stores = []
     for i, (code, name, city, address, lat, lng, week) in enumerate(DEMO_STORES):
         store = await stores.upsert_store(
             session, actor=hq, code=code, name=name, city=city, address=address,
             phone=f"021-6{i:03d}8800" if city == "上海" else None, lat=lat, lng=lng,
             coord_system="GCJ02", timezone="Asia/Shanghai", opening_hours=week,
         )
+        created_stores.append(store)
         slug = code.lower()
         await accounts.create_staff(
             session, actor=hq, username=f"{slug}-manager", password=DEMO_PASSWORD,
@@ -91,7 +141,13 @@ async def seed_demo(session: AsyncSession) -> bool:
                 slot_interval_minutes=30, min_notice_minutes=120, booking_window_days=30,
                 cancel_cutoff_minutes=120, active=True,
             )
-    log.info("demo brand seeded: %d stores", len(DEMO_STORES))
+    await _seed_catalog(session, hq, created_stores)
+    now = utcnow()
+    await loyalty.create_campaign(
+        session, actor=hq, title="冬季满1000减100", discount_fen=10000, min_spend_fen=100000,
+        valid_from=now, valid_until=now + dt.timedelta(days=90), total_quantity=1000, per_customer_limit=1,
+    )
+    log.info("demo brand seeded: %d stores, %d products", len(DEMO_STORES), len(DEMO_PRODUCTS))
     return True
 
 

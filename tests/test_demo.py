@@ -1,0 +1,29 @@
+"""The demo brand: stores, staff, a catalog with stock in every store, a campaign; seeded once."""
+from sqlalchemy import func, select
+
+from storelink import demo
+from storelink.catalog.models import Sku, StoreStock
+from storelink.loyalty.models import CouponCampaign
+from storelink.stores.models import Store
+
+
+async def test_demo_brand_has_stock_everywhere_and_seeds_once(app, sessionmaker, api):
+    # when
+    async with sessionmaker() as session:
+        created = await demo.seed_demo(session)
+        await session.commit()
+    async with sessionmaker() as session:
+        again = await demo.seed_demo(session)
+        stores = (await session.execute(select(func.count()).select_from(Store))).scalar_one()
+        skus = (await session.execute(select(func.count()).select_from(Sku))).scalar_one()
+        stocked = (await session.execute(
+            select(func.count()).select_from(StoreStock).where(StoreStock.quantity > 0))).scalar_one()
+        campaigns = (await session.execute(select(func.count()).select_from(CouponCampaign))).scalar_one()
+    # then
+    assert (created, again) == (True, False)
+    assert stores == len(demo.DEMO_STORES) and skus > 0
+    assert stocked == stores * skus  # every SKU on every demo store's shelves
+    assert campaigns == 1
+    found = await api.data('query { products(query: "羊绒", first: 10) { edges { node { name } } } }')
+    assert {e["node"]["name"] for e in found["products"]["edges"]} == {
+        "羊绒圆领毛衣", "羊绒围巾", "羊绒护理套装", "小羊皮手套"}  # the gloves: 羊绒 in the description
