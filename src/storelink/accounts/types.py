@@ -74,6 +74,14 @@ class Staff(Node):
         return JoinCode.from_model(row, info.context.settings.public_base_url) if row else None
 
 
+async def load_staff(info, pk: int | None) -> Staff | None:
+    """The Staff with that id through the request's DataLoader (None for None or a missing one)."""
+    if pk is None:
+        return None
+    row = await info.context.loaders.staff.load(pk)
+    return Staff.from_model(row) if row else None
+
+
 @node_resolver("Staff")
 async def _staff_node(info, pk: int) -> Staff | None:
     from storelink.graphql.permissions import staff_for_query

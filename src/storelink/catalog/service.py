@@ -30,21 +30,10 @@ class SkuSpec:
     price_fen: int
 
 
-def _text(value: str | None, field: list[str], *, max_len: int, required: bool = True) -> str | None:
-    value = value.strip() if value is not None else None
-    if not value:
-        if required:
-            raise InvalidInput("This field is required", field=field)
-        return None
-    if len(value) > max_len:
-        raise InvalidInput(f"At most {max_len} characters", field=field)
-    return value
-
-
 def _tags(tags: Sequence[str]) -> list[str]:
     cleaned: list[str] = []
     for i, tag in enumerate(tags):
-        tag = _text(tag, ["input", "tags", str(i)], max_len=30)
+        tag = store_service.clean_text(tag, ["input", "tags", str(i)], max_len=30)
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
@@ -66,7 +55,7 @@ def _check_skus(skus: Sequence[SkuSpec]) -> list[SkuSpec]:
         seen.add(code)
         if not 0 < sku.price_fen <= MAX_PRICE_FEN:
             raise InvalidInput(f"Price must be 1..{MAX_PRICE_FEN} fen", field=f + ["priceFen"])
-        checked.append(SkuSpec(code, _text(sku.title, f + ["title"], max_len=100), sku.price_fen))
+        checked.append(SkuSpec(code, store_service.clean_text(sku.title, f + ["title"], max_len=100), sku.price_fen))
     return checked
 
 
@@ -88,11 +77,11 @@ async def upsert_product(
     f = ["input"]
     values = {
         "code": store_service.check_code(code, f + ["code"]),
-        "name": _text(name, f + ["name"], max_len=100),
-        "description": _text(description, f + ["description"], max_len=2000, required=False),
-        "category": _text(category, f + ["category"], max_len=50),
+        "name": store_service.clean_text(name, f + ["name"], max_len=100),
+        "description": store_service.clean_text(description, f + ["description"], max_len=2000, required=False),
+        "category": store_service.clean_text(category, f + ["category"], max_len=50),
         "tags": _tags(tags),
-        "image_url": _text(image_url, f + ["imageUrl"], max_len=500, required=False),
+        "image_url": store_service.clean_text(image_url, f + ["imageUrl"], max_len=500, required=False),
         "active": True,
     }
     if values["image_url"] and not values["image_url"].startswith(("https://", "http://")):

@@ -6,13 +6,13 @@ from enum import Enum
 
 import strawberry
 
-from storelink.accounts.types import Staff, mask_phone
+from storelink.accounts.types import Staff, load_staff, mask_phone
 from storelink.clock import utcnow
 from storelink.graphql.errors import ApiError, UserError
 from storelink.graphql.relay import Node, node_resolver, to_global_id
 from storelink.members import models
 from storelink.orders.types import Cart, Order, load_cart
-from storelink.stores.types import Store
+from storelink.stores.types import Store, load_store
 
 DORMANT_AFTER = dt.timedelta(days=90)
 
@@ -38,20 +38,6 @@ class MemberTier(Enum):
     SILVER = "SILVER"
     GOLD = "GOLD"
     PLATINUM = "PLATINUM"
-
-
-async def _store(info, store_id: int | None) -> Store | None:
-    if store_id is None:
-        return None
-    row = await info.context.loaders.store.load(store_id)
-    return Store.from_model(row) if row else None
-
-
-async def _staff(info, staff_id: int | None) -> Staff | None:
-    if staff_id is None:
-        return None
-    row = await info.context.loaders.staff.load(staff_id)
-    return Staff.from_model(row) if row else None
 
 
 @strawberry.type
@@ -86,13 +72,13 @@ class JoinCode:
 
     @strawberry.field
     async def store(self, info: strawberry.Info) -> Store:
-        store = await _store(info, self.store_pk)
+        store = await load_store(info, self.store_pk)
         assert store is not None
         return store
 
     @strawberry.field
     async def guide(self, info: strawberry.Info) -> Staff | None:
-        return await _staff(info, self.guide_pk)
+        return await load_staff(info, self.guide_pk)
 
 
 async def _standing(info, membership_pk: int):
@@ -126,15 +112,15 @@ class Membership:
 
     @strawberry.field(description="The store credited with this member's join; null for a plain online join.")
     async def join_store(self, info: strawberry.Info) -> Store | None:
-        return await _store(info, self.join_store_pk)
+        return await load_store(info, self.join_store_pk)
 
     @strawberry.field(description="The guide who recruited the member (开卡导购); never changes.")
     async def recruited_by(self, info: strawberry.Info) -> Staff | None:
-        return await _staff(info, self.recruited_by_pk)
+        return await load_staff(info, self.recruited_by_pk)
 
     @strawberry.field(description="The member's current exclusive guide (专属导购); null when unbound.")
     async def guide(self, info: strawberry.Info) -> Staff | None:
-        return await _staff(info, self.guide_pk)
+        return await load_staff(info, self.guide_pk)
 
 
 @strawberry.type
@@ -199,11 +185,11 @@ class MemberProfile(Node):
 
     @strawberry.field
     async def join_store(self, info: strawberry.Info) -> Store | None:
-        return await _store(info, self.join_store_pk)
+        return await load_store(info, self.join_store_pk)
 
     @strawberry.field
     async def guide(self, info: strawberry.Info) -> Staff | None:
-        return await _staff(info, self.guide_pk)
+        return await load_staff(info, self.guide_pk)
 
 
 async def load_member_profile(info, membership_id: int) -> MemberProfile | None:

@@ -6,27 +6,13 @@ from enum import Enum
 
 import strawberry
 
-from storelink.accounts.types import Staff
+from storelink.accounts.types import Staff, load_staff
 from storelink.catalog.types import Sku, load_sku
 from storelink.graphql.errors import UserError
 from storelink.graphql.pagination import PageInfo
 from storelink.graphql.relay import Node, node_resolver, to_global_id
 from storelink.orders import models, pickup
-from storelink.stores.types import Store
-
-
-async def _store(info, pk: int | None) -> Store | None:
-    if pk is None:
-        return None
-    row = await info.context.loaders.store.load(pk)
-    return Store.from_model(row) if row else None
-
-
-async def _staff(info, pk: int | None) -> Staff | None:
-    if pk is None:
-        return None
-    row = await info.context.loaders.staff.load(pk)
-    return Staff.from_model(row) if row else None
+from storelink.stores.types import Store, load_store
 
 
 @strawberry.type
@@ -39,7 +25,7 @@ class CartLine:
 
     @strawberry.field(description="The guide who pushed this line into the customer's cart from a store tablet.")
     async def added_by_guide(self, info: strawberry.Info) -> Staff | None:
-        return await _staff(info, self.guide_pk)
+        return await load_staff(info, self.guide_pk)
 
 
 @strawberry.type
@@ -142,19 +128,19 @@ class Order(Node):
 
     @strawberry.field(description="The store credited with this order (the selling store, or the bound guide's store for online orders).")
     async def store(self, info: strawberry.Info) -> Store | None:
-        return await _store(info, self.store_pk)
+        return await load_store(info, self.store_pk)
 
     @strawberry.field(description="The guide credited with making this sale (销售导购).")
     async def guide(self, info: strawberry.Info) -> Staff | None:
-        return await _staff(info, self.guide_pk)
+        return await load_staff(info, self.guide_pk)
 
     @strawberry.field(description="The member's exclusive guide when the order was placed (专属导购), credited for repurchase.")
     async def service_guide(self, info: strawberry.Info) -> Staff | None:
-        return await _staff(info, self.service_guide_pk)
+        return await load_staff(info, self.service_guide_pk)
 
     @strawberry.field(description="Where a STORE_PICKUP order is collected (beyond the contract).")
     async def pickup_store(self, info: strawberry.Info) -> Store | None:
-        return await _store(info, self.pickup_store_pk)
+        return await load_store(info, self.pickup_store_pk)
 
     @strawberry.field
     async def lines(self, info: strawberry.Info) -> list[OrderLine]:

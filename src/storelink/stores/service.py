@@ -30,7 +30,8 @@ async def require_store(session: AsyncSession, store_id: int, field: list[str] |
     return store
 
 
-def _text(value: str | None, field: list[str], *, max_len: int, required: bool = True) -> str | None:
+def clean_text(value: str | None, field: list[str], *, max_len: int, required: bool = True) -> str | None:
+    """Stripped text within max_len; required fields may not be blank."""
     value = value.strip() if value is not None else None
     if not value:
         if required:
@@ -78,10 +79,10 @@ async def upsert_store(
     f = ["input"]
     values = {
         "code": check_code(code, f + ["code"]),
-        "name": _text(name, f + ["name"], max_len=100),
-        "city": _text(city, f + ["city"], max_len=50),
-        "address": _text(address, f + ["address"], max_len=200),
-        "phone": _text(phone, f + ["phone"], max_len=32, required=False),
+        "name": clean_text(name, f + ["name"], max_len=100),
+        "city": clean_text(city, f + ["city"], max_len=50),
+        "address": clean_text(address, f + ["address"], max_len=200),
+        "phone": clean_text(phone, f + ["phone"], max_len=32, required=False),
         "timezone": hours.check_timezone(timezone, f + ["timezone"]),
         "opening_hours": hours.check_weekly_hours(opening_hours, f + ["openingHours"]),
     }

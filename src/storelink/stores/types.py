@@ -82,6 +82,14 @@ class Store(Node):
         return [ServiceType.from_model(r) for r in rows]
 
 
+async def load_store(info, pk: int | None) -> Store | None:
+    """The Store with that id through the request's DataLoader (None for None or a missing one)."""
+    if pk is None:
+        return None
+    row = await info.context.loaders.store.load(pk)
+    return Store.from_model(row) if row else None
+
+
 @node_resolver("Store")
 async def _store_node(info, pk: int) -> Store | None:
     # Store listings are public: the mini-program shows them before sign-in.
