@@ -128,3 +128,14 @@ def test_settings_from_environment(monkeypatch):
 
 def test_exported_schema_is_current():
     assert (ROOT / "schema.graphql").read_text() == schema_sdl(), "run `storelink export-schema`"
+
+
+async def test_sibling_fields_share_the_signed_in_caller(api, world, count_statements):
+    # given: sibling fields resolve concurrently, and each asks who is calling
+    _, token = await world.staff("hq-race")
+    # when
+    with count_statements() as counted:
+        data = await api.data("{ a: staffMe { name } b: staffMe { name } c: staffMe { name } }", token=token)
+    # then: all three see the caller, looked up once
+    assert data == {"a": {"name": "hq-race"}, "b": {"name": "hq-race"}, "c": {"name": "hq-race"}}
+    assert counted.count <= 3

@@ -20,6 +20,7 @@ from storelink.graphql.context import Context, Loaders, preferred_language
 from storelink.graphql.schema import build_schema
 from storelink.logs import RequestIdMiddleware
 from storelink import worker as background
+from storelink.kpi.report_csv import store_report_csv
 from storelink.members.qr import qr_image
 from storelink.orders.webhooks import payment_webhook
 from storelink.payments import providers as payments
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
             Route("/readyz", readyz),
             Route("/qr/{name}", qr_image, methods=["GET"]),
             Route("/webhooks/payments/{provider}", payment_webhook, methods=["POST"]),
+            Route("/reports/store/{name}", store_report_csv, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     tier_gold_fen: int = 800_000
     tier_platinum_fen: int = 2_000_000
 
+    # Member segments (kpi.segments): "new" for this many days after joining; "active" window.
+    segment_new_days: int = Field(default=30, ge=1)
+    segment_active_days: int = Field(default=90, ge=1)
+    member_tags_max: int = Field(default=6, ge=0, le=20)
+
     # WeChat Pay v3 (JSAPI). Configured when the merchant id, key files, serial and APIv3 key are set.
     wechatpay_mchid: str | None = None
     wechatpay_api_base: str = "https://api.mch.weixin.qq.com"

@@ -1,6 +1,7 @@
 """The per-request context: settings, database, WeChat client, DataLoaders, and the caller."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from storelink.accounts import service as accounts
 from storelink.accounts.tokens import InvalidToken
 from storelink.catalog import loaders as catalog_loaders
+from storelink.kpi import loaders as kpi_loaders
 from storelink.loyalty import loaders as loyalty_loaders
 from storelink.members import loaders as member_loaders
 from storelink.orders import loaders as order_loaders
@@ -42,9 +44,10 @@ class Loaders:
         "recent_orders": order_loaders.recent_orders_loader,
         "campaign": loyalty_loaders.campaign_loader,
     }
-    # Loaders whose answers depend on settings (tier thresholds).
+    # Loaders whose answers depend on settings (tier and segment thresholds).
     _WITH_SETTINGS = {
         "standing": loyalty_loaders.standing_loader,
+        "insights": kpi_loaders.insights_loader,
     }
 
     def __init__(self, sessionmaker: async_sessionmaker, settings: Settings):
@@ -88,16 +91,19 @@ class Context:
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
     async def principal(self) -> accounts.Principal | None:
-        """The signed-in caller, or None (no token, or one that must be refused)."""
+        """The signed-in caller, or None (no token, or one that must be refused).
+
+        Sibling fields resolve concurrently and all ask at once: they share one lookup."""
         if self._principal is _UNSET:
-            token = self.bearer_token()
-            self._principal = None
-            if token:
-                async with self.sessionmaker() as session:
-                    try:
-                        self._principal = await accounts.authenticate(
-                            session, token, settings=self.settings
-                        )
-                    except InvalidToken:
-                        self._principal = None
-        return self._principal
+            self._principal = asyncio.ensure_future(self._authenticate())
+        return await self._principal
+
+    async def _authenticate(self) -> accounts.Principal | None:
+        token = self.bearer_token()
+        if not token:
+            return None
+        async with self.sessionmaker() as session:
+            try:
+                return await accounts.authenticate(session, token, settings=self.settings)
+            except InvalidToken:
+                return None

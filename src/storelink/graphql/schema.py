@@ -23,6 +23,7 @@ from storelink.catalog.types import Product, Sku
 from storelink.graphql.errors import ErrorPolicy
 from storelink.graphql.relay import Node, resolve_node
 from storelink.graphql.scanning import ScanMutations
+from storelink.kpi.queries import KpiQueries
 from storelink.loyalty.mutations import LoyaltyMutations
 from storelink.loyalty.queries import LoyaltyQueries
 from storelink.loyalty.types import Coupon, CouponCampaign
@@ -41,7 +42,8 @@ MAX_TOKENS = 2000
 
 
 @strawberry.type
-class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, CatalogQueries, LoyaltyQueries):
+class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, CatalogQueries, LoyaltyQueries,
+            KpiQueries):
     @strawberry.field
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)

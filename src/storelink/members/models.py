@@ -64,16 +64,21 @@ class JoinCode(SQLModel, table=True):
 
 class Membership(SQLModel, table=True):
     __tablename__ = "membership"
-    __table_args__ = (Index("ix_membership_guide_id", "guide_id"),)
+    __table_args__ = (
+        Index("ix_membership_guide_id", "guide_id"),
+        # KPIs count joins credited to a store or a recruiting guide over a period.
+        Index("ix_membership_join_store_joined", "join_store_id", "joined_at"),
+        Index("ix_membership_recruited_joined", "recruited_by_id", "joined_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", unique=True)
     member_no: str = Field(max_length=16, unique=True)
     join_channel: str = Field(max_length=12)
-    join_store_id: int | None = Field(default=None, foreign_key="store.id", index=True)
+    join_store_id: int | None = Field(default=None, foreign_key="store.id")
     join_code_id: int | None = Field(default=None, foreign_key="join_code.id")
     # 开卡导购: never changes.
-    recruited_by_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    recruited_by_id: int | None = Field(default=None, foreign_key="staff.id")
     # 专属导购: the current exclusive guide, and since when (the protection period runs from it).
     guide_id: int | None = Field(default=None, foreign_key="staff.id")
     bound_at: datetime | None = timestamp_field()
@@ -110,11 +115,12 @@ class JoinScan(SQLModel, table=True):
     """Every scan of a join code by a customer, whatever came of it (the scanned -> joined funnel)."""
 
     __tablename__ = "join_scan"
+    __table_args__ = (Index("ix_join_scan_store_scanned", "store_id", "scanned_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=64)
     join_code_id: int | None = Field(default=None, foreign_key="join_code.id", index=True)
-    store_id: int | None = Field(default=None, foreign_key="store.id", index=True)
+    store_id: int | None = Field(default=None, foreign_key="store.id")
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     outcome: str = Field(max_length=20)
     scanned_at: datetime = created_at_field()

@@ -7,15 +7,11 @@ from enum import Enum
 import strawberry
 
 from storelink.accounts.types import Staff, load_staff, mask_phone
-from storelink.clock import utcnow
 from storelink.graphql.errors import ApiError, UserError
 from storelink.graphql.relay import Node, node_resolver, to_global_id
 from storelink.members import models
 from storelink.orders.types import Cart, Order, load_cart
 from storelink.stores.types import Store, load_store
-
-DORMANT_AFTER = dt.timedelta(days=90)
-
 
 @strawberry.enum
 class JoinCodeKind(Enum):
@@ -129,11 +125,6 @@ class MemberCode:
     expires_at: dt.datetime
 
 
-def segment_of(membership: models.Membership) -> str:
-    """Until orders exist, behaviour is only the join: NEW for 90 days, then DORMANT."""
-    return "NEW" if utcnow() - membership.joined_at < DORMANT_AFTER else "DORMANT"
-
-
 @strawberry.type(description="What a staff member sees of a member on the tablet: no raw phone, no precise location.")
 class MemberProfile(Node):
     id: strawberry.ID
@@ -142,10 +133,6 @@ class MemberProfile(Node):
     phone_masked: str | None
     joined_at: dt.datetime
     join_channel: JoinChannel
-    segment: str = strawberry.field(
-        description="Behavioural segment, e.g. STORE_EXPERIENCE, ONLINE_REPURCHASE, OMNICHANNEL_ACTIVE, DORMANT, NEW."
-    )
-    tags: list[str]
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
     join_store_pk: strawberry.Private[int | None]
@@ -158,8 +145,7 @@ class MemberProfile(Node):
             nickname=customer.nickname if customer else None,
             phone_masked=mask_phone(customer.phone) if customer else None,
             joined_at=membership.joined_at,
-            join_channel=JoinChannel(membership.join_channel), segment=segment_of(membership),
-            tags=[], pk=membership.id, customer_pk=membership.customer_id,
+            join_channel=JoinChannel(membership.join_channel), pk=membership.id, customer_pk=membership.customer_id,
             join_store_pk=membership.join_store_id, guide_pk=membership.guide_id,
         )
 
@@ -170,6 +156,16 @@ class MemberProfile(Node):
     @strawberry.field
     async def points(self, info: strawberry.Info) -> int:
         return (await _standing(info, self.pk)).points
+
+    @strawberry.field(
+        description="Behavioural segment, e.g. STORE_EXPERIENCE, ONLINE_REPURCHASE, OMNICHANNEL_ACTIVE, DORMANT, NEW."
+    )
+    async def segment(self, info: strawberry.Info) -> str:
+        return (await info.context.loaders.insights.load(self.pk))[0]
+
+    @strawberry.field(description="What the member buys: categories and product tags, most bought first.")
+    async def tags(self, info: strawberry.Info) -> list[str]:
+        return (await info.context.loaders.insights.load(self.pk))[1]
 
     @strawberry.field
     async def cart(self, info: strawberry.Info) -> Cart:

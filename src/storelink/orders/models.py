@@ -53,6 +53,8 @@ class Order(SQLModel, table=True):
         Index("ix_order_customer_id", "customer_id", "id"),
         Index("ix_order_store_paid", "store_id", "paid_at"),
         Index("ix_order_guide_paid", "guide_id", "paid_at"),
+        # The leaderboard of every guide reads one period of all orders.
+        Index("ix_order_paid_at", "paid_at"),
         Index("ix_order_expiry", "expires_at", postgresql_where="status = 'PENDING_PAYMENT'"),
     )
 
