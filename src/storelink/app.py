@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
         app.state.payments = payments.build(settings, http)
         stop = asyncio.Event()
         worker_task = (
-            asyncio.create_task(background.run(app.state.sessionmaker, app.state.wechat, stop=stop))
+            asyncio.create_task(background.run(app.state.sessionmaker, app.state.wechat, settings=settings, stop=stop))
             if worker else None
         )
         try:

@@ -1,4 +1,5 @@
-"""`storelink serve | migrate | create-admin | seed-demo | export-schema`."""
+"""`storelink serve | migrate | create-admin | seed-demo | worker | export-schema | train-recommender |
+eval-recommender`."""
 from __future__ import annotations
 
 import argparse
@@ -134,11 +135,44 @@ def cmd_worker(args, settings: Settings) -> None:
         engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=2)
         async with httpx.AsyncClient(timeout=settings.wechat_timeout_seconds) as http:
             try:
-                await worker.run(db.create_sessionmaker(engine), build_wechat(http, settings))
+                await worker.run(db.create_sessionmaker(engine), build_wechat(http, settings), settings=settings)
             finally:
                 await engine.dispose()
 
     asyncio.run(run())
+
+
+def _with_sessionmaker(settings: Settings, work):
+    from storelink import migrate
+
+    async def run():
+        await asyncio.to_thread(migrate.upgrade, db.database_url(settings))
+        engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=2)
+        try:
+            return await work(db.create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_train_recommender(args, settings: Settings) -> None:
+    from storelink.recommend import train
+
+    row = _with_sessionmaker(settings, train.train)
+    print(f"recommender trained from {row.orders} orders and {row.products} products: "
+          f"{row.pairs} neighbour pairs in {row.seconds:.1f} s")
+
+
+def cmd_eval_recommender(args, settings: Settings) -> None:
+    from storelink.recommend import evaluate
+
+    async def work(sessionmaker):
+        async with sessionmaker() as session:
+            return await evaluate.evaluate(session, test_share=args.test_share)
+
+    report = _with_sessionmaker(settings, work)
+    print(evaluate.describe(report))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -154,7 +188,12 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--password", required=True)
     admin.add_argument("--name")
     sub.add_parser("seed-demo", help="create the demo brand (once)")
-    sub.add_parser("worker", help="send due outbox messages and cancel orders left unpaid")
+    sub.add_parser("worker", help="send due outbox messages, cancel orders left unpaid, retrain the recommender")
+    sub.add_parser("train-recommender", help="rebuild the recommender's model from the orders")
+    evaluation = sub.add_parser("eval-recommender",
+                                help="train on past orders, test next-basket prediction on later ones")
+    evaluation.add_argument("--test-share", type=float, default=0.2,
+                            help="the latest share of order history held out for testing (default 0.2)")
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.add_argument("--check", action="store_true", help="fail when the file is stale")
@@ -170,6 +209,8 @@ def main(argv: list[str] | None = None) -> None:
         "create-admin": cmd_create_admin,
         "seed-demo": cmd_seed_demo,
         "worker": cmd_worker,
+        "train-recommender": cmd_train_recommender,
+        "eval-recommender": cmd_eval_recommender,
     }[args.command](args, settings)
 
 

@@ -8,6 +8,7 @@ from storelink.members.models import (
 )
 from storelink.orders.models import CartLine, Order, OrderLine, PaymentNotice
 from storelink.outbox.models import OutboxMessage
+from storelink.recommend.models import RecoModel, RecoNeighbour, RecoPopular, RecoShown
 from storelink.stores.models import SpecialDay, Store
 from storelink.throttle import Throttle
 
@@ -15,5 +16,6 @@ __all__ = [
     "AuthSession", "Customer", "RefreshToken", "Staff", "Throttle",
     "BindingChange", "ConsentRecord", "JoinCode", "JoinScan", "MemberCode", "Membership",
     "Appointment", "OutboxMessage", "Product", "Sku", "StoreStock", "Coupon", "CouponCampaign",
-    "PointsEntry", "CartLine", "Order", "OrderLine", "PaymentNotice", "ServiceType", "SlotUsage", "StoreService", "SpecialDay", "Store",
+    "PointsEntry", "CartLine", "Order", "OrderLine", "PaymentNotice", "RecoModel", "RecoNeighbour", "RecoPopular",
+    "RecoShown", "ServiceType", "SlotUsage", "StoreService", "SpecialDay", "Store",
 ]

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     segment_active_days: int = Field(default=90, ge=1)
     member_tags_max: int = Field(default=6, ge=0, le=20)
 
+    # The worker retrains the recommender when its model is older than this (0: never).
+    recommender_retrain_hours: float = Field(default=24.0, ge=0)
+
     # WeChat Pay v3 (JSAPI). Configured when the merchant id, key files, serial and APIv3 key are set.
     wechatpay_mchid: str | None = None
     wechatpay_api_base: str = "https://api.mch.weixin.qq.com"

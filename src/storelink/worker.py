@@ -1,4 +1,5 @@
-"""The background worker: sends due outbox messages and cancels orders left unpaid.
+"""The background worker: sends due outbox messages, cancels orders left unpaid, and retrains the
+recommender on its schedule (RECOMMENDER_RETRAIN_HOURS).
 
 `serve` runs one in the server process; `storelink worker` runs one alone; several may run at
 once (both jobs lock the rows they take with SKIP LOCKED).
@@ -6,6 +7,7 @@ once (both jobs lock the rows they take with SKIP LOCKED).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -14,14 +16,19 @@ import storelink.appointments.booking  # noqa: F401  (registers the reminder sen
 import storelink.orders.cart  # noqa: F401  (registers the cart-push sender)
 from storelink.orders import checkout
 from storelink.outbox import service as outbox
+from storelink.recommend import train
+from storelink.settings import Settings
 from storelink.wechat.client import WeChatClient
 
 log = logging.getLogger(__name__)
 
 
-async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient) -> int:
+async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient, settings: Settings | None = None) -> int:
     """One round of every job; returns how much was done."""
     done = 0
+    if settings is not None and settings.recommender_retrain_hours > 0:
+        every = dt.timedelta(hours=settings.recommender_retrain_hours)
+        done += await train.retrain_if_due(sessionmaker, every=every)
     while (sent := await outbox.deliver_due(sessionmaker, wechat)) > 0:
         done += sent
     while (expired := await checkout.expire_unpaid(sessionmaker)) > 0:
@@ -29,12 +36,12 @@ async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient) -> in
     return done
 
 
-async def run(sessionmaker: async_sessionmaker, wechat: WeChatClient, *, interval: float = 5.0,
-              stop: asyncio.Event | None = None) -> None:
+async def run(sessionmaker: async_sessionmaker, wechat: WeChatClient, *, settings: Settings | None = None,
+              interval: float = 5.0, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await run_once(sessionmaker, wechat)
+            await run_once(sessionmaker, wechat, settings)
         except Exception:  # the worker must outlive a bad batch or a database blip
             log.exception("worker round failed")
         try:

@@ -31,6 +31,8 @@ from storelink.members.mutations import MemberMutations
 from storelink.members.queries import MemberQueries
 from storelink.members.types import MemberProfile
 from storelink.orders.mutations import OrderMutations
+from storelink.recommend.mutations import RecommendMutations
+from storelink.recommend.queries import RecommendQueries
 from storelink.orders.types import Order
 from storelink.stores.mutations import StoreMutations
 from storelink.stores.queries import StoreQueries
@@ -43,7 +45,7 @@ MAX_TOKENS = 2000
 
 @strawberry.type
 class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, CatalogQueries, LoyaltyQueries,
-            KpiQueries):
+            KpiQueries, RecommendQueries):
     @strawberry.field
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
@@ -51,7 +53,7 @@ class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, Cat
 
 @strawberry.type
 class Mutation(AccountMutations, StoreMutations, AppointmentMutations, MemberMutations, ScanMutations,
-               CatalogMutations, OrderMutations, LoyaltyMutations):
+               CatalogMutations, OrderMutations, LoyaltyMutations, RecommendMutations):
     pass
 
 

@@ -16,6 +16,7 @@ from storelink.members import service as members
 from storelink.members.models import Membership
 from storelink.orders.models import CartLine
 from storelink.outbox import service as outbox
+from storelink.recommend import feedback as reco_feedback
 
 MAX_LINE_QUANTITY = 99
 MAX_LINES = 50
@@ -88,9 +89,11 @@ async def update_line(session: AsyncSession, *, customer_id: int, line_id: int, 
     await session.flush()
 
 
-async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_id: int, quantity: int) -> int:
+async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_id: int, quantity: int,
+               recommendation_id: int | None = None) -> int:
     """A guide or store manager adds to a member's cart from the tablet; the customer is told
-    through a WeChat message. Returns the member's customer id."""
+    through a WeChat message. A push from a recommendation is recorded on it and on the line.
+    Returns the member's customer id."""
     if staff.role not in (StaffRole.GUIDE, StaffRole.STORE_MANAGER):
         raise Forbidden("Only store staff push items into a member's cart")
     membership = await session.get(Membership, membership_id)
@@ -102,6 +105,12 @@ async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_i
     if customer is None or customer.deleted_at is not None:
         raise NotFound("No such member", field=["memberId"])
     line = await add(session, customer_id=customer.id, sku_id=sku_id, quantity=quantity, pushed_by=staff)
+    if recommendation_id is not None:
+        shown = await reco_feedback.for_push(session, shown_id=recommendation_id, customer_id=customer.id, sku_id=sku_id)
+        if shown is None:
+            raise NotFound("No such recommendation for this member and item", field=["recommendationId"])
+        line.recommendation_id = shown.id
+        await session.flush()
     await outbox.enqueue(
         session, kind=CART_PUSH_KIND, subject=f"cart_line:{line.id}",
         payload={"customerId": customer.id, "skuId": sku_id, "guideId": staff.id}, due_at=utcnow(),

@@ -27,6 +27,7 @@ from storelink.members import service as members
 from storelink.orders import attribution, cart
 from storelink.orders.models import Order, OrderLine, OrderStatus, PaymentNotice
 from storelink.payments.base import PaidNotice
+from storelink.recommend import feedback as reco_feedback
 from storelink.settings import Settings
 from storelink.stores import service as store_service
 
@@ -108,7 +109,8 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     await session.flush()
     session.add_all([
         OrderLine(order_id=order.id, sku_id=sku.id, quantity=line.quantity, unit_price_fen=sku.price_fen,
-                  line_total_fen=line.quantity * sku.price_fen, pushed_by_guide_id=line.added_by_guide_id)
+                  line_total_fen=line.quantity * sku.price_fen, pushed_by_guide_id=line.added_by_guide_id,
+                  recommendation_id=line.recommendation_id)
         for line, sku in lines
     ])
     discount = 0
@@ -151,12 +153,19 @@ async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, tran
         order.pickup_token = codes.new_scan_token()
     else:
         order.status = OrderStatus.PAID.value
+    await _credit_recommendations(session, order)
     membership = await members.membership_of(session, order.customer_id) if order.customer_id else None
     if membership is not None:
         order.points_earned = loyalty.points_for(order.total_fen)
         await loyalty.add_points(session, membership_id=membership.id, delta=order.points_earned,
                                  reason=PointsReason.EARN, order_id=order.id)
     await session.flush()
+
+
+async def _credit_recommendations(session: AsyncSession, order: Order) -> None:
+    skus = (await session.execute(select(OrderLine.sku_id).where(OrderLine.order_id == order.id))).scalars().all()
+    await reco_feedback.attribute(session, order_id=order.id, customer_id=order.customer_id, sku_ids=list(skus),
+                                  paid_at=order.paid_at)
 
 
 class UnknownOrder(Exception):

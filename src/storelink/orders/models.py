@@ -35,6 +35,8 @@ class CartLine(SQLModel, table=True):
     # The guide who pushed the line from a store tablet, and when (credits the online sale).
     added_by_guide_id: int | None = Field(default=None, foreign_key="staff.id")
     pushed_at: datetime | None = timestamp_field()
+    # The shown recommendation the line came from (pushToCart(recommendationId:)).
+    recommendation_id: int | None = Field(default=None, foreign_key="reco_shown.id")
     created_at: datetime = created_at_field()
 
 
@@ -108,6 +110,8 @@ class OrderLine(SQLModel, table=True):
     line_total_fen: int
     # The guide who had pushed this line into the cart (kept for attribution reports).
     pushed_by_guide_id: int | None = Field(default=None, foreign_key="staff.id")
+    # The recommendation the guide pushed it from, if any.
+    recommendation_id: int | None = Field(default=None, foreign_key="reco_shown.id")
 
 
 class PaymentNotice(SQLModel, table=True):

@@ -53,6 +53,7 @@ class OrderMutations:
             customer_id = await cart.push(
                 session, staff=staff, membership_id=decode_id(member_id, "MemberProfile", ["memberId"]),
                 sku_id=decode_id(sku_id, "Sku", ["skuId"]), quantity=quantity,
+                recommendation_id=decode_optional_id(recommendation_id, "Recommendation", ["recommendationId"]),
             )
             return {"cart": await _cart_of(info, session, customer_id)}
 

@@ -27,6 +27,7 @@ from storelink.members.models import MemberCode, Membership
 from storelink.orders import attribution
 from storelink.orders.checkout import new_order_no
 from storelink.orders.models import Order, OrderLine, OrderStatus
+from storelink.recommend import feedback as reco_feedback
 from storelink.settings import Settings
 from storelink.stores import service as store_service
 
@@ -169,6 +170,8 @@ async def record(
         order.coupon_id = coupon.id
         order.total_fen = subtotal - order.discount_fen
     if membership is not None:
+        await reco_feedback.attribute(session, order_id=order.id, customer_id=membership.customer_id,
+                                      sku_ids=sorted({ln.sku_id for ln in lines}), paid_at=now)
         order.points_earned = loyalty.points_for(order.total_fen)
         await loyalty.add_points(session, membership_id=membership.id, delta=order.points_earned,
                                  reason=PointsReason.EARN, order_id=order.id)

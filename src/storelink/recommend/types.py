@@ -1,0 +1,40 @@
+"""GraphQL types of the AI guide's recommendations."""
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from storelink.catalog.types import Product, Sku
+from storelink.graphql.relay import to_global_id
+from storelink.recommend.serve import Shown
+
+
+@strawberry.enum
+class RecommendationContext(Enum):
+    HOME = "HOME"
+    CART = "CART"
+    PRODUCT = "PRODUCT"
+    STORE_VISIT = "STORE_VISIT"
+
+
+@strawberry.enum
+class RecommendationFeedback(Enum):
+    CLICKED = "CLICKED"
+    ADDED_TO_CART = "ADDED_TO_CART"
+    DISMISSED = "DISMISSED"
+
+
+@strawberry.type
+class Recommendation:
+    id: strawberry.ID = strawberry.field(description="Identifies this one shown recommendation, for feedback and attribution.")
+    product: Product
+    sku: Sku = strawberry.field(description="The SKU to add, in stock where the recommendation is used.")
+    score: float
+    reasons: list[str] = strawberry.field(
+        description="Short human-readable reasons, e.g. 'often bought with 羊毛大衣 in your cart'.")
+
+    @classmethod
+    def from_shown(cls, shown: Shown) -> "Recommendation":
+        return cls(id=to_global_id("Recommendation", shown.row.id), product=Product.from_model(shown.product),
+                   sku=Sku.from_model(shown.sku), score=shown.row.score, reasons=list(shown.row.reasons))
