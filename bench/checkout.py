@@ -96,10 +96,6 @@ async def setup(url: str) -> dict:
     return world
 
 
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(int(len(values) * q), len(values) - 1)]
-
 
 async def verify(url: str, world: dict, checked_out: list[dict], store_lines: dict) -> bool:
     from sqlalchemy import func, select
@@ -258,7 +254,7 @@ async def main() -> None:
     for step, values in timings.items():
         if values:
             print(f"  {step:<22} n={len(values):<5} p50 {statistics.median(values):6.0f} ms   "
-                  f"p95 {percentile(values, .95):6.0f} ms")
+                  f"p95 {common.percentile(values, .95):6.0f} ms")
     print(f"failures: {len(failures)}{' ' + str(failures[:3]) if failures else ''}")
     if not await verify(url, world, checked_out, store_lines) or failures:
         sys.exit(1)

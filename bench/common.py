@@ -59,3 +59,8 @@ def stop(*procs: subprocess.Popen) -> None:
         proc.terminate()
     for proc in procs:
         proc.wait(10)
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(int(len(values) * q), len(values) - 1)]

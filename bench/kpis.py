@@ -11,6 +11,7 @@ storeKpis p95 < 100 ms, leaderboard p95 < 1 s. Checks one store-month against a 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import random
 import secrets
 import statistics
@@ -55,9 +56,14 @@ GENERATE = [
 
 ORDER_BATCH = 1_000_000
 ORDERS_SQL = f"""
-INSERT INTO sales_order (order_no, customer_id, channel, status, store_id, guide_id, service_guide_id,
+INSERT INTO sales_order (order_no, customer_id, member_channel, channel, status, store_id, guide_id, service_guide_id,
                          subtotal_fen, discount_fen, total_fen, points_redeemed, points_earned, created_at, paid_at)
-SELECT 'K' || i, c, CASE WHEN hashint(i * 3) % 2 = 0 THEN 'ONLINE' ELSE 'STORE' END,
+SELECT 'K' || i, c,
+       -- the buyer's join channel, the same rule as the membership rows above
+       CASE WHEN c IS NULL THEN NULL WHEN hashint(c * 7) % 100 < 60 THEN 'GUIDE_QR'
+            WHEN hashint(c * 7) % 100 < 80 THEN 'STORE_QR' WHEN hashint(c * 7) % 100 < 85 THEN 'CAMPAIGN_QR'
+            ELSE 'ONLINE' END,
+       CASE WHEN hashint(i * 3) % 2 = 0 THEN 'ONLINE' ELSE 'STORE' END,
        CASE WHEN hashint(i * 5) % 100 < 4 THEN 'REFUNDED' WHEN hashint(i * 5) % 100 < 8 THEN 'CANCELLED'
             ELSE 'COMPLETED' END,
        (g - 1) % {STORES} + 1, g, g, amount, 0, amount, 0, amount / 100, t,
@@ -106,10 +112,6 @@ async def generate(url: str) -> None:
         await conn.close()
 
 
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(int(len(values) * q), len(values) - 1)]
-
 
 STORE_KPIS = """query($id: ID!, $f: Date!, $t: Date!) { storeKpis(storeId: $id, from: $f, to: $t) {
   newMembers newMembersByChannel { channel count } purchasingMembers repurchasingMembers repurchaseRate
@@ -120,8 +122,6 @@ BOARD = """query($f: Date!, $t: Date!) { guideLeaderboard(from: $f, to: $t, metr
 
 
 def month(rng: random.Random) -> tuple[str, str]:
-    import datetime as dt
-
     first = dt.date(2025, 1, 1) + dt.timedelta(days=31 * rng.randrange(22))
     first = first.replace(day=1)
     last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
@@ -139,7 +139,7 @@ async def recount(url: str, store_id: int, first: str, last: str) -> tuple[int, 
             "LEFT JOIN membership m ON m.customer_id = o.customer_id "
             "WHERE o.store_id = $1 AND o.status IN ('PAID', 'READY_FOR_PICKUP', 'COMPLETED') "
             "AND (o.paid_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN $2::date AND $3::date",
-            store_id, __import__("datetime").date.fromisoformat(first), __import__("datetime").date.fromisoformat(last))
+            store_id, dt.date.fromisoformat(first), dt.date.fromisoformat(last))
     finally:
         await conn.close()
     return len({r["customer_id"] for r in rows if r["member"] is not None}), sum(r["total_fen"] for r in rows)
@@ -194,11 +194,11 @@ async def main() -> None:
     store_id, first, last, report = sample
     purchasing, gmv = await recount(url, store_id, first, last)
     print(f"storeKpis, one store-month, GraphQL in-process: p50 {statistics.median(store_ms):.1f} ms, "
-          f"p95 {percentile(store_ms, .95):.1f} ms (target < 100 ms; n={len(store_ms)})")
+          f"p95 {common.percentile(store_ms, .95):.1f} ms (target < 100 ms; n={len(store_ms)})")
     print(f"  e.g. store {store_id} {first}..{last}: {report['purchasingMembers']} purchasing members, "
           f"GMV {report['onlineGmvFen'] + report['storeGmvFen']:,} fen, {report['newMembers']} new members")
     print(f"guideLeaderboard, HQ, all {GUIDES:,} guides, one month: p50 {statistics.median(board_ms):.0f} ms, "
-          f"p95 {percentile(board_ms, .95):.0f} ms (target < 1000 ms; n={len(board_ms)})")
+          f"p95 {common.percentile(board_ms, .95):.0f} ms (target < 1000 ms; n={len(board_ms)})")
     print(f"  top: {board['guideLeaderboard'][0]['guide']['name']} "
           f"{board['guideLeaderboard'][0]['report']['onlineGmvFen'] + board['guideLeaderboard'][0]['report']['storeGmvFen']:,} fen")
     exact = (purchasing, gmv) == (report["purchasingMembers"], report["onlineGmvFen"] + report["storeGmvFen"])

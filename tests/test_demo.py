@@ -24,6 +24,11 @@ async def test_demo_brand_has_stock_everywhere_and_seeds_once(app, sessionmaker,
     assert stores == len(demo.DEMO_STORES) and skus > 0
     assert stocked == stores * skus  # every SKU on every demo store's shelves
     assert campaigns == 1
+    async with sessionmaker() as session:
+        from storelink.orders.models import Order
+
+        orders = (await session.execute(select(func.count()).select_from(Order))).scalar_one()
+    assert orders == demo.DEMO_HISTORY_ORDERS  # a year of history for the KPIs and the AI guide
     found = await api.data('query { products(query: "羊绒", first: 10) { edges { node { name } } } }')
     assert {e["node"]["name"] for e in found["products"]["edges"]} == {
         "羊绒圆领毛衣", "羊绒围巾", "羊绒护理套装", "小羊皮手套"}  # the gloves: 羊绒 in the description

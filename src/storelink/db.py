@@ -60,3 +60,11 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> A
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def copy_rows(session: AsyncSession, table: str, columns: list[str], records: list[tuple]) -> None:
+    """COPY rows into a table through the session's own connection and transaction (millions of
+    rows in seconds, where INSERTs would take minutes)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(table, records=records, columns=columns)

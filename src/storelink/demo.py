@@ -1,9 +1,11 @@
 """A demo brand: a dozen stores in Shanghai, Hangzhou and Beijing with staff, services, a catalog
-with stock in every store, and a coupon campaign."""
+with stock in every store, a coupon campaign, and a year of structured order history (the
+recommender trains on it when the worker first runs)."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +14,10 @@ from storelink.accounts import service as accounts
 from storelink.accounts.models import Staff
 from storelink.appointments import service as appointments
 from storelink.catalog import service as catalog
+from storelink.catalog.models import Product
 from storelink.clock import utcnow
 from storelink.loyalty import service as loyalty
+from storelink.recommend import synthetic
 from storelink.members import service as members
 from storelink.stores import service as stores
 
@@ -82,6 +86,34 @@ DEMO_PRODUCTS = [
 ]
 
 
+# What goes with what in the demo catalog (搭配): the demo's order history is drawn from these.
+DEMO_OUTFITS = [
+    ["COAT-WOOL", "SCARF-CASH", "GLOVE-LEATHER", "PANTS-WOOL"],
+    ["DOWN-LIGHT", "SCARF-CASH", "GLOVE-LEATHER"],
+    ["KNIT-CASH", "PANTS-WOOL", "CARE-KIT"],
+    ["SHIRT-OXFORD", "PANTS-WOOL", "KNIT-CASH"],
+    ["TEE-COTTON", "SHIRT-OXFORD"],
+    ["CREAM-REPAIR", "SERUM-VC"],
+]
+DEMO_HISTORY_MEMBERS = 400
+DEMO_HISTORY_ORDERS = 3000
+
+
+async def _seed_history(session: AsyncSession, stores: list) -> None:
+    """A year of orders by members with tastes, drawn from the outfits (for KPIs and the AI guide)."""
+    outfits = synthetic.Catalog()
+    ids = {}
+    for code, *_ in DEMO_PRODUCTS:
+        product = (await session.execute(select(Product).where(Product.code == code))).scalar_one()
+        sku = (await catalog.skus_by_product(session, [product.id]))[product.id][0]
+        ids[code] = product.id
+        outfits.products.append(product.id)
+        outfits.sku_of[product.id], outfits.price_of[product.id] = sku.id, sku.price_fen
+    outfits.outfits = [[ids[c] for c in outfit] for outfit in DEMO_OUTFITS]
+    await synthetic.make_history(session, catalog=outfits, stores=[s.id for s in stores],
+                                 members=DEMO_HISTORY_MEMBERS, orders=DEMO_HISTORY_ORDERS, rng=random.Random(2026))
+
+
 async def _seed_catalog(session: AsyncSession, hq, stores: list) -> None:
     for p, (code, name, category, tags, desc, skus) in enumerate(DEMO_PRODUCTS):
         product = await catalog.upsert_product(
@@ -142,6 +174,7 @@ async def seed_demo(session: AsyncSession) -> bool:
                 cancel_cutoff_minutes=120, active=True,
             )
     await _seed_catalog(session, hq, created_stores)
+    await _seed_history(session, created_stores)
     now = utcnow()
     await loyalty.create_campaign(
         session, actor=hq, title="冬季满1000减100", discount_fen=10000, min_spend_fen=100000,

@@ -129,7 +129,6 @@ class Mall:
     async def member_id(self, token: str) -> str:
         from sqlalchemy import select
 
-        from storelink.accounts import tokens as _tokens  # noqa: F401
         from storelink.members.models import Membership
 
         customer_pk = await self.customer_pk(token)

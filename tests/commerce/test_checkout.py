@@ -9,6 +9,7 @@ from storelink.catalog.models import Sku, StoreStock
 from storelink.orders.checkout import expire_unpaid
 from storelink.orders.models import Order
 from tests.commerce.conftest import codes_of
+from storelink.graphql.relay import from_global_id
 from tests.conftest import pk_of
 
 SCAN = """mutation($code: String!, $store: ID!) { scanCode(code: $code, storeId: $store) {
@@ -98,6 +99,8 @@ async def test_pickup_checkout_takes_store_stock_and_needs_it(mall):
     short = await mall.checkout(alice, key="p1", fulfilment="STORE_PICKUP", pickupStoreId=mall.stores["S2"])
     ok = await mall.checkout(alice, key="p2", fulfilment="STORE_PICKUP", pickupStoreId=mall.stores["S1"])
     assert codes_of(short) == ["OUT_OF_STOCK"]
+    field = short["userErrors"][0]["field"]
+    assert field[0] == "cart" and from_global_id(field[1])[0] == "CartLine"  # names the line as clients know it
     assert ok["userErrors"] == [] and ok["order"]["fulfilment"] == "STORE_PICKUP"
     assert await stock_of(mall, "SCARF-1", "S1") == 8 and await stock_of(mall, "SCARF-1", "S2") == 1
     assert await stock_of(mall, "SCARF-1") == 50

@@ -40,10 +40,11 @@ async def build(sessionmaker, rng: random.Random):
         customers = [Customer(openid=f"o{i}") for i in range(60)]
         session.add_all(customers)
         await session.flush()
+        channel_of = {}
         for i, customer in enumerate(customers):
             if i % 6 == 5:
                 continue  # not a member: their orders count in GMV only
-            channel = rng.choice(CHANNELS)
+            channel = channel_of[customer.id] = rng.choice(CHANNELS)
             guide = rng.choice(guides) if channel == "GUIDE_QR" else None
             store = guide.store_id if guide else (None if channel == "ONLINE" else rng.choice(stores).id)
             joined = moment()
@@ -61,6 +62,7 @@ async def build(sessionmaker, rng: random.Random):
             paid = moment() if status in (*PAID_STATUSES, "REFUNDED") else None
             total = rng.randrange(100, 100_000)
             session.add(Order(order_no=f"N{n}", customer_id=customer.id if customer else None,
+                              member_channel=channel_of.get(customer.id) if customer else None,  # as the app does
                               channel=rng.choice(["ONLINE", "STORE"]), status=status, store_id=store,
                               guide_id=guide.id if guide else None, subtotal_fen=total, total_fen=total,
                               paid_at=paid, created_at=paid or base))

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from storelink.accounts.models import Customer  # noqa: F401
 from storelink.appointments.models import Appointment
 from storelink.graphql.relay import to_global_id
 from storelink.members.models import JoinScan, Membership

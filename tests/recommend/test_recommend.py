@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from storelink.recommend import evaluate, model as reco, synthetic, train
 from storelink.recommend.models import RecoModel, RecoShown
 from tests.commerce.conftest import codes_of
+from tests.conftest import pk_of
 
 RECS = """query($c: RecommendationContext!, $p: ID, $s: ID, $n: Int! = 10) {
   recommendations(context: $c, productId: $p, storeId: $s, first: $n) {
@@ -96,7 +97,7 @@ async def test_feedback_push_and_attribution(mall, api):
     # the paid order with that SKU is attributed to the recommendation
     await mall.pay((await mall.checkout(alice))["order"])
     async with mall.sessionmaker() as session:
-        shown = await session.get(RecoShown, __import__("tests.conftest", fromlist=["pk_of"]).pk_of(rec["id"]))
+        shown = await session.get(RecoShown, pk_of(rec["id"]))
     assert shown.clicked_at is not None and shown.pushed_at is not None and shown.order_id is not None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from storelink.errors import InvalidInput, NotFound
+from storelink.ids import global_id
 
 
 @strawberry.interface
@@ -17,8 +18,7 @@ class Node:
 
 
 def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
-    raw = f"{type_name}:{pk}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return strawberry.ID(global_id(type_name, pk))
 
 
 def from_global_id(gid: str) -> tuple[str, str]:

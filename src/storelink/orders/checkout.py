@@ -20,6 +20,7 @@ from storelink.accounts.models import Customer
 from storelink.catalog import service as catalog
 from storelink.clock import utcnow
 from storelink.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from storelink.ids import global_id
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import Coupon, PointsReason
 from storelink.members import codes
@@ -89,7 +90,7 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     for line, sku in lines:
         if not sku.active:
             raise DomainError(f"{sku.title} is no longer sold; remove it from your cart",
-                              code="OUT_OF_STOCK", field=["cart", str(line.id)])
+                              code="OUT_OF_STOCK", field=["cart", global_id("CartLine", line.id)])
     membership = await members.membership_of(session, customer_id)
     if request.points_to_redeem and membership is None:
         raise DomainError("Join the membership to use points", code="INSUFFICIENT_POINTS",
@@ -99,6 +100,7 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     subtotal = sum(line.quantity * sku.price_fen for line, sku in lines)
     order = Order(
         order_no=new_order_no(now), customer_id=customer_id, channel="ONLINE", fulfilment=request.fulfilment,
+        member_channel=membership.join_channel if membership else None,
         status=OrderStatus.PENDING_PAYMENT.value, store_id=credit.store_id, guide_id=credit.guide_id,
         service_guide_id=credit.service_guide_id, stock_store_id=request.pickup_store_id,
         pickup_store_id=request.pickup_store_id, address=address, subtotal_fen=subtotal, total_fen=subtotal,
@@ -134,7 +136,7 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     await catalog.take_stock(
         session, store_id=request.pickup_store_id,
         wanted={sku.id: line.quantity for line, sku in lines},
-        field_of={sku.id: ["cart", str(line.id)] for line, sku in lines},
+        field_of={sku.id: ["cart", global_id("CartLine", line.id)] for line, sku in lines},
     )
     await session.execute(delete(cart.CartLine).where(cart.CartLine.customer_id == customer_id))
     if order.total_fen == 0:  # paid in full by coupon and points: nothing to collect

@@ -40,6 +40,9 @@ class CartLine(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
+_KPI_COLUMNS = ["status", "channel", "customer_id", "total_fen", "member_channel"]
+
+
 class Order(SQLModel, table=True):
     __tablename__ = "sales_order"  # "order" is an SQL keyword
     __table_args__ = (
@@ -53,10 +56,11 @@ class Order(SQLModel, table=True):
         UniqueConstraint("customer_id", "idempotency_key", name="uq_order_idempotency"),
         UniqueConstraint("store_id", "receipt_no", name="uq_order_receipt"),
         Index("ix_order_customer_id", "customer_id", "id"),
-        Index("ix_order_store_paid", "store_id", "paid_at"),
-        Index("ix_order_guide_paid", "guide_id", "paid_at"),
-        # The leaderboard of every guide reads one period of all orders.
-        Index("ix_order_paid_at", "paid_at"),
+        # The KPIs read one period of a store's, a guide's or (leaderboard) everyone's orders:
+        # covering indexes answer from the index alone.
+        Index("ix_order_store_paid_kpi", "store_id", "paid_at", postgresql_include=_KPI_COLUMNS),
+        Index("ix_order_guide_paid_kpi", "guide_id", "paid_at", postgresql_include=_KPI_COLUMNS),
+        Index("ix_order_paid_kpi", "paid_at", postgresql_include=["guide_id", *_KPI_COLUMNS]),
         Index("ix_order_expiry", "expires_at", postgresql_where="status = 'PENDING_PAYMENT'"),
     )
 
@@ -64,6 +68,9 @@ class Order(SQLModel, table=True):
     order_no: str = Field(max_length=24, unique=True)
     # Null for a guest sale in a store.
     customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    # How the buyer joined the membership, when they were a member at order time (null: guest or
+    # not a member). A join channel never changes; kept here so KPIs need no join.
+    member_channel: str | None = Field(default=None, max_length=12)
     channel: str = Field(max_length=8)
     fulfilment: str | None = Field(default=None, max_length=16)
     status: str = Field(max_length=20)

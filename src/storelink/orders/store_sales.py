@@ -153,6 +153,7 @@ async def record(
     subtotal = sum(ln.quantity * ln.unit_price_fen for ln in lines)
     order = Order(
         order_no=new_order_no(now), customer_id=membership.customer_id if membership else None, channel="STORE",
+        member_channel=membership.join_channel if membership else None,
         status=OrderStatus.COMPLETED.value, store_id=store_id, guide_id=credit.guide_id,
         service_guide_id=credit.service_guide_id, stock_store_id=store_id, subtotal_fen=subtotal,
         total_fen=subtotal, receipt_no=receipt_no, recorded_by_id=staff.id, created_at=now, paid_at=now,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 NEIGHBOURS = 30  # kept per product and kind
 MAX_BASKET = 25  # a bigger basket is a bulk buy: its pairs say little and cost a lot
-MAX_BUCKET = 300  # products compared per shared tag, the most popular first
+MAX_BUCKET = 60  # products compared per shared word, the most popular first (keeps training linear)
 PER_CATEGORY_IN_TOP = 2
 TOP = 10
 

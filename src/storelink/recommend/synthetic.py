@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.catalog import search
+from storelink import db
 from storelink.clock import utcnow
 
 CATEGORIES = {
@@ -34,12 +35,6 @@ class Catalog:
 
 async def _next_id(session: AsyncSession, table: str) -> int:
     return int((await session.execute(text(f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"'))).scalar_one())
-
-
-async def _copy(session: AsyncSession, table: str, columns: list[str], records: list[tuple]) -> None:
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table, records=records, columns=columns)
 
 
 async def _sync_sequence(session: AsyncSession, table: str) -> None:
@@ -76,12 +71,12 @@ async def make_catalog(session: AsyncSession, *, products: int, rng: random.Rand
             pid, sid = pid + 1, sid + 1
         if len(outfit) > 1:
             catalog.outfits.append(outfit)
-    await _copy(session, "product", ["id", "code", "name", "category", "tags", "search_text", "search_grams",
+    await db.copy_rows(session, "product", ["id", "code", "name", "category", "tags", "search_text", "search_grams",
                                      "active", "created_at", "updated_at"], product_rows)
-    await _copy(session, "sku", ["id", "product_id", "code", "title", "price_fen", "online_stock", "active",
+    await db.copy_rows(session, "sku", ["id", "product_id", "code", "title", "price_fen", "online_stock", "active",
                                  "created_at"], sku_rows)
     if stock_rows:
-        await _copy(session, "store_stock", ["sku_id", "store_id", "quantity", "updated_at"], stock_rows)
+        await db.copy_rows(session, "store_stock", ["sku_id", "store_id", "quantity", "updated_at"], stock_rows)
     for table in ("product", "sku"):
         await _sync_sequence(session, table)
     return catalog
@@ -93,17 +88,18 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
     now = now or utcnow()
     first_customer, first_member = await _next_id(session, "customer"), await _next_id(session, "membership")
     first_order, first_line = await _next_id(session, "sales_order"), await _next_id(session, "order_line")
-    customers, memberships, tastes = [], [], []
+    customers, memberships, tastes, channel_of = [], [], [], {}
     for i in range(members):
         cid = first_customer + i
         home = rng.choice(stores) if stores and rng.random() < 0.85 else None
         joined = now - dt.timedelta(days=days + 30) + dt.timedelta(minutes=rng.randrange(30 * 1440))
         customers.append((cid, f"syn-{cid}", joined))
-        memberships.append((first_member + i, cid, f"7{cid:09d}", "STORE_QR" if home else "ONLINE", home, joined))
+        channel_of[cid] = "STORE_QR" if home else "ONLINE"
+        memberships.append((first_member + i, cid, f"7{cid:09d}", channel_of[cid], home, joined))
         favourites = rng.sample(range(len(catalog.outfits)), min(3, len(catalog.outfits)))
         tastes.append((cid, home, favourites))
-    await _copy(session, "customer", ["id", "openid", "created_at"], customers)
-    await _copy(session, "membership", ["id", "customer_id", "member_no", "join_channel", "join_store_id",
+    await db.copy_rows(session, "customer", ["id", "openid", "created_at"], customers)
+    await db.copy_rows(session, "membership", ["id", "customer_id", "member_no", "join_channel", "join_store_id",
                                         "joined_at"], memberships)
     # Popular products are popular everywhere: a Zipf-like draw for the noise in every basket.
     weights = [1 / (r + 1) ** 0.8 for r in range(len(catalog.products))]
@@ -127,13 +123,14 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
             line_rows.append((lid, oid, catalog.sku_of[p], quantity, price, quantity * price))
             total += quantity * price
             lid += 1
-        order_rows.append((oid, f"SYN{oid}", cid, "STORE" if store else "ONLINE", "COMPLETED", store, store,
-                           total, 0, total, 0, total // 100, paid, paid))
+        order_rows.append((oid, f"SYN{oid}", cid, channel_of[cid], "STORE" if store else "ONLINE", "COMPLETED", store,
+                           store, total, 0, total, 0, total // 100, paid, paid))
         oid += 1
-    await _copy(session, "sales_order", ["id", "order_no", "customer_id", "channel", "status", "store_id",
-                                         "stock_store_id", "subtotal_fen", "discount_fen", "total_fen",
-                                         "points_redeemed", "points_earned", "created_at", "paid_at"], order_rows)
-    await _copy(session, "order_line", ["id", "order_id", "sku_id", "quantity", "unit_price_fen", "line_total_fen"],
+    await db.copy_rows(session, "sales_order", [
+        "id", "order_no", "customer_id", "member_channel", "channel", "status", "store_id", "stock_store_id",
+        "subtotal_fen", "discount_fen", "total_fen", "points_redeemed", "points_earned", "created_at", "paid_at",
+    ], order_rows)
+    await db.copy_rows(session, "order_line", ["id", "order_id", "sku_id", "quantity", "unit_price_fen", "line_total_fen"],
                 line_rows)
     for table in ("customer", "membership", "sales_order", "order_line"):
         await _sync_sequence(session, table)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storelink.catalog import search
 from storelink.catalog.models import Product, Sku
+from storelink import db
 from storelink.clock import utcnow
 from storelink.orders.models import PAID_STATUSES, Order, OrderLine
 from storelink.recommend import model as reco
@@ -85,20 +86,13 @@ def build(purchases: list[Purchase], products: dict[int, reco.ProductInfo], now:
     )
 
 
-async def _copy(session: AsyncSession, table: str, columns: list[str], records: list[tuple]) -> None:
-    """COPY into a table through the session's own connection (millions of rows in seconds)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table, records=records, columns=columns)
-
-
 async def store(session: AsyncSession, model: reco.Model) -> int:
     await session.execute(delete(RecoNeighbour))
     await session.execute(delete(RecoPopular))
     neighbours = [(p, "C", n, s) for p, found in model.complements.items() for n, s in found]
     neighbours += [(p, "S", n, s) for p, found in model.substitutes.items() for n, s in found]
-    await _copy(session, "reco_neighbour", ["product_id", "kind", "neighbour_id", "score"], neighbours)
-    await _copy(session, "reco_popular", ["store_key", "product_id", "score"],
+    await db.copy_rows(session, "reco_neighbour", ["product_id", "kind", "neighbour_id", "score"], neighbours)
+    await db.copy_rows(session, "reco_popular", ["store_key", "product_id", "score"],
                 [(k, p, s) for k, found in model.popular.items() for p, s in found])
     return len(neighbours)
 
