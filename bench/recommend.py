@@ -4,19 +4,20 @@
 
 50,000 SKUs (one per product, in outfits), 200,000 members with tastes and about 2,000,000 order
 lines of structured history over a year (recommend.synthetic). Reports training time and peak
-memory, `memberRecommendations(first: 10)` p50/p95 in-process through GraphQL (target p95 <
+memory (the CLI in its own process), `memberRecommendations(first: 10)` p50/p95 in-process through GraphQL (target p95 <
 30 ms), and the offline evaluation against the popularity baseline (target hit rate@10 >= 1.5x).
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import resource
 import secrets
 import statistics
+import subprocess
 import sys
 import time
-import tracemalloc
 
 import httpx
 
@@ -35,7 +36,7 @@ async def main() -> None:
     from storelink.graphql.relay import to_global_id
     from storelink.members.models import Membership
     from storelink.orders.models import OrderLine
-    from storelink.recommend import evaluate, synthetic, train
+    from storelink.recommend import evaluate, synthetic
     from storelink.settings import Settings
     from storelink.stores import service as stores
 
@@ -62,15 +63,19 @@ async def main() -> None:
     print(f"generated {PRODUCTS:,} SKUs, {MEMBERS:,} members, {ORDERS:,} orders, {lines:,} order lines "
           f"in {time.perf_counter() - t0:.0f} s", flush=True)
 
-    tracemalloc.start()
+    # Train as production does, with the CLI in its own process: its time and peak memory.
+    jwt_secret = secrets.token_urlsafe(48)
+    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": jwt_secret,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(common.SRC), os.environ.get("PYTHONPATH")]))}
     t0 = time.perf_counter()
-    trained = await train.train(sessionmaker)
+    done = subprocess.run([sys.executable, "-m", "storelink.cli", "train-recommender"], env=env,
+                          capture_output=True, text=True)
     train_s = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"training: {train_s:.1f} s, peak Python memory {peak / 2**20:.0f} MiB "
-          f"(process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB); "
-          f"{trained.pairs:,} neighbour pairs from {trained.orders:,} orders", flush=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"training (storelink train-recommender): {train_s:.0f} s, peak memory {peak:.0f} MiB; "
+          f"{done.stdout.strip()}", flush=True)
 
     async with sessionmaker() as session:
         member_ids = (await session.execute(
@@ -79,7 +84,7 @@ async def main() -> None:
         line_count = (await session.execute(select(func.count()).select_from(OrderLine))).scalar_one()
     await engine.dispose()
 
-    settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48))
+    settings = Settings(database_url=url, jwt_secret=jwt_secret)
     app = create_app(settings)
     query = """query($m: ID!, $s: ID!) { memberRecommendations(memberId: $m, storeId: $s, first: 10) {
       id score reasons product { name category } sku { code } } }"""

@@ -119,19 +119,17 @@ class Candidate:
     reasons: list[tuple[float, str, int | None]] = field(default_factory=list)  # (weight, kind, seed)
 
 
-def rank(*, model_complements: dict[int, list[tuple[int, float]]], model_substitutes: dict[int, list[tuple[int, float]]],
-         popular_here: Sequence[tuple[int, float]], seeds: Sequence[Seed], exclude: set[int],
-         tastes: dict[str, float], info: dict[int, ProductInfo], available: set[int] | None,
-         first: int = TOP) -> list[Candidate]:
-    """Score candidates; `available` limits to products with stock where used (None: no limit)."""
+def score(*, model_complements: dict[int, list[tuple[int, float]]], model_substitutes: dict[int, list[tuple[int, float]]],
+          popular_here: Sequence[tuple[int, float]], seeds: Sequence[Seed], exclude: set[int]) -> dict[int, Candidate]:
+    """Every candidate's evidence, before catalog facts (stock, category, tastes) are looked up."""
     found: dict[int, Candidate] = {}
 
-    def add(product: int, score: float, kind: str, seed: int | None) -> None:
-        if product in exclude or (available is not None and product not in available) or product not in info:
+    def add(product: int, value: float, kind: str, seed: int | None) -> None:
+        if product in exclude:
             return
         c = found.setdefault(product, Candidate(product))
-        c.score += score
-        c.reasons.append((score, kind, seed))
+        c.score += value
+        c.reasons.append((value, kind, seed))
 
     for seed in seeds:
         for other, s in model_complements.get(seed.product_id, []):
@@ -144,13 +142,26 @@ def rank(*, model_complements: dict[int, list[tuple[int, float]]], model_substit
     top_pop = popular_here[0][1] if popular_here else 1.0
     for product, s in popular_here:
         add(product, W_POPULAR * s / top_pop, "popular", None)
+    return found
+
+
+def shortlist(found: dict[int, Candidate], n: int) -> list[int]:
+    """The n best candidates by evidence alone: the only ones whose catalog facts are needed."""
+    return [c.product_id for c in sorted(found.values(), key=lambda c: (-c.score, c.product_id))[:n]]
+
+
+def choose(found: dict[int, Candidate], *, tastes: dict[str, float], info: dict[int, ProductInfo],
+           available: set[int] | None, first: int = TOP) -> list[Candidate]:
+    """Keep what is on offer (`available`; None: no limit), boost the member's tastes, and pick
+    the best with at most two of one category in the top ten."""
+    kept = [c for c in found.values() if c.product_id in info and (available is None or c.product_id in available)]
     if tastes:
-        for c in found.values():
+        for c in kept:
             p = info[c.product_id]
             taste = max([tastes.get(p.category, 0.0), *(tastes.get(t, 0.0) for t in p.tags)])
             if taste:
                 c.score += W_TASTE * taste * min(c.score, 1.0)
-    ordered = sorted(found.values(), key=lambda c: (-c.score, c.product_id))
+    ordered = sorted(kept, key=lambda c: (-c.score, c.product_id))
     picked, per_category = [], Counter()
     for c in ordered:  # the top ten: at most two of one category
         if len(picked) == min(TOP, first):
@@ -163,6 +174,16 @@ def rank(*, model_complements: dict[int, list[tuple[int, float]]], model_substit
     # After the top ten (or when too few categories fill it), the rest by score.
     picked += [c for c in ordered if c.product_id not in chosen][: first - len(picked)]
     return picked
+
+
+def rank(*, model_complements: dict[int, list[tuple[int, float]]], model_substitutes: dict[int, list[tuple[int, float]]],
+         popular_here: Sequence[tuple[int, float]], seeds: Sequence[Seed], exclude: set[int],
+         tastes: dict[str, float], info: dict[int, ProductInfo], available: set[int] | None,
+         first: int = TOP) -> list[Candidate]:
+    """Score and choose in one go (the offline evaluation, with every product's facts at hand)."""
+    found = score(model_complements=model_complements, model_substitutes=model_substitutes,
+                  popular_here=popular_here, seeds=seeds, exclude=exclude)
+    return choose(found, tastes=tastes, info=info, available=available, first=first)
 
 
 def reasons_for(candidate: Candidate, info: dict[int, ProductInfo], store_name: str | None) -> list[str]:

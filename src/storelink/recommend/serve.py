@@ -21,13 +21,14 @@ from storelink.errors import InvalidInput
 from storelink.orders.models import PAID_STATUSES, CartLine, Order, OrderLine
 from storelink.recommend import model as reco
 from storelink.recommend.models import RecoNeighbour, RecoPopular, RecoShown
-from storelink.recommend.train import product_info
 from storelink.stores.models import Store
 
 JUST_BOUGHT = dt.timedelta(days=30)
 HISTORY_ITEMS = 30
 HISTORY_HALF_LIFE_DAYS = 60.0
 MAX_FIRST = 50
+# Catalog facts (stock, category) are looked up for this many best candidates only.
+SHORTLIST = 150
 
 
 @dataclass(frozen=True)
@@ -94,27 +95,29 @@ async def recommend(session: AsyncSession, *, context: str, customer_id: int | N
             select(RecoPopular.product_id, RecoPopular.score).where(RecoPopular.store_key == 0)
             .order_by(RecoPopular.score.desc(), RecoPopular.product_id).limit(200)
         )).all()
-    candidates = {o for found in (*complements.values(), *substitutes.values()) for o, _ in found}
-    candidates |= {p for p, _ in popular}
-    candidates |= set(seed_ids)  # their names and tastes are needed for reasons
     if not popular and not complements and not substitutes:
-        # Cold start (no model, or a brand with no orders yet): newest products on offer.
-        candidates |= set((await session.execute(
-            select(Product.id).where(Product.active).order_by(Product.id.desc()).limit(200))).scalars())
-        popular = [(p, 1.0 / (i + 1)) for i, p in enumerate(sorted(candidates - set(seed_ids), reverse=True))]
-
-    # Products and their best-stocked SKU where the recommendation will be used.
+        # Cold start (no model, or a brand with no orders yet): the newest products on offer.
+        newest = (await session.execute(
+            select(Product.id).where(Product.active).order_by(Product.id.desc()).limit(SHORTLIST))).scalars().all()
+        popular = [(p, 1.0 / (i + 1)) for i, p in enumerate(newest)]
+    found = reco.score(model_complements=complements, model_substitutes=substitutes, popular_here=popular,
+                       seeds=seeds, exclude=exclude)
+    # The best by evidence, what sells best here (likely on this shelf), and the seeds (for names).
+    candidates = set(reco.shortlist(found, SHORTLIST)) | {p for p, _ in popular[:50]} | set(seed_ids)
+    # Candidates and their best-stocked SKU where the recommendation will be used: plain columns
+    # (hundreds of rows); whole rows are loaded only for the few that are shown.
     stock = StoreStock.quantity if at_store else Sku.online_stock
-    stmt = (select(Product, Sku, stock).join(Sku, Sku.product_id == Product.id)
+    stmt = (select(Product.id, Product.name, Product.category, Product.tags, Sku.id, stock)
+            .join(Sku, Sku.product_id == Product.id)
             .where(Product.id.in_(candidates), Product.active, Sku.active))
     if at_store:
         stmt = stmt.join(StoreStock, (StoreStock.sku_id == Sku.id) & (StoreStock.store_id == at_store.id))
-    info, best_sku, products = {}, {}, {}
-    for product, sku, units in await session.execute(stmt):
-        info[product.id] = product_info(product.id, product.name, product.category, product.tags)
-        products[product.id] = product
-        if units > 0 and (product.id not in best_sku or units > best_sku[product.id][1]):
-            best_sku[product.id] = (sku, units)
+    info, best_sku = {}, {}
+    for pid, name, category, tags, sku_id, units in await session.execute(stmt):
+        if pid not in info:
+            info[pid] = reco.ProductInfo(pid, name, category, tuple(tags or ()))
+        if units > 0 and (pid not in best_sku or units > best_sku[pid][1]):
+            best_sku[pid] = (sku_id, units)
     tastes: Counter = Counter()
     for p, _ in bought:
         if p in info:
@@ -122,21 +125,22 @@ async def recommend(session: AsyncSession, *, context: str, customer_id: int | N
             for tag in info[p].tags:
                 tastes[tag] += 1
     top_taste = max(tastes.values(), default=0)
-    ranked = reco.rank(
-        model_complements=complements, model_substitutes=substitutes, popular_here=popular, seeds=seeds,
-        exclude=exclude, tastes={k: v / top_taste for k, v in tastes.items()} if top_taste else {},
-        info=info, available=set(best_sku), first=first,
-    )
+    ranked = reco.choose(found, tastes={k: v / top_taste for k, v in tastes.items()} if top_taste else {},
+                         info=info, available=set(best_sku), first=first)
     if not ranked:
         return []
     store_name = at_store.name if at_store else None
     rows = [
         {"customer_id": customer_id, "staff_id": staff_id, "context": context,
          "store_id": store.id if store else None, "product_id": c.product_id,
-         "sku_id": best_sku[c.product_id][0].id, "score": round(c.score, 6),
+         "sku_id": best_sku[c.product_id][0], "score": round(c.score, 6),
          "reasons": reco.reasons_for(c, info, store_name), "created_at": now}
         for c in ranked
     ]
     shown = (await session.execute(insert(RecoShown).returning(RecoShown), rows)).scalars().all()
     by_product = {s.product_id: s for s in shown}
-    return [Shown(by_product[c.product_id], products[c.product_id], best_sku[c.product_id][0]) for c in ranked]
+    chosen = [c.product_id for c in ranked]
+    products = {p.id: p for p in (await session.execute(select(Product).where(Product.id.in_(chosen)))).scalars()}
+    skus = {k.id: k for k in (await session.execute(
+        select(Sku).where(Sku.id.in_([best_sku[p][0] for p in chosen])))).scalars()}
+    return [Shown(by_product[p], products[p], skus[best_sku[p][0]]) for p in chosen]
