@@ -28,7 +28,12 @@ async def test_demo_brand_has_stock_everywhere_and_seeds_once(app, sessionmaker,
         from storelink.orders.models import Order
 
         orders = (await session.execute(select(func.count()).select_from(Order))).scalar_one()
+        served = (await session.execute(select(func.count()).select_from(Order).where(
+            Order.channel == "STORE", Order.guide_id.is_not(None)))).scalar_one()
+        online_credited = (await session.execute(select(func.count()).select_from(Order).where(
+            Order.channel == "ONLINE", Order.store_id.is_not(None)))).scalar_one()
     assert orders == demo.DEMO_HISTORY_ORDERS  # a year of history for the KPIs and the AI guide
+    assert served > 0 and online_credited > 0  # credited as the attribution rules say
     found = await api.data('query { products(query: "羊绒", first: 10) { edges { node { name } } } }')
     assert {e["node"]["name"] for e in found["products"]["edges"]} == {
         "羊绒圆领毛衣", "羊绒围巾", "羊绒护理套装", "小羊皮手套"}  # the gloves: 羊绒 in the description

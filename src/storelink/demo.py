@@ -110,8 +110,14 @@ async def _seed_history(session: AsyncSession, stores: list) -> None:
         outfits.products.append(product.id)
         outfits.sku_of[product.id], outfits.price_of[product.id] = sku.id, sku.price_fen
     outfits.outfits = [[ids[c] for c in outfit] for outfit in DEMO_OUTFITS]
+    guides: dict[int, list[int]] = {}
+    for guide_id, store_id in await session.execute(
+        select(Staff.id, Staff.store_id).where(Staff.role == "GUIDE").order_by(Staff.id)
+    ):
+        guides.setdefault(store_id, []).append(guide_id)
     await synthetic.make_history(session, catalog=outfits, stores=[s.id for s in stores],
-                                 members=DEMO_HISTORY_MEMBERS, orders=DEMO_HISTORY_ORDERS, rng=random.Random(2026))
+                                 members=DEMO_HISTORY_MEMBERS, orders=DEMO_HISTORY_ORDERS, rng=random.Random(2026),
+                                 guides=guides)
 
 
 async def _seed_catalog(session: AsyncSession, hq, stores: list) -> None:

@@ -84,8 +84,12 @@ async def make_catalog(session: AsyncSession, *, products: int, rng: random.Rand
 
 
 async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[int], members: int, orders: int,
-                       rng: random.Random, days: int = 365, now: dt.datetime | None = None) -> int:
-    """Members with tastes and their paid orders over the last `days`; returns order lines made."""
+                       rng: random.Random, days: int = 365, now: dt.datetime | None = None,
+                       guides: dict[int, list[int]] | None = None) -> int:
+    """Members with tastes and their paid orders over the last `days`; returns order lines made.
+
+    Credit follows the attribution rules: a store sale to its store and (with `guides`, store id
+    -> guide ids) a serving guide of it; an online order to the store the member joined at."""
     now = now or utcnow()
     first_customer, first_member = await _next_id(session, "customer"), await _next_id(session, "membership")
     first_order, first_line = await _next_id(session, "sales_order"), await _next_id(session, "order_line")
@@ -116,7 +120,8 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
         if rng.random() < 0.3:
             basket.add(rng.choices(by_popularity, cum_weights=cumulative)[0])
         paid = now - dt.timedelta(minutes=rng.randrange(days * 1440))
-        store = home if home and rng.random() < 0.5 else None
+        in_store = home is not None and rng.random() < 0.5
+        serving = rng.choice(guides[home]) if in_store and guides and guides.get(home) else None
         total = 0
         for p in sorted(basket):
             quantity = 1 if rng.random() < 0.9 else 2
@@ -124,12 +129,12 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
             line_rows.append((lid, oid, catalog.sku_of[p], quantity, price, quantity * price))
             total += quantity * price
             lid += 1
-        order_rows.append((oid, f"SYN{oid}", cid, channel_of[cid], "STORE" if store else "ONLINE", "COMPLETED", store,
-                           store, total, 0, total, 0, total // 100, paid, paid))
+        order_rows.append((oid, f"SYN{oid}", cid, channel_of[cid], "STORE" if in_store else "ONLINE", "COMPLETED",
+                           home, home if in_store else None, serving, total, 0, total, 0, total // 100, paid, paid))
         oid += 1
     await db.copy_rows(session, "sales_order", [
         "id", "order_no", "customer_id", "member_channel", "channel", "status", "store_id", "stock_store_id",
-        "subtotal_fen", "discount_fen", "total_fen", "points_redeemed", "points_earned", "created_at", "paid_at",
+        "guide_id", "subtotal_fen", "discount_fen", "total_fen", "points_redeemed", "points_earned", "created_at", "paid_at",
     ], order_rows)
     await db.copy_rows(session, "order_line", ["id", "order_id", "sku_id", "quantity", "unit_price_fen", "line_total_fen"],
                 line_rows)
