@@ -14,7 +14,6 @@ from storelink.errors import Forbidden, NotFound
 from storelink.graphql.errors import in_transaction
 from storelink.graphql.permissions import caller_for_mutation, staff_for_mutation
 from storelink.graphql.relay import decode_id, decode_optional_id
-from storelink.members.models import Membership
 from storelink.stores.types import Store, StorePayload
 
 
@@ -122,9 +121,6 @@ async def _booker(info, session, member_id):
         return customer.id, None
     if member_id is None:
         raise NotFound("Staff must name the member", field=["input", "memberId"])
-    membership = await session.get(Membership, decode_id(member_id, "MemberProfile", ["input", "memberId"]))
-    if membership is None:
-        raise NotFound("No such member", field=["input", "memberId"])
-    if not await members.member_in_scope(session, staff, membership):
-        raise Forbidden("This member is outside your store's scope")
+    field = ["input", "memberId"]
+    membership = await members.member_for_staff(session, staff, decode_id(member_id, "MemberProfile", field), field)
     return membership.customer_id, staff

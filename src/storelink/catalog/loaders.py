@@ -3,30 +3,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from storelink.catalog import service
+from storelink.graphql.dataloaders import rows_by_key
 from storelink.catalog.models import Product, Sku
 
 
-def _by_id(sessionmaker: async_sessionmaker, model) -> DataLoader:
-    async def load(ids: Sequence[int]) -> list:
-        async with sessionmaker() as session:
-            rows = (await session.execute(select(model).where(model.id.in_(ids)))).scalars()
-            found = {r.id: r for r in rows}
-        return [found.get(i) for i in ids]
-
-    return DataLoader(load_fn=load)
-
-
 def product_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, Product | None]:
-    return _by_id(sessionmaker, Product)
+    return rows_by_key(sessionmaker, Product)
 
 
 def sku_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, Sku | None]:
-    return _by_id(sessionmaker, Sku)
+    return rows_by_key(sessionmaker, Sku)
 
 
 def skus_by_product_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, list[Sku]]:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from storelink.graphql.dataloaders import rows_by_key
 from storelink.loyalty import service
 from storelink.loyalty.models import CouponCampaign
 from storelink.members.models import Membership
@@ -25,10 +26,4 @@ def standing_loader(sessionmaker: async_sessionmaker, settings: Settings) -> Dat
 
 
 def campaign_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, CouponCampaign | None]:
-    async def load(ids: Sequence[int]) -> list:
-        async with sessionmaker() as session:
-            rows = (await session.execute(select(CouponCampaign).where(CouponCampaign.id.in_(ids)))).scalars()
-            found = {c.id: c for c in rows}
-        return [found.get(i) for i in ids]
-
-    return DataLoader(load_fn=load)
+    return rows_by_key(sessionmaker, CouponCampaign)

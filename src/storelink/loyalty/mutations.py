@@ -31,8 +31,7 @@ class LoyaltyMutations:
         async def work(session):
             me = await customer_for_mutation(info)
             coupon = await service.claim(session, customer_id=me.id,
-                                         campaign_id=decode_id(campaign_id, "CouponCampaign", ["campaignId"]),
-                                         settings=info.context.settings)
+                                         campaign_id=decode_id(campaign_id, "CouponCampaign", ["campaignId"]))
             campaign = await session.get(CampaignRow, coupon.campaign_id, populate_existing=True)
             return {"coupon": Coupon.from_model(coupon, campaign, info.context.settings.jwt_secret)}
 

@@ -149,7 +149,7 @@ async def running_campaigns(session: AsyncSession) -> list[CouponCampaign]:
     return list(rows.scalars())
 
 
-async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int, settings: Settings) -> Coupon:
+async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int) -> Coupon:
     """Exactly the campaign's quantity is handed out however many claim at once."""
     from storelink.members import service as members
 

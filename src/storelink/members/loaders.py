@@ -3,35 +3,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from storelink.accounts.models import Customer, Staff
+from storelink.graphql.dataloaders import rows_by_key
 from storelink.members import service
 from storelink.members.models import JoinCode, Membership
 
 
-def _by_id(sessionmaker: async_sessionmaker, model, column) -> DataLoader:
-    async def load(keys: Sequence[int]) -> list:
-        async with sessionmaker() as session:
-            rows = (await session.execute(select(model).where(column.in_(keys)))).scalars()
-            found = {getattr(r, column.key): r for r in rows}
-        return [found.get(k) for k in keys]
-
-    return DataLoader(load_fn=load)
-
-
 def staff_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, Staff | None]:
-    return _by_id(sessionmaker, Staff, Staff.id)
+    return rows_by_key(sessionmaker, Staff)
 
 
 def customer_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, Customer | None]:
-    return _by_id(sessionmaker, Customer, Customer.id)
+    return rows_by_key(sessionmaker, Customer)
 
 
 def membership_by_customer_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, Membership | None]:
-    return _by_id(sessionmaker, Membership, Membership.customer_id)
+    return rows_by_key(sessionmaker, Membership, Membership.customer_id)
 
 
 def personal_code_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, JoinCode | None]:

@@ -426,6 +426,17 @@ async def scan_member_code(session: AsyncSession, request: scanner.ScanRequest) 
 
 # ------------------------------------------------------------------ who may see a member
 
+async def member_for_staff(session: AsyncSession, staff: Staff, membership_id: int, field: list[str]) -> Membership:
+    """The member a staff member names (a booking, a push, a sale, suggestions): NOT_FOUND when
+    there is none, FORBIDDEN outside the staff's scope."""
+    membership = await session.get(Membership, membership_id)
+    if membership is None:
+        raise NotFound("No such member", field=field)
+    if not await member_in_scope(session, staff, membership):
+        raise Forbidden("This member is outside your store's scope")
+    return membership
+
+
 async def member_in_scope(session: AsyncSession, staff: Staff, membership: Membership) -> bool:
     """HQ sees every member; store staff see members who joined at their store, are bound to one
     of its guides, or had their member code scanned there today (store's local day)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,6 @@ from storelink.catalog.models import Product, Sku
 from storelink.clock import utcnow
 from storelink.errors import DomainError, Forbidden, InvalidInput, NotFound
 from storelink.members import service as members
-from storelink.members.models import Membership
 from storelink.orders.models import CartLine
 from storelink.outbox import service as outbox
 from storelink.recommend import feedback as reco_feedback
@@ -67,7 +66,8 @@ async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity:
     if line.quantity > MAX_LINE_QUANTITY:
         raise InvalidInput(f"At most {MAX_LINE_QUANTITY} of one item", field=["quantity"])
     await _ensure_available(session, sku, line.quantity, ["quantity"])
-    count = len((await lines_of(session, [customer_id]))[customer_id])
+    count = (await session.execute(
+        select(func.count()).select_from(CartLine).where(CartLine.customer_id == customer_id))).scalar_one()
     if count > MAX_LINES:
         raise InvalidInput(f"A cart holds at most {MAX_LINES} different items", field=["skuId"])
     return line
@@ -96,11 +96,7 @@ async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_i
     Returns the member's customer id."""
     if staff.role not in (StaffRole.GUIDE, StaffRole.STORE_MANAGER):
         raise Forbidden("Only store staff push items into a member's cart")
-    membership = await session.get(Membership, membership_id)
-    if membership is None:
-        raise NotFound("No such member", field=["memberId"])
-    if not await members.member_in_scope(session, staff, membership):
-        raise Forbidden("This member is outside your store's scope")
+    membership = await members.member_for_staff(session, staff, membership_id, ["memberId"])
     customer = await session.get(Customer, membership.customer_id)
     if customer is None or customer.deleted_at is not None:
         raise NotFound("No such member", field=["memberId"])

@@ -26,7 +26,7 @@ from storelink.loyalty.models import Coupon, PointsReason
 from storelink.members import codes
 from storelink.members import service as members
 from storelink.orders import attribution, cart
-from storelink.orders.models import Order, OrderLine, OrderStatus, PaymentNotice
+from storelink.orders.models import CartLine, Order, OrderLine, OrderStatus, PaymentNotice
 from storelink.payments.base import PaidNotice
 from storelink.recommend import feedback as reco_feedback
 from storelink.settings import Settings
@@ -138,14 +138,13 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
         wanted={sku.id: line.quantity for line, sku in lines},
         field_of={sku.id: ["cart", global_id("CartLine", line.id)] for line, sku in lines},
     )
-    await session.execute(delete(cart.CartLine).where(cart.CartLine.customer_id == customer_id))
+    await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
     if order.total_fen == 0:  # paid in full by coupon and points: nothing to collect
-        await _mark_paid(session, order, provider="none", transaction_id=None, settings=settings)
+        await _mark_paid(session, order, provider="none", transaction_id=None)
     return order, True
 
 
-async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, transaction_id: str | None,
-                     settings: Settings) -> None:
+async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, transaction_id: str | None) -> None:
     now = utcnow()
     order.paid_at = now
     order.payment_provider, order.transaction_id = provider, transaction_id
@@ -178,7 +177,7 @@ class WrongAmount(Exception):
     pass
 
 
-async def settle(session: AsyncSession, *, provider: str, notice: PaidNotice, settings: Settings) -> str:
+async def settle(session: AsyncSession, *, provider: str, notice: PaidNotice) -> str:
     """Apply a verified payment notification; returns what came of it.
 
     PAID, DUPLICATE (this transaction was seen before), ALREADY_PAID or ORDER_CANCELLED (money
@@ -201,8 +200,7 @@ async def settle(session: AsyncSession, *, provider: str, notice: PaidNotice, se
     if recorded is None:
         return "DUPLICATE"
     if outcome == "PAID":
-        await _mark_paid(session, order, provider=provider, transaction_id=notice.transaction_id,
-                         settings=settings)
+        await _mark_paid(session, order, provider=provider, transaction_id=notice.transaction_id)
     else:
         log.warning("payment %s for order %s arrived when it was %s: refund it by hand",
                     notice.transaction_id, order.order_no, status)

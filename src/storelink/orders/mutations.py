@@ -19,7 +19,7 @@ from storelink.payments.base import PaymentOrder, PaymentUnavailable
 log = logging.getLogger(__name__)
 
 
-async def _cart_of(info, session, customer_id: int) -> Cart:
+async def _cart_of(session, customer_id: int) -> Cart:
     rows = (await cart.lines_of(session, [customer_id]))[customer_id]
     return Cart.from_rows(rows)
 
@@ -31,7 +31,7 @@ class OrderMutations:
         async def work(session):
             me = await customer_for_mutation(info)
             await cart.add(session, customer_id=me.id, sku_id=decode_id(sku_id, "Sku", ["skuId"]), quantity=quantity)
-            return {"cart": await _cart_of(info, session, me.id)}
+            return {"cart": await _cart_of(session, me.id)}
 
         return await in_transaction(info, CartPayload, work)
 
@@ -41,7 +41,7 @@ class OrderMutations:
             me = await customer_for_mutation(info)
             await cart.update_line(session, customer_id=me.id, line_id=decode_id(line_id, "CartLine", ["lineId"]),
                                    quantity=quantity)
-            return {"cart": await _cart_of(info, session, me.id)}
+            return {"cart": await _cart_of(session, me.id)}
 
         return await in_transaction(info, CartPayload, work)
 
@@ -55,7 +55,7 @@ class OrderMutations:
                 sku_id=decode_id(sku_id, "Sku", ["skuId"]), quantity=quantity,
                 recommendation_id=decode_optional_id(recommendation_id, "Recommendation", ["recommendationId"]),
             )
-            return {"cart": await _cart_of(info, session, customer_id)}
+            return {"cart": await _cart_of(session, customer_id)}
 
         return await in_transaction(info, CartPayload, work)
 

@@ -126,11 +126,7 @@ async def record(
         raise InvalidInput("Give a member code or a member id, not both", field=["input", "memberId"])
     membership = None
     if membership_id is not None:
-        membership = await session.get(Membership, membership_id)
-        if membership is None:
-            raise NotFound("No such member", field=["input", "memberId"])
-        if not await members.member_in_scope(session, staff, membership):
-            raise Forbidden("This member is outside your store's scope")
+        membership = await members.member_for_staff(session, staff, membership_id, ["input", "memberId"])
     elif member_code is not None:
         membership = await _member_by_code(session, member_code, store_id=store_id, staff=staff, settings=settings)
     serving = await _serving_guide(session, guide_id=guide_id, staff=staff, store_id=store_id)

@@ -44,7 +44,7 @@ async def payment_webhook(request: Request) -> JSONResponse:
         return _answer(200)
     async with request.app.state.sessionmaker() as session:
         try:
-            outcome = await checkout.settle(session, provider=name, notice=notice, settings=request.app.state.settings)
+            outcome = await checkout.settle(session, provider=name, notice=notice)
         except checkout.UnknownOrder:
             await session.rollback()
             log.warning("%s notification %s names unknown order %s", name, notice.transaction_id, notice.order_no)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from storelink.accounts import permissions
-from storelink.errors import Forbidden, NotFound
+from storelink.errors import Forbidden
 from storelink.graphql.permissions import staff_for_query
 from storelink.graphql.relay import decode_id, decode_optional_id
 from storelink.members import service as members
-from storelink.members.models import Membership
 from storelink.recommend import serve
 from storelink.recommend.types import Recommendation, RecommendationContext
 from storelink.stores import service as store_service
@@ -41,11 +40,8 @@ class RecommendQueries:
             store = await store_service.require_store(session, decode_id(store_id, "Store", ["storeId"]), ["storeId"])
             if not permissions.can_see_store(staff, store.id):
                 raise Forbidden("You can only serve members at your own store")
-            membership = await session.get(Membership, decode_id(member_id, "MemberProfile", ["memberId"]))
-            if membership is None:
-                raise NotFound("No such member", field=["memberId"])
-            if not await members.member_in_scope(session, staff, membership):
-                raise Forbidden("This member is outside your store's scope")
+            membership = await members.member_for_staff(
+                session, staff, decode_id(member_id, "MemberProfile", ["memberId"]), ["memberId"])
             shown = await serve.recommend(
                 session, context="STORE_VISIT", customer_id=membership.customer_id, staff_id=staff.id,
                 store=store, product_id=None, first=first)

@@ -4,24 +4,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from storelink.appointments import service as appointment_service
 from storelink.appointments.models import ServiceType
+from storelink.graphql.dataloaders import rows_by_key
 from storelink.stores import service as store_service
 from storelink.stores.models import Store
 
 
 def store_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, Store | None]:
-    async def load(ids: Sequence[int]) -> list[Store | None]:
-        async with sessionmaker() as session:
-            rows = (await session.execute(select(Store).where(Store.id.in_(ids)))).scalars()
-            by_id = {s.id: s for s in rows}
-        return [by_id.get(i) for i in ids]
-
-    return DataLoader(load_fn=load)
+    return rows_by_key(sessionmaker, Store)
 
 
 def store_services_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, list[ServiceType]]:
@@ -47,10 +41,4 @@ def special_day_loader(
 
 
 def service_type_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, ServiceType | None]:
-    async def load(ids: Sequence[int]) -> list[ServiceType | None]:
-        async with sessionmaker() as session:
-            rows = (await session.execute(select(ServiceType).where(ServiceType.id.in_(ids)))).scalars()
-            by_id = {s.id: s for s in rows}
-        return [by_id.get(i) for i in ids]
-
-    return DataLoader(load_fn=load)
+    return rows_by_key(sessionmaker, ServiceType)
