@@ -135,3 +135,21 @@ async def test_evaluation_on_structured_history_beats_popularity(app, sessionmak
     assert report.test_members > 500
     assert report.hit_rate >= 1.5 * report.baseline_hit_rate
     assert report.ndcg > report.baseline_ndcg
+
+
+async def test_product_context_unknown_product_and_an_empty_store(mall, api):
+    await outfit_history(mall)
+    # looking at the coat: the scarf that goes with it, never the coat itself
+    viewed = (await api.data(RECS, {"c": "PRODUCT", "p": mall.products["COAT"]}))["recommendations"]
+    assert viewed[0]["product"]["name"] == "羊绒围巾"
+    assert "羊毛大衣" not in [r["product"]["name"] for r in viewed]
+    # a product that does not exist: no error, the popular items
+    unknown = (await api.data(RECS, {"c": "PRODUCT", "p": "UHJvZHVjdDo5OTk5OQ=="}))["recommendations"]
+    assert unknown and all(r["reasons"] == ["popular online"] for r in unknown)
+    # a store with nothing on its shelves: nothing to suggest there
+    alice = await mall.member("alice")
+    for sku in mall.skus.values():
+        await mall.stock(sku, mall.stores["S1"], 0)
+    _, guide = mall.guides["guide-a"]
+    empty = await api.data(MEMBER_RECS, {"m": await mall.member_id(alice), "s": mall.stores["S1"]}, guide)
+    assert empty["memberRecommendations"] == []
