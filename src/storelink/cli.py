@@ -123,17 +123,15 @@ def cmd_serve(args, settings: Settings) -> None:
 
 def cmd_worker(args, settings: Settings) -> None:
     """The outbox worker on its own (serve runs one too; several may run at once)."""
-    import httpx
-
     from storelink import migrate
-    from storelink.app import build_wechat
+    from storelink.app import build_wechat, outbound_http
     from storelink import worker
 
     migrate.upgrade(db.database_url(settings))
 
     async def run():
         engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=2)
-        async with httpx.AsyncClient(timeout=settings.wechat_timeout_seconds) as http:
+        async with outbound_http(settings) as http:
             try:
                 await worker.run(db.create_sessionmaker(engine), build_wechat(http, settings), settings=settings)
             finally:

@@ -77,6 +77,7 @@ class Context:
     request: Request | None
     settings: Settings
     sessionmaker: async_sessionmaker
+    reader: async_sessionmaker  # autocommit sessions for lookups (db.create_reader)
     wechat: WeChatClient
     loaders: Loaders
     payments: Any = None
@@ -102,7 +103,7 @@ class Context:
         token = self.bearer_token()
         if not token:
             return None
-        async with self.sessionmaker() as session:
+        async with self.reader() as session:
             try:
                 return await accounts.authenticate(session, token, settings=self.settings)
             except InvalidToken:

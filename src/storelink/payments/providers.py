@@ -1,7 +1,7 @@
 """The configured payment providers: WeChat Pay when configured, else the sandbox (API-NOTES)."""
 from __future__ import annotations
 
-import httpx
+import aiohttp
 
 from storelink.payments.base import PaymentProvider
 from storelink.payments.sandbox import SandboxProvider
@@ -20,7 +20,7 @@ class Payments:
         return self.providers.get(name)
 
 
-def build(settings: Settings, http: httpx.AsyncClient) -> Payments:
+def build(settings: Settings, http: aiohttp.ClientSession) -> Payments:
     providers: dict[str, PaymentProvider] = {}
     if settings.payment_sandbox_secret:
         providers["sandbox"] = SandboxProvider(settings.payment_sandbox_secret)

@@ -6,13 +6,14 @@ resource is decrypted with the APIv3 key (AEAD_AES_256_GCM).
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
 import time
 from pathlib import Path
 
-import httpx
+import aiohttp
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -67,7 +68,7 @@ def decrypt_resource(apiv3_key: str, resource: dict) -> dict:
 class WeChatPayProvider:
     name = "wechatpay"
 
-    def __init__(self, http: httpx.AsyncClient, *, appid: str, mchid: str, serial: str,
+    def __init__(self, http: aiohttp.ClientSession, *, appid: str, mchid: str, serial: str,
                  private_key: rsa.RSAPrivateKey, platform_key: rsa.RSAPublicKey, apiv3_key: str,
                  notify_url: str, api_base: str):
         if len(apiv3_key.encode()) != 32:
@@ -104,18 +105,19 @@ class WeChatPayProvider:
             "amount": {"total": order.total_fen, "currency": "CNY"}, "payer": {"openid": order.openid},
         }, ensure_ascii=False, separators=(",", ":"))
         try:
-            resp = await self._http.post(
-                self._base + JSAPI_PATH, content=body.encode(),
+            async with self._http.post(
+                self._base + JSAPI_PATH, data=body.encode(),
                 headers={"Authorization": self._authorization("POST", JSAPI_PATH, body),
                          "Content-Type": "application/json", "Accept": "application/json"},
-            )
-        except httpx.HTTPError as exc:
+            ) as resp:
+                status, headers, text = resp.status, resp.headers, await resp.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError, UnicodeDecodeError) as exc:
             raise PaymentUnavailable(f"WeChat Pay unreachable: {type(exc).__name__}") from None
-        if resp.status_code != 200:
-            raise PaymentUnavailable(f"WeChat Pay refused the order: HTTP {resp.status_code}")
+        if status != 200:
+            raise PaymentUnavailable(f"WeChat Pay refused the order: HTTP {status}")
         try:
-            self._verify(resp.headers, resp.text)
-            prepay_id = resp.json()["prepay_id"]
+            self._verify(headers, text)
+            prepay_id = json.loads(text)["prepay_id"]
         except (BadNotification, ValueError, KeyError) as exc:
             raise PaymentUnavailable(f"WeChat Pay answer did not verify: {exc}") from None
         timestamp, nonce = str(int(time.time())), secrets.token_hex(16)

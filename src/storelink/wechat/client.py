@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class PhoneInfo:
 
 
 class WeChatClient:
-    def __init__(self, http: httpx.AsyncClient, *, base_url: str, appid: str, secret: str):
+    def __init__(self, http: aiohttp.ClientSession, *, base_url: str, appid: str, secret: str):
         self._http = http
         self._base = base_url.rstrip("/")
         self._appid = appid
@@ -53,9 +53,9 @@ class WeChatClient:
 
     async def _call(self, method: str, path: str, **kwargs) -> dict:
         try:
-            resp = await self._http.request(method, self._base + path, **kwargs)
-            data = resp.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            async with self._http.request(method, self._base + path, **kwargs) as resp:
+                data = await resp.json(content_type=None)  # WeChat often says text/plain
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise WeChatUnavailable(f"{path}: {type(exc).__name__}") from None
         if not isinstance(data, dict):
             raise WeChatUnavailable(f"{path}: unexpected response")
