@@ -173,6 +173,9 @@ _NEW_MEMBERSHIP = (
     .on_conflict_do_nothing()
     .returning(Membership)
 )
+_NEW_CONSENT = insert(ConsentRecord.__table__)
+_NEW_BINDING_CHANGE = insert(BindingChange.__table__)
+_NEW_SCAN = insert(JoinScan.__table__)
 # Counts a use only while the code is still good: the last word on revocation, expiry and
 # max uses, whatever was read earlier in the transaction.
 _COUNT_USE = (
@@ -228,25 +231,28 @@ async def _create_membership(
             break
     else:
         raise RuntimeError("could not find a free member number")
-    member_id = membership.id
-    session.add_all([
-        ConsentRecord(customer_id=customer.id, kind="PRIVACY", granted=True, recorded_at=now,
-                      policy_version=consent.privacy_policy_version.strip()),
-        ConsentRecord(customer_id=customer.id, kind="MARKETING", granted=consent.marketing,
-                      recorded_at=now),
+    # Plain inserts, not session.add: the unit of work's flush cost a tenth of a join's CPU.
+    await session.execute(_NEW_CONSENT, [
+        {"customer_id": customer.id, "kind": "PRIVACY", "granted": True, "recorded_at": now,
+         "policy_version": consent.privacy_policy_version.strip()},
+        {"customer_id": customer.id, "kind": "MARKETING", "granted": consent.marketing, "recorded_at": now,
+         "policy_version": None},
     ])
     if code and code.guide_id:
-        session.add(BindingChange(membership_id=member_id, to_guide_id=code.guide_id,
-                                  reason=BindingReason.JOIN.value, changed_at=now))
+        await session.execute(_NEW_BINDING_CHANGE, {
+            "membership_id": membership.id, "to_guide_id": code.guide_id,
+            "reason": BindingReason.JOIN.value, "changed_at": now,
+        })
     return membership
 
 
 async def _log_scan(session: AsyncSession, *, code: str, where: tuple[int | None, int | None],
                     customer_id: int, outcome: str) -> None:
     join_code_id, store_id = where
-    session.add(JoinScan(code=code[:64], join_code_id=join_code_id, store_id=store_id,
-                         customer_id=customer_id, outcome=outcome, scanned_at=utcnow()))
-    await session.flush()  # one round trip for the consent, binding and scan rows queued so far
+    await session.execute(_NEW_SCAN, {
+        "code": code[:64], "join_code_id": join_code_id, "store_id": store_id,
+        "customer_id": customer_id, "outcome": outcome, "scanned_at": utcnow(),
+    })
 
 
 async def join_by_code(
