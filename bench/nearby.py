@@ -62,7 +62,9 @@ async def load_stores(url: str, n: int, start: int) -> None:
             columns=["code", "name", "city", "address", "lat", "lng", "timezone", "opening_hours",
                      "created_at", "updated_at"],
         )
-        await conn.execute("ANALYZE store")
+        # What autovacuum does soon after a bulk load; the visibility map it sets lets the
+        # nearby query rank stores from the index alone.
+        await conn.execute("VACUUM ANALYZE store")
     finally:
         await conn.close()
 
@@ -95,7 +97,7 @@ async def service_latency(app, points) -> tuple[float, float]:
     timings = []
     for i, (lat, lng) in enumerate(points):
         t = time.perf_counter()
-        async with app.state.sessionmaker() as session:
+        async with app.state.reader() as session:
             await service.nearby_stores(session, lat=lat, lng=lng, radius_m=5000, first=20)
         if i >= 20:
             timings.append((time.perf_counter() - t) * 1000)
@@ -147,7 +149,7 @@ def bench_app():
 
     async def bare(request):
         lat, lng = float(request.query_params["lat"]), float(request.query_params["lng"])
-        async with request.app.state.sessionmaker() as session:
+        async with request.app.state.reader() as session:  # as the GraphQL resolver does
             rows = await service.nearby_stores(session, lat=lat, lng=lng, radius_m=5000, first=20)
         return JSONResponse([
             {"distanceMeters": d, "store": {"id": s.id, "name": s.name, "city": s.city,

@@ -52,6 +52,14 @@ async def test_alias_and_token_limits(api):
     assert "2000 tokens" in body["errors"][0]["message"]
 
 
+async def test_a_malformed_document_gets_a_clean_error_twice(api):
+    # Twice: the second time the parse cache must not hand back anything for it.
+    for _ in range(2):
+        body = await api.post("{ store(id: ")
+        assert body.get("data") is None
+        assert body["errors"][0]["message"].startswith("Syntax Error")
+
+
 async def test_introspection_and_suggestions_are_off_without_debug(api):
     body = await api.post("{ __schema { types { name } } }")
     assert body["errors"] and body.get("data") is None

@@ -5,11 +5,7 @@ import importlib
 
 import strawberry
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from storelink.accounts.mutations import AccountMutations
 from storelink.accounts.queries import AccountQueries
@@ -20,7 +16,7 @@ from storelink.appointments.types import Appointment, ServiceType
 from storelink.catalog.mutations import CatalogMutations
 from storelink.catalog.queries import CatalogQueries
 from storelink.catalog.types import Product, Sku
-from storelink.graphql.errors import ErrorPolicy
+from storelink.graphql.pipeline import RequestPipeline
 from storelink.graphql.relay import Node, resolve_node
 from storelink.graphql.scanning import ScanMutations
 from storelink.kpi.queries import KpiQueries
@@ -64,22 +60,16 @@ class StorelinkSchema(strawberry.Schema):
 
 
 def build_schema(*, debug: bool = False) -> strawberry.Schema:
-    # Factories: a fresh extension per request. The limit rules are built once, because the
-    # validation cache is keyed by the rule classes and each limiter instance makes new ones.
-    # One extension for all added rules: every extension costs hooks on every request.
+    # The limit rules are built once, because the validation cache is keyed by the rule
+    # classes and each limiter instance makes new ones. strawberry's limiters serve only as
+    # makers of those rules; one extension per request applies them (graphql/pipeline.py).
     rules = [
         *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
     ]
     if not debug:
         rules.append(NoSchemaIntrospectionCustomRule)
-    extensions = [
-        lambda: AddValidationRules(rules),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        ErrorPolicy,
-    ]
+    extensions = [lambda: RequestPipeline(rules=tuple(rules), max_tokens=MAX_TOKENS)]
     if not debug:
         # "Did you mean ...?" hints describe the schema to whoever probes it.
         # (The package re-exports a function of the same name, hence the explicit module import.)

@@ -10,8 +10,9 @@ from storelink.modelbase import created_at_field
 
 class Store(SQLModel, table=True):
     __tablename__ = "store"
-    # The nearby search narrows to a bounding box on (lat, lng) first; see stores.service.
-    __table_args__ = (Index("ix_store_lat_lng", "lat", "lng"),)
+    # The nearby search narrows to a bounding box on (lat, lng) and ranks by distance from the
+    # index alone (id included: an index-only scan); see stores.service.
+    __table_args__ = (Index("ix_store_location", "lat", "lng", postgresql_include=["id"]),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True)

@@ -29,7 +29,7 @@ class StoreQueries:
             sku_pk = decode_optional_id(in_stock_sku_id, "Sku", ["inStockSkuId"])
         except NotFound:
             return []  # a SKU that does not exist is in stock nowhere
-        async with info.context.sessionmaker() as session:
+        async with info.context.reader() as session:
             rows = await service.nearby_stores(
                 session,
                 lat=lat,

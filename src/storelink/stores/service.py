@@ -145,15 +145,17 @@ def _nearby_statement(*, with_service: bool, with_stock: bool):
     """The nearby query, built once with bind parameters so each call skips SQL construction.
 
     Index use: the (lat, lng) B-tree narrows to the bounding box of the circle; the exact
-    great-circle distance (haversine, as geo.distance_m) is computed only inside it.
+    great-circle distance (haversine, as geo.distance_m) is computed only inside it, from the
+    index entries (which include the id), so the nearest page is chosen without touching the
+    table; only the stores on that page are then read.
     """
     lat, lng = bindparam("lat", type_=Float), bindparam("lng", type_=Float)
     h = func.power(func.sin(func.radians(Store.lat - lat) / 2), 2) + func.cos(
         func.radians(lat)
     ) * func.cos(func.radians(Store.lat)) * func.power(func.sin(func.radians(Store.lng - lng) / 2), 2)
     distance = (2 * geo.EARTH_RADIUS_M * func.asin(func.least(1.0, func.sqrt(h)))).label("distance")
-    stmt = (
-        select(Store, distance)
+    nearest = (
+        select(Store.id, distance)
         .where(
             Store.lat.between(bindparam("min_lat", type_=Float), bindparam("max_lat", type_=Float)),
             Store.lng.between(bindparam("min_lng", type_=Float), bindparam("max_lng", type_=Float)),
@@ -164,7 +166,7 @@ def _nearby_statement(*, with_service: bool, with_stock: bool):
         .offset(bindparam("offset", type_=Integer))
     )
     if with_service:
-        stmt = stmt.where(
+        nearest = nearest.where(
             exists().where(
                 StoreService.store_id == Store.id,
                 StoreService.service_id == bindparam("service_id", type_=Integer),
@@ -172,14 +174,19 @@ def _nearby_statement(*, with_service: bool, with_stock: bool):
             )
         )
     if with_stock:
-        stmt = stmt.where(
+        nearest = nearest.where(
             exists().where(
                 StoreStock.store_id == Store.id,
                 StoreStock.sku_id == bindparam("sku_id", type_=Integer),
                 StoreStock.quantity > 0,
             )
         )
-    return stmt
+    page = nearest.subquery("nearest")
+    return (
+        select(Store, page.c.distance)
+        .join(page, page.c.id == Store.id)
+        .order_by(page.c.distance, Store.id)
+    )
 
 
 # The four variants, built once (see above).
