@@ -41,9 +41,6 @@ class StoreQueries:
                 in_stock_sku_id=sku_pk,
                 open_now=open_now,
             )
-        loader = info.context.loaders.store
-        for store, _ in rows:  # later Store lookups in this request reuse these rows
-            loader.prime(store.id, store)
         return [NearbyStore(store=Store.from_model(s), distance_meters=d) for s, d in rows]
 
     @strawberry.field
