@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from storelink.app import create_app
 from storelink.graphql.errors import ErrorPolicy
+from storelink.graphql.relay import to_global_id
 from storelink.graphql.schema import schema_sdl
 from storelink.logs import RedactingFilter, redact
 from storelink.settings import Settings
@@ -147,3 +148,14 @@ async def test_sibling_fields_share_the_signed_in_caller(api, world, count_state
     # then: all three see the caller, looked up once
     assert data == {"a": {"name": "hq-race"}, "b": {"name": "hq-race"}, "c": {"name": "hq-race"}}
     assert counted.count <= 3
+
+
+@pytest.mark.parametrize("document", [
+    '{ node(id: "%s") { id } }' % to_global_id("Order", 1),
+    '{ node(id: "%s") { id } }' % to_global_id("Appointment", 1),
+    'mutation { recordRecommendationFeedback(id: "%s", feedback: CLICKED) }' % to_global_id("Recommendation", 1),
+])
+async def test_fields_open_to_customers_and_staff_refuse_anonymous_callers(api, document):
+    body = await api.post(document)
+    assert body["data"] in (None, {"node": None})  # node is nullable; the Boolean is not
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

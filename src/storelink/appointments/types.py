@@ -136,19 +136,15 @@ class Appointment(Node):
 @node_resolver("Appointment")
 async def _appointment_node(info, pk: int) -> Appointment | None:
     from storelink.accounts import permissions
-    from storelink.graphql.permissions import forbidden
+    from storelink.graphql.permissions import caller_for_query, forbidden
 
-    principal = await info.context.principal()
-    if principal is None:
-        from storelink.graphql.errors import ApiError
-
-        raise ApiError("UNAUTHENTICATED", "Please sign in")
+    customer, staff = await caller_for_query(info)
     async with info.context.sessionmaker() as session:
         row = await session.get(models.Appointment, pk)
     if row is None:
         return None
-    own = principal.customer is not None and row.customer_id == principal.customer.id
-    at_store = principal.staff is not None and permissions.can_see_store(principal.staff, row.store_id)
+    own = customer is not None and row.customer_id == customer.id
+    at_store = staff is not None and permissions.can_see_store(staff, row.store_id)
     if not (own or at_store):
         raise forbidden()
     return Appointment.from_model(row, info.context.settings.jwt_secret)

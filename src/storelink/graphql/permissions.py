@@ -48,5 +48,13 @@ async def caller_for_mutation(info) -> tuple[Customer | None, Staff | None]:
     return principal.customer, principal.staff
 
 
+async def caller_for_query(info) -> tuple[Customer | None, Staff | None]:
+    """(customer, None) or (None, staff), for fields open to both; UNAUTHENTICATED otherwise."""
+    principal = await info.context.principal()
+    if principal is None:
+        raise ApiError("UNAUTHENTICATED", "Please sign in")
+    return principal.customer, principal.staff
+
+
 def forbidden(message: str = "You may not see this") -> ApiError:
     return ApiError("FORBIDDEN", message)

@@ -151,23 +151,20 @@ class Order(Node):
 
 @node_resolver("Order")
 async def _order_node(info, pk: int) -> Order | None:
-    from storelink.graphql.errors import ApiError
-    from storelink.graphql.permissions import forbidden
+    from storelink.graphql.permissions import caller_for_query, forbidden
     from storelink.orders import service
 
-    principal = await info.context.principal()
-    if principal is None:
-        raise ApiError("UNAUTHENTICATED", "Please sign in")
+    customer, staff = await caller_for_query(info)
     async with info.context.sessionmaker() as session:
         row = await session.get(models.Order, pk)
     if row is None:
         return None
     secret = info.context.settings.jwt_secret
-    if principal.customer is not None:
-        if row.customer_id != principal.customer.id:
+    if customer is not None:
+        if row.customer_id != customer.id:
             raise forbidden()
         return Order.from_model(row, secret, for_owner=True)
-    if not service.staff_may_see(principal.staff, row):
+    if not service.staff_may_see(staff, row):
         raise forbidden("This order belongs to another store")
     return Order.from_model(row, secret, for_owner=False)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
-from storelink.graphql.errors import ApiError
+from storelink.graphql.permissions import caller_for_query
 from storelink.graphql.relay import decode_id
 from storelink.recommend import feedback as feedback_service
 from storelink.recommend.types import RecommendationFeedback
@@ -14,13 +14,12 @@ class RecommendMutations:
     @strawberry.mutation(description="True when recorded; false for a recommendation not shown to the caller.")
     async def record_recommendation_feedback(self, info: strawberry.Info, id: strawberry.ID,
                                              feedback: RecommendationFeedback) -> bool:
-        principal = await info.context.principal()
-        if principal is None:
-            raise ApiError("UNAUTHENTICATED", "Please sign in")
+        # A top-level error rather than userErrors: this mutation answers a bare Boolean.
+        customer, staff = await caller_for_query(info)
         async with info.context.sessionmaker() as session:
             recorded = await feedback_service.record_feedback(
                 session, shown_id=decode_id(id, "Recommendation", ["id"]), feedback=feedback.value,
-                customer=principal.customer, staff=principal.staff)
+                customer=customer, staff=staff)
             await session.commit()
         return recorded
 
