@@ -36,18 +36,18 @@ async def setup(url: str, secret: str):
     from sqlalchemy import insert
 
     from storelink import db
-    from storelink.accounts import service as accounts
+    from storelink.flows import staffing
     from storelink.accounts import tokens
     from storelink.accounts.models import AuthSession, Customer
     from storelink.appointments import service as appointments
     from storelink.graphql.relay import to_global_id
-    from storelink.members.codes import new_member_no
+    from storelink.scanning.codes import new_member_no
     from storelink.members.models import Membership
     from storelink.stores import service as stores
 
     engine = db.create_engine(url)
     async with db.create_sessionmaker(engine)() as session:
-        hq = await accounts.create_staff(session, actor=None, username="bench-hq", password="bench-password",
+        hq = await staffing.hire(session, actor=None, username="bench-hq", password="bench-password",
                                          name="HQ", role="HQ_ADMIN", store_id=None)
         store = await stores.upsert_store(
             session, actor=hq, code="RUSH", name="新服务店", city="上海", address="路1号", phone=None,

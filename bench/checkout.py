@@ -53,17 +53,17 @@ async def setup(url: str) -> dict:
     import datetime as dt
 
     from storelink import db
-    from storelink.accounts import service as accounts
+    from storelink.flows import staffing
     from storelink.catalog import service as catalog
     from storelink.clock import utcnow
     from storelink.graphql.relay import to_global_id
     from storelink.loyalty import service as loyalty
-    from storelink.members import service as members
+    from storelink.members.join_codes import personal_codes
     from storelink.stores import service as stores
 
     engine = db.create_engine(url)
     async with db.create_sessionmaker(engine)() as session:
-        hq = await accounts.create_staff(session, actor=None, username="bench-hq", password="bench-password",
+        hq = await staffing.hire(session, actor=None, username="bench-hq", password="bench-password",
                                          name="HQ", role="HQ_ADMIN", store_id=None)
         world = {"stores": [], "guides": [], "codes": [], "skus": []}
         for i in range(2):
@@ -71,12 +71,12 @@ async def setup(url: str) -> dict:
                 session, actor=hq, code=f"B{i}", name=f"店{i}", city="上海", address="路", phone=None,
                 lat=31.23, lng=121.47 + i / 100, coord_system="GCJ02", timezone="Asia/Shanghai",
                 opening_hours=[{"weekday": d, "opens": "00:00", "closes": "24:00"} for d in range(1, 8)])
-            guide = await accounts.create_staff(session, actor=hq, username=f"bench-guide{i}",
+            guide = await staffing.hire(session, actor=hq, username=f"bench-guide{i}",
                                                 password="bench-password", name=f"导购{i}", role="GUIDE",
                                                 store_id=store.id)
             world["stores"].append(store.id)
             world["guides"].append(f"bench-guide{i}")
-            world["codes"].append((await members.personal_codes(session, [guide.id]))[guide.id].code)
+            world["codes"].append((await personal_codes(session, [guide.id]))[guide.id].code)
         for p in range(SKUS):
             product = await catalog.upsert_product(
                 session, actor=hq, code=f"P{p}", name=f"商品{p}", description=None, category=f"类{p % 5}",

@@ -31,21 +31,21 @@ JOIN = """mutation($c: String!) { joinByCode(code: $c, consent: {privacyPolicyVe
 
 async def setup(url: str, settings) -> tuple[str, int]:
     from storelink import db
-    from storelink.accounts import service as accounts
-    from storelink.members import service as members
+    from storelink.flows import staffing
+    from storelink.members.join_codes import personal_codes
     from storelink.stores import service as stores
 
     engine = db.create_engine(url)
     async with db.create_sessionmaker(engine)() as session:
-        hq = await accounts.create_staff(session, actor=None, username="bench-hq", password="bench-password",
+        hq = await staffing.hire(session, actor=None, username="bench-hq", password="bench-password",
                                          name="HQ", role="HQ_ADMIN", store_id=None)
         store = await stores.upsert_store(
             session, actor=hq, code="OPENING", name="新店", city="上海", address="开业路1号", phone=None,
             lat=31.23, lng=121.47, coord_system="GCJ02", timezone="Asia/Shanghai",
             opening_hours=[{"weekday": d, "opens": "10:00", "closes": "22:00"} for d in range(1, 8)])
-        guide = await accounts.create_staff(session, actor=hq, username="bench-guide", password="bench-password",
+        guide = await staffing.hire(session, actor=hq, username="bench-guide", password="bench-password",
                                             name="导购", role="GUIDE", store_id=store.id)
-        code = (await members.personal_codes(session, [guide.id]))[guide.id].code
+        code = (await personal_codes(session, [guide.id]))[guide.id].code
         await session.commit()
     await engine.dispose()
     return code, guide.id

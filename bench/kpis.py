@@ -146,7 +146,7 @@ async def recount(url: str, store_id: int, first: str, last: str) -> tuple[int, 
 
 
 async def main() -> None:
-    from storelink.accounts import service as accounts
+    from storelink.flows import staffing
     from storelink.app import create_app
     from storelink.graphql.relay import to_global_id
     from storelink.settings import Settings
@@ -162,7 +162,7 @@ async def main() -> None:
     rng = random.Random(7)
     async with app.router.lifespan_context(app):
         async with app.state.sessionmaker() as session:
-            await accounts.create_staff(session, actor=None, username="bench-hq", password="bench-password",
+            await staffing.hire(session, actor=None, username="bench-hq", password="bench-password",
                                         name="HQ", role="HQ_ADMIN", store_id=None)
             await session.commit()
         transport = httpx.ASGITransport(app=app)

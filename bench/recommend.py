@@ -31,7 +31,7 @@ async def main() -> None:
     from sqlalchemy import func, select
 
     from storelink import db
-    from storelink.accounts import service as accounts
+    from storelink.flows import staffing
     from storelink.app import create_app
     from storelink.graphql.relay import to_global_id
     from storelink.members.models import Membership
@@ -46,7 +46,7 @@ async def main() -> None:
     rng = random.Random(2026)
     t0 = time.perf_counter()
     async with sessionmaker() as session:
-        hq = await accounts.create_staff(session, actor=None, username="bench-hq", password="bench-password",
+        hq = await staffing.hire(session, actor=None, username="bench-hq", password="bench-password",
                                          name="HQ", role="HQ_ADMIN", store_id=None)
         store_ids = []
         for i in range(STORES):
@@ -54,7 +54,7 @@ async def main() -> None:
                 session, actor=hq, code=f"R{i}", name=f"店{i}", city="上海", address="路", phone=None,
                 lat=31.2 + i / 100, lng=121.4, coord_system="GCJ02", timezone="Asia/Shanghai", opening_hours=[])
             store_ids.append(store.id)
-        await accounts.create_staff(session, actor=hq, username="bench-guide", password="bench-password",
+        await staffing.hire(session, actor=hq, username="bench-guide", password="bench-password",
                                             name="导购", role="GUIDE", store_id=store_ids[0])
         catalog = await synthetic.make_catalog(session, products=PRODUCTS, rng=rng, stores=store_ids[:1])
         lines = await synthetic.make_history(session, catalog=catalog, stores=store_ids, members=MEMBERS,

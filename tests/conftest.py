@@ -7,29 +7,27 @@ import os
 import tempfile
 import uuid
 import warnings
-from dataclasses import dataclass
 
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from storelink import migrate
-from storelink.accounts import service as accounts
 from storelink.app import create_app
-from storelink.graphql.relay import from_global_id
 from storelink.settings import Settings
 from storelink.wechat.fake import FakeWeChatServer
-
-def pk_of(gid: str) -> int:
-    """The primary key inside a global ID (tests that set rows up directly need it)."""
-    return int(from_global_id(gid)[1])
-
-
-TEST_SECRET = "test-secret-" + "x" * 40
-PASSWORD = "correct-horse-battery"
-SANDBOX_SECRET = "sandbox-test-secret"
+from tests.builders import (
+    SANDBOX_SECRET,
+    TEST_SECRET,
+    Api,
+    Mall,
+    Shop,
+    StatementCounter,
+    World,
+    build_shop,
+)
 
 
 @pytest.fixture(scope="session")
@@ -116,72 +114,9 @@ def sessionmaker(app):
     return app.state.sessionmaker
 
 
-class Api:
-    """Posts GraphQL documents the way the mini-program and the tablets do."""
-
-    def __init__(self, client: httpx.AsyncClient):
-        self.client = client
-
-    async def post(self, query: str, variables: dict | None = None, token: str | None = None,
-                   headers: dict | None = None) -> dict:
-        h = {"authorization": f"Bearer {token}"} if token else {}
-        h.update(headers or {})
-        resp = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=h)
-        assert resp.status_code == 200, resp.text
-        return resp.json()
-
-    async def data(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
-        body = await self.post(query, variables, token)
-        assert "errors" not in body, body
-        return body["data"]
-
-
 @pytest.fixture
 def api(client) -> Api:
     return Api(client)
-
-
-STAFF_LOGIN = """
-mutation($u: String!, $p: String!) {
-  staffLogin(username: $u, password: $p) {
-    accessToken refreshToken expiresIn staff { id name role store { id } }
-    userErrors { code field message }
-  }
-}
-"""
-
-WECHAT_LOGIN = """
-mutation($code: String!) {
-  wechatLogin(code: $code) {
-    accessToken refreshToken expiresIn customer { id phoneMasked }
-    userErrors { code field message }
-  }
-}
-"""
-
-
-@dataclass
-class World:
-    """Staff accounts made directly through the services, and their tokens."""
-
-    api: Api
-    sessionmaker: object
-
-    async def staff(self, username: str, role: str = "HQ_ADMIN", store_id: int | None = None):
-        async with self.sessionmaker() as session:
-            row = await accounts.create_staff(
-                session, actor=None, username=username, password=PASSWORD, name=username,
-                role=role, store_id=store_id,
-            )
-            await session.commit()
-        data = await self.api.data(STAFF_LOGIN, {"u": username, "p": PASSWORD})
-        return row, data["staffLogin"]["accessToken"]
-
-    async def customer(self, code: str = "wx-alice") -> tuple[str, dict]:
-        data = await self.api.data(WECHAT_LOGIN, {"code": code})
-        payload = data["wechatLogin"]
-        assert payload["userErrors"] == []
-        return payload["accessToken"], payload
 
 
 @pytest.fixture
@@ -189,23 +124,16 @@ def world(api, sessionmaker) -> World:
     return World(api, sessionmaker)
 
 
-class StatementCounter:
-    def __init__(self, engine):
-        self.engine = engine.sync_engine
-        self.count = 0
-
-    def _on_execute(self, *args, **kwargs):
-        self.count += 1
-
-    def __enter__(self):
-        self.count = 0
-        event.listen(self.engine, "before_cursor_execute", self._on_execute)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._on_execute)
-
-
 @pytest.fixture
 def count_statements(app):
     return lambda: StatementCounter(app.state.engine)
+
+
+@pytest.fixture
+async def shop(api, world) -> Shop:
+    return await build_shop(api, world)
+
+
+@pytest.fixture
+async def mall(api, world, sessionmaker, client) -> Mall:
+    return await Mall(api, world, sessionmaker, client).setup()

@@ -7,10 +7,10 @@ import pytest
 import strawberry
 from pydantic import ValidationError
 
+from storelink.api.schema import schema_sdl
 from storelink.app import create_app
 from storelink.graphql.errors import ErrorPolicy
 from storelink.graphql.relay import to_global_id
-from storelink.graphql.schema import schema_sdl
 from storelink.logs import RedactingFilter, redact
 from storelink.settings import Settings
 

@@ -16,8 +16,8 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from storelink import db
-from storelink.graphql.context import Context, Loaders, preferred_language
-from storelink.graphql.schema import build_schema
+from storelink.api.context import Context, preferred_language
+from storelink.api.schema import build_schema
 from storelink.logs import RequestIdMiddleware
 from storelink import worker as background
 from storelink.kpi.report_csv import store_report_csv
@@ -39,7 +39,6 @@ class StorelinkGraphQL(GraphQL):
             sessionmaker=state.sessionmaker,
             reader=state.reader,
             wechat=state.wechat,
-            loaders=Loaders(state.reader, state.settings),
             payments=state.payments,
             lang=preferred_language(request),
             response=response,

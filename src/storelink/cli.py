@@ -31,10 +31,7 @@ async def _with_session(settings: Settings, work):
     await asyncio.to_thread(migrate.upgrade, db.database_url(settings))
     engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=0)
     try:
-        async with db.create_sessionmaker(engine)() as session:
-            result = await work(session)
-            await session.commit()
-            return result
+        return await db.transaction(db.create_sessionmaker(engine), work)
     finally:
         await engine.dispose()
 
@@ -47,11 +44,11 @@ def cmd_migrate(args, settings: Settings) -> None:
 
 
 def cmd_create_admin(args, settings: Settings) -> None:
-    from storelink.accounts import service as accounts
+    from storelink.flows import staffing
     from storelink.errors import DomainError
 
     async def work(session):
-        return await accounts.create_staff(
+        return await staffing.hire(
             session, actor=None, username=args.username, password=args.password,
             name=args.name or args.username, role="HQ_ADMIN", store_id=None,
         )
@@ -75,7 +72,7 @@ def cmd_seed_demo(args, settings: Settings) -> None:
 
 
 def cmd_export_schema(args, settings: Settings | None) -> None:
-    from storelink.graphql.schema import schema_sdl
+    from storelink.api.schema import schema_sdl
 
     sdl = schema_sdl()
     if args.check:

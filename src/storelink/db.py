@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storelink.errors import DomainError
 from storelink.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,3 +80,28 @@ async def copy_rows(session: AsyncSession, table: str, columns: list[str], recor
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(table, records=records, columns=columns)
+
+
+T = TypeVar("T")
+
+
+async def transaction(sessionmaker: async_sessionmaker[AsyncSession],
+                      work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """The one way to write: run `work(session)` in one transaction, commit when it returns.
+
+    Any exception rolls everything back (services never commit or roll back themselves). A
+    DomainError's bookkeeping (a failure count, a scan log, a revoked token family) is then
+    recorded and committed on its own, and the error goes on to the caller.
+    """
+    async with sessionmaker() as session:
+        try:
+            result = await work(session)
+        except DomainError as err:
+            await session.rollback()
+            if err.bookkeeping:
+                for record in err.bookkeeping:
+                    await record(session)
+                await session.commit()
+            raise
+        await session.commit()
+        return result

@@ -10,7 +10,8 @@ import random
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storelink.accounts import service as accounts
+
+from storelink.flows import staffing
 from storelink.accounts.models import Staff
 from storelink.appointments import service as appointments
 from storelink.catalog import service as catalog
@@ -18,7 +19,7 @@ from storelink.catalog.models import Product
 from storelink.clock import utcnow
 from storelink.loyalty import service as loyalty
 from storelink.recommend import synthetic
-from storelink.members import service as members
+from storelink.members.join_codes import create_join_code
 from storelink.stores import service as stores
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ async def seed_demo(session: AsyncSession) -> bool:
     """Create the demo brand; False when it already exists (seeding is run once)."""
     if (await session.execute(select(Staff.id).where(Staff.username == HQ_USERNAME))).first():
         return False
-    hq = await accounts.create_staff(
+    hq = await staffing.hire(
         session, actor=None, username=HQ_USERNAME, password=DEMO_PASSWORD, name="总部管理员",
         role="HQ_ADMIN", store_id=None,
     )
@@ -158,16 +159,16 @@ async def seed_demo(session: AsyncSession) -> bool:
         )
         created_stores.append(store)
         slug = code.lower()
-        await accounts.create_staff(
+        await staffing.hire(
             session, actor=hq, username=f"{slug}-manager", password=DEMO_PASSWORD,
             name=f"{name}店长", role="STORE_MANAGER", store_id=store.id,
         )
         for n in (1, 2):
-            await accounts.create_staff(
+            await staffing.hire(
                 session, actor=hq, username=f"{slug}-guide{n}", password=DEMO_PASSWORD,
                 name=f"{name}导购{n}", role="GUIDE", store_id=store.id,
             )
-        await members.create_join_code(
+        await create_join_code(
             session, actor=hq, store_id=store.id, guide_id=None, campaign=None, expires_at=None,
             max_uses=None,
         )

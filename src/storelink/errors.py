@@ -1,57 +1,98 @@
-"""Domain errors: services raise these; the GraphQL layer turns them into userErrors in one place."""
+"""Domain errors: services raise these; the GraphQL layer turns them into userErrors in one place.
+
+`Code` is the one list of error codes: the GraphQL `ErrorCode` enum wraps it, and a DomainError
+takes nothing else, so a misspelt code fails where it is written, not at run time.
+"""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from enum import Enum
+from typing import Any
+
+
+class Code(str, Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    CONFLICT = "CONFLICT"
+    CODE_INVALID = "CODE_INVALID"
+    CODE_EXPIRED = "CODE_EXPIRED"
+    CODE_USED_UP = "CODE_USED_UP"
+    CONSENT_REQUIRED = "CONSENT_REQUIRED"
+    PHONE_REQUIRED = "PHONE_REQUIRED"
+    ALREADY_MEMBER = "ALREADY_MEMBER"
+    SLOT_UNAVAILABLE = "SLOT_UNAVAILABLE"
+    SLOT_FULL = "SLOT_FULL"
+    BOOKING_WINDOW_CLOSED = "BOOKING_WINDOW_CLOSED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    COUPON_NOT_APPLICABLE = "COUPON_NOT_APPLICABLE"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    INVALID_STATE = "INVALID_STATE"
+    # Beyond the contract: WeChat or a payment provider failed or timed out; retrying may work.
+    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+
+
+# Work to record after the rollback of a failed transaction (takes the session).
+Bookkeeping = Callable[[Any], Awaitable[None]]
 
 
 class DomainError(Exception):
-    """An expected failure a caller can act on. `code` is one of the contract's ErrorCode values."""
+    """An expected failure a caller can act on."""
 
-    code = "INVALID_INPUT"
+    code: Code = Code.INVALID_INPUT
 
     def __init__(
         self,
         message: str,
         *,
-        code: str | None = None,
+        code: Code | None = None,
         field: Sequence[str] | None = None,
-        keep_changes: bool = False,
+        bookkeeping: Bookkeeping | None = None,
     ):
         super().__init__(message)
         self.message = message
-        # Security bookkeeping (a failed-login count, a revoked token family) must survive the
-        # error that reports it; everything else is rolled back.
-        self.keep_changes = keep_changes
-        if code:
+        if code is not None:
+            if not isinstance(code, Code):
+                raise TypeError(f"error code {code!r} is not a storelink.errors.Code")
             self.code = code
         self.field = list(field) if field else None
+        # Security bookkeeping (a failed-login count, a scan log, a revoked token family) must
+        # survive the error that reports it: db.transaction rolls everything back, then records
+        # these in a transaction of their own.
+        self.bookkeeping: list[Bookkeeping] = [bookkeeping] if bookkeeping else []
 
 
 class InvalidInput(DomainError):
-    code = "INVALID_INPUT"
+    code = Code.INVALID_INPUT
 
 
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    code = Code.NOT_FOUND
 
 
 class Forbidden(DomainError):
-    code = "FORBIDDEN"
+    code = Code.FORBIDDEN
 
 
 class Unauthenticated(DomainError):
-    code = "UNAUTHENTICATED"
+    code = Code.UNAUTHENTICATED
 
 
 class RateLimited(DomainError):
-    code = "RATE_LIMITED"
+    code = Code.RATE_LIMITED
 
 
 class Conflict(DomainError):
-    code = "CONFLICT"
+    code = Code.CONFLICT
+
+
+class InvalidState(DomainError):
+    code = Code.INVALID_STATE
 
 
 class UpstreamUnavailable(DomainError):
     """A partner API (WeChat, payment) failed or timed out; the user may retry."""
 
-    code = "UPSTREAM_UNAVAILABLE"
+    code = Code.UPSTREAM_UNAVAILABLE

@@ -5,9 +5,9 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from storelink.accounts.models import AuthSession, Customer
 from storelink.accounts import tokens
-from tests.conftest import PASSWORD, STAFF_LOGIN, TEST_SECRET, WECHAT_LOGIN
+from storelink.accounts.models import AuthSession, Customer
+from tests.builders import PASSWORD, STAFF_LOGIN, TEST_SECRET, WECHAT_LOGIN
 
 ME = "{ me { id phoneMasked } }"
 STAFF_ME = "{ staffMe { id name role } }"

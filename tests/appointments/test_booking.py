@@ -10,8 +10,7 @@ from storelink.graphql.relay import to_global_id
 from storelink.members.models import Membership
 from storelink.outbox import service as outbox
 from storelink.outbox.models import OutboxMessage
-from tests.conftest import pk_of
-from tests.members.conftest import JOIN, member_customer, personal_code
+from tests.builders import JOIN, codes_of, member_customer, personal_code, pk_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UPSERT_STORE = "mutation($input: StoreInput!) { upsertStore(input: $input) { store { id } userErrors { code } } }"
@@ -43,10 +42,6 @@ def tomorrow() -> dt.date:
 def at(day: dt.date, hhmm: str) -> str:
     h, m = map(int, hhmm.split(":"))
     return dt.datetime.combine(day, dt.time(h, m), SHANGHAI).isoformat()
-
-
-def codes_of(payload) -> list[str]:
-    return [e["code"] for e in payload["userErrors"]]
 
 
 class Salon:

@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import update
 
 from storelink.members.models import Membership
-from tests.members.conftest import JOIN, personal_code
+from tests.builders import JOIN, personal_code
 
 GUIDE = "query { me { membership { guide { name } } } }"
 

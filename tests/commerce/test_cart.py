@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from storelink.outbox.models import OutboxMessage
 from storelink.worker import run_once
-from tests.commerce.conftest import codes_of
+from tests.builders import codes_of
 
 UPDATE = """mutation($id: ID!, $q: Int!) { updateCartLine(lineId: $id, quantity: $q) {
   cart { itemCount subtotalFen lines { quantity addedByGuide { name } } } userErrors { code field } } }"""

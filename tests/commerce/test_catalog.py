@@ -1,5 +1,5 @@
 """The catalog, search, stock and nearby-stores-with-stock."""
-from tests.commerce.conftest import SET_STOCK, UPSERT_PRODUCT, codes_of
+from tests.builders import SET_STOCK, UPSERT_PRODUCT, codes_of
 
 PRODUCTS = """
 query($q: String, $c: String, $first: Int!, $after: String) {

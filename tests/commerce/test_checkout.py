@@ -6,11 +6,10 @@ import json
 from sqlalchemy import select, update
 
 from storelink.catalog.models import Sku, StoreStock
+from storelink.graphql.relay import from_global_id
 from storelink.orders.checkout import expire_unpaid
 from storelink.orders.models import Order
-from tests.commerce.conftest import codes_of
-from storelink.graphql.relay import from_global_id
-from tests.conftest import pk_of
+from tests.builders import codes_of, pk_of
 
 SCAN = """mutation($code: String!, $store: ID!) { scanCode(code: $code, storeId: $store) {
   result { __typename ... on PickupScan { order { orderNo status pickupCode } } } userErrors { code field } } }"""

@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from storelink.loyalty.models import Coupon
-from tests.commerce.conftest import CREATE_CAMPAIGN, codes_of
+from tests.builders import CREATE_CAMPAIGN, codes_of
 
 CAMPAIGNS = "query { couponCampaigns { title remaining } }"
 NOW = dt.datetime.now(dt.timezone.utc)

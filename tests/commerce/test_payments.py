@@ -13,7 +13,7 @@ from storelink.app import create_app
 from storelink.loyalty.models import PointsEntry
 from storelink.orders.models import PaymentNotice
 from storelink.wechat.fakepay import FakeWeChatPay
-from tests.commerce.conftest import Mall, codes_of
+from tests.builders import Mall, codes_of
 
 
 async def placed_order(mall, name="alice", sku="SCARF-1") -> tuple[str, dict]:
@@ -114,7 +114,7 @@ async def wechatpay_app(settings, wechat_server, pay_keys, tmp_path):
 
 @pytest.fixture
 async def paymall(wechatpay_app, world, sessionmaker):
-    from tests.conftest import Api
+    from tests.builders import Api
 
     application, fake = wechatpay_app
     transport = httpx.ASGITransport(app=application)

@@ -2,7 +2,7 @@
 import asyncio
 
 from storelink.graphql.relay import to_global_id
-from tests.commerce.conftest import codes_of
+from tests.builders import codes_of
 
 REFUND = """mutation($id: ID!, $r: String!) { refundOrder(id: $id, reason: $r) {
   order { status } userErrors { code field } } }"""

@@ -15,9 +15,15 @@ from storelink.appointments.models import Appointment
 from storelink.graphql.relay import to_global_id
 from storelink.members.models import JoinScan, Membership
 from storelink.orders.models import Order
-from tests.commerce.conftest import Mall
-from tests.conftest import pk_of
-from tests.members.conftest import JOIN, UPSERT_STORE, WEEK, member_customer, personal_code
+from tests.builders import (
+    JOIN,
+    UPSERT_STORE,
+    WEEK,
+    Mall,
+    member_customer,
+    personal_code,
+    pk_of,
+)
 
 SH, UR = ZoneInfo("Asia/Shanghai"), ZoneInfo("Asia/Urumqi")
 CREATE_CODE = """mutation($input: CreateJoinCodeInput!) { createJoinCode(input: $input) { joinCode { code } userErrors { code } } }"""

@@ -1,7 +1,7 @@
 import pytest
 
 from storelink.errors import DomainError
-from storelink.members import codes
+from storelink.scanning import codes
 
 SECRET = "s" * 40
 

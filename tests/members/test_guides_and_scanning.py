@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from storelink.accounts.models import Customer
 from storelink.graphql.relay import to_global_id
 from storelink.members.models import BindingChange, MemberCode, Membership
-from tests.members.conftest import JOIN, member_customer, personal_code
+from tests.builders import JOIN, codes_of, member_customer, personal_code
 
 TRANSFER = """
 mutation($f: ID!, $t: ID!) { transferMembers(fromGuideId: $f, toGuideId: $t) { transferred skipped userErrors { code field } } }
@@ -24,10 +24,6 @@ mutation($code: String!, $store: ID!) {
 """
 MEMBER = "query($id: ID!) { member(id: $id) { memberNo phoneMasked } }"
 RETIRE = "mutation($id: ID!) { retireGuide(id: $id) { staff { name } userErrors { code } } }"
-
-
-def codes_of(payload) -> list[str]:
-    return [e["code"] for e in payload["userErrors"]]
 
 
 async def join_with_guide(api, world, shop, sessionmaker, guide, name, phone="13812345678"):

@@ -1,14 +1,20 @@
 import asyncio
 import datetime as dt
+import io
 
 import pytest
 import zxingcpp
 from PIL import Image
-import io
 from sqlalchemy import func, select, update
 
-from storelink.members.models import BindingChange, ConsentRecord, JoinCode, JoinScan, Membership
-from tests.members.conftest import JOIN, member_customer, personal_code
+from storelink.members.models import (
+    BindingChange,
+    ConsentRecord,
+    JoinCode,
+    JoinScan,
+    Membership,
+)
+from tests.builders import JOIN, codes_of, member_customer, personal_code
 
 STAFF_CODE = "{ staffMe { joinCode { code kind url imageUrl uses active store { code } guide { name } } } }"
 CREATE_CODE = """
@@ -26,10 +32,6 @@ mutation { joinOnline(consent: {privacyPolicyVersion: "2026-01", marketing: fals
 async def count(sessionmaker, model, *where) -> int:
     async with sessionmaker() as session:
         return (await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
-
-
-def codes_of(payload) -> list[str]:
-    return [e["code"] for e in payload["userErrors"]]
 
 
 # ------------------------------------------------------------------ join codes and QR images

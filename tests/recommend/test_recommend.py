@@ -4,10 +4,10 @@ import random
 
 from sqlalchemy import func, select
 
-from storelink.recommend import evaluate, model as reco, synthetic, train
+from storelink.recommend import evaluate, synthetic, train
+from storelink.recommend import ranking as reco
 from storelink.recommend.models import RecoModel, RecoShown
-from tests.commerce.conftest import codes_of
-from tests.conftest import pk_of
+from tests.builders import codes_of, pk_of
 
 RECS = """query($c: RecommendationContext!, $p: ID, $s: ID, $n: Int! = 10) {
   recommendations(context: $c, productId: $p, storeId: $s, first: $n) {

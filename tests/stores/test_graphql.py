@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from storelink.graphql.relay import to_global_id
 from storelink.stores import geo
 from storelink.stores.models import SpecialDay, Store
-from tests.conftest import pk_of
+from tests.builders import codes_of, pk_of, top_level_codes
 
 UPSERT_STORE = """
 mutation($input: StoreInput!) {
@@ -52,11 +52,6 @@ def store_input(code="SH-001", lat=31.2304, lng=121.4737, **extra):
     return {"code": code, "name": f"店 {code}", "city": "上海", "address": "人民广场", "lat": lat,
             "lng": lng, "openingHours": ALL_WEEK, **extra}
 
-def codes(payload) -> list[str]:
-    return [e["code"] for e in payload["userErrors"]]
-
-def top_codes(body) -> list[str]:
-    return [e["extensions"]["code"] for e in body.get("errors", [])]
 
 async def make_store(api, token, **kw) -> dict:
     payload = (await api.data(UPSERT_STORE, {"input": store_input(**kw)}, token))["upsertStore"]
@@ -102,7 +97,7 @@ async def test_wgs84_input_is_stored_as_gcj02(api, world):
 async def test_bad_store_input_is_refused_and_changes_nothing(api, world, sessionmaker, override, field):
     _, hq = await world.staff("hq-root")
     payload = (await api.data(UPSERT_STORE, {"input": {**store_input(), **override}}, hq))["upsertStore"]
-    assert codes(payload) == ["INVALID_INPUT"]
+    assert codes_of(payload) == ["INVALID_INPUT"]
     assert payload["userErrors"][0]["field"] == field
     assert payload["store"] is None
     assert await count_stores(sessionmaker) == 0
@@ -116,7 +111,7 @@ async def test_only_hq_may_upsert_stores(api, world, sessionmaker):
     for token, expected in [(manager, "FORBIDDEN"), (guide, "FORBIDDEN"), (customer, "FORBIDDEN"),
                             (None, "UNAUTHENTICATED")]:
         payload = (await api.data(UPSERT_STORE, {"input": store_input(code="NEW")}, token))["upsertStore"]
-        assert codes(payload) == [expected]
+        assert codes_of(payload) == [expected]
     assert await count_stores(sessionmaker) == 1
 
 # ------------------------------------------------------------------ special days
@@ -132,7 +127,7 @@ async def test_special_days_by_manager_of_own_store_only(api, world, sessionmake
     refused = (await api.data(SPECIAL_DAY, {"input": {"storeId": other["id"], **day}}, manager))["setSpecialDay"]
 
     assert ok["userErrors"] == []
-    assert codes(refused) == ["FORBIDDEN"]
+    assert codes_of(refused) == ["FORBIDDEN"]
     async with sessionmaker() as session:
         rows = (await session.execute(select(SpecialDay.store_id))).scalars().all()
     assert rows == [pk_of(mine["id"])]
@@ -207,9 +202,9 @@ async def test_guides_cannot_configure_services(api, world):
     sid = service["upsertServiceType"]["serviceType"]["id"]
     _, guide = await world.staff("guide", "GUIDE", pk_of(store["id"]))
     payload = (await api.data(CONFIGURE, {"input": {"storeId": store["id"], "serviceId": sid, "capacity": 2}}, guide))
-    assert codes(payload["configureStoreService"]) == ["FORBIDDEN"]
+    assert codes_of(payload["configureStoreService"]) == ["FORBIDDEN"]
     as_guide = (await api.data(UPSERT_SERVICE, {"input": {"code": "X", "name": "x", "durationMinutes": 5}}, guide))
-    assert codes(as_guide["upsertServiceType"]) == ["FORBIDDEN"]
+    assert codes_of(as_guide["upsertServiceType"]) == ["FORBIDDEN"]
 
 # ------------------------------------------------------------------ staff accounts
 
@@ -228,7 +223,7 @@ async def test_store_manager_creates_guides_of_own_store_only(api, world):
     for args in [staff_input("guide-2", "GUIDE", other["id"]),
                  staff_input("mgr-2", "STORE_MANAGER", mine["id"]),
                  staff_input("hq-2", "HQ_ADMIN", None)]:
-        assert codes((await api.data(CREATE_STAFF, args, manager))["createStaff"]) == ["FORBIDDEN"]
+        assert codes_of((await api.data(CREATE_STAFF, args, manager))["createStaff"]) == ["FORBIDDEN"]
 
 @pytest.mark.parametrize(
     "override, code, field",
@@ -327,7 +322,7 @@ async def test_nearby_open_now_uses_hours_and_special_days(api, world, sessionma
 async def test_nearby_bad_input_is_a_clean_top_level_error(api, args, field):
     body = await api.post(NEARBY, args)
     assert body["data"] is None
-    assert top_codes(body) == ["INVALID_INPUT"]
+    assert top_level_codes(body) == ["INVALID_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == [field]
 
 async def test_nearby_with_a_sku_is_empty_until_the_catalog_exists(api, world):
@@ -369,7 +364,7 @@ async def test_is_open_at_needs_an_offset(api, world):
     store = await make_store(api, hq)
     body = await api.post('query($id: ID!) { store(id: $id) { isOpenAt(at: "2026-11-23T12:00:00") } }',
                           {"id": store["id"]})
-    assert top_codes(body) == ["INVALID_INPUT"]
+    assert top_level_codes(body) == ["INVALID_INPUT"]
 
 async def test_node_applies_the_same_checks_as_the_typed_fields(api, world):
     _, hq = await world.staff("hq-root")
@@ -392,14 +387,14 @@ async def test_node_applies_the_same_checks_as_the_typed_fields(api, world):
     malformed = await api.post(query, {"id": "@@@"})
 
     assert same_store["data"]["node"]["name"] == "colleague"
-    assert top_codes(other_store) == ["FORBIDDEN"] and other_store["data"]["node"] is None
-    assert top_codes(as_customer) == ["FORBIDDEN"]
-    assert top_codes(anonymous) == ["UNAUTHENTICATED"]
+    assert top_level_codes(other_store) == ["FORBIDDEN"] and other_store["data"]["node"] is None
+    assert top_level_codes(as_customer) == ["FORBIDDEN"]
+    assert top_level_codes(anonymous) == ["UNAUTHENTICATED"]
     assert own_customer["data"]["node"]["id"] == login["customer"]["id"]
-    assert top_codes(someone_else) == ["FORBIDDEN"]
-    assert top_codes(guide_reads_customer) == ["FORBIDDEN"]
+    assert top_level_codes(someone_else) == ["FORBIDDEN"]
+    assert top_level_codes(guide_reads_customer) == ["FORBIDDEN"]
     assert unknown == {"data": {"node": None}}
-    assert top_codes(malformed) == ["INVALID_INPUT"]
+    assert top_level_codes(malformed) == ["INVALID_INPUT"]
 
 async def test_staff_me_shows_the_store(api, world):
     _, hq = await world.staff("hq-root")

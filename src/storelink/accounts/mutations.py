@@ -3,19 +3,22 @@ from __future__ import annotations
 
 import strawberry
 
+from storelink.api.context import Info
 from storelink.accounts import service
 from storelink.accounts.types import (
     AuthPayload, CreateStaffInput, Customer, CustomerPayload, Staff, StaffPayload, auth_fields,
 )
+from storelink.db import transaction
+from storelink.flows import staffing
 from storelink.graphql.errors import in_transaction
-from storelink.graphql.permissions import customer_for_mutation, staff_for_mutation
+from storelink.graphql import caller
 from storelink.graphql.relay import decode_optional_id
 
 
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation
-    async def wechat_login(self, info: strawberry.Info, code: str) -> AuthPayload:
+    async def wechat_login(self, info: Info, code: str) -> AuthPayload:
         ctx = info.context
 
         async def work(session):
@@ -27,7 +30,7 @@ class AccountMutations:
         return await in_transaction(info, AuthPayload, work)
 
     @strawberry.mutation
-    async def staff_login(self, info: strawberry.Info, username: str, password: str) -> AuthPayload:
+    async def staff_login(self, info: Info, username: str, password: str) -> AuthPayload:
         async def work(session):
             issued = await service.staff_login(
                 session, username=username, password=password, settings=info.context.settings
@@ -37,7 +40,7 @@ class AccountMutations:
         return await in_transaction(info, AuthPayload, work)
 
     @strawberry.mutation
-    async def refresh_session(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
+    async def refresh_session(self, info: Info, refresh_token: str) -> AuthPayload:
         async def work(session):
             issued = await service.refresh_session(
                 session, refresh_token=refresh_token, settings=info.context.settings
@@ -47,17 +50,17 @@ class AccountMutations:
         return await in_transaction(info, AuthPayload, work)
 
     @strawberry.mutation(description="Ends the current session: its access and refresh tokens stop working.")
-    async def logout(self, info: strawberry.Info) -> bool:
+    async def logout(self, info: Info) -> bool:
         principal = await info.context.principal()
         if principal is None:
             return False
-        async with info.context.sessionmaker.begin() as session:
-            return await service.logout(session, session_id=principal.session_id)
+        return await transaction(info.context.sessionmaker,
+                                 lambda session: service.logout(session, session_id=principal.session_id))
 
     @strawberry.mutation(description="Binds the phone from a WeChat getPhoneNumber code.")
-    async def bind_phone(self, info: strawberry.Info, code: str) -> CustomerPayload:
+    async def bind_phone(self, info: Info, code: str) -> CustomerPayload:
         async def work(session):
-            me = await customer_for_mutation(info)
+            me = await caller.customer(info)
             row = await service.bind_phone(
                 session, wechat=info.context.wechat, customer_id=me.id, code=code
             )
@@ -66,10 +69,10 @@ class AccountMutations:
         return await in_transaction(info, CustomerPayload, work)
 
     @strawberry.mutation(description="HQ admin (any role), or a store manager (guides of their own store).")
-    async def create_staff(self, info: strawberry.Info, input: CreateStaffInput) -> StaffPayload:
+    async def create_staff(self, info: Info, input: CreateStaffInput) -> StaffPayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
-            row = await service.create_staff(
+            actor = await caller.staff(info)
+            row = await staffing.hire(
                 session,
                 actor=actor,
                 username=input.username,

@@ -14,8 +14,7 @@ from storelink import throttle
 from storelink.accounts.models import AuthSession, Customer, RefreshToken, Staff, StaffRole
 from storelink.clock import utcnow
 from storelink.errors import (
-    Conflict, DomainError, Forbidden, InvalidInput, Unauthenticated,
-    UpstreamUnavailable,
+    Code, Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated, UpstreamUnavailable,
 )
 from storelink.settings import Settings
 from storelink.stores import service as store_service
@@ -124,7 +123,7 @@ async def _open_session(
 def wechat_failure(exc: Exception, what: str) -> DomainError:
     """The userError for a failed WeChat call: the user's code was bad, or WeChat was not there."""
     if isinstance(exc, WeChatError):
-        return DomainError(f"WeChat refused the {what} code; please try again", code="CODE_INVALID",
+        return DomainError(f"WeChat refused the {what} code; please try again", code=Code.CODE_INVALID,
                            field=["code"])
     return UpstreamUnavailable("WeChat is not reachable right now; please try again")
 
@@ -189,8 +188,8 @@ async def staff_login(
     staff = (await session.execute(select(Staff).where(Staff.username == key))).scalar_one_or_none()
     known = staff is not None and staff.active
     if not await passwords.verify_password(staff.password_hash if known else None, password[:256]):
-        await throttle.record_failure(session, throttle_key, window=window)
-        raise Unauthenticated("Wrong username or password", keep_changes=True)
+        raise Unauthenticated("Wrong username or password", bookkeeping=lambda s: throttle.record_failure(
+            s, throttle_key, window=window))
     await throttle.clear(session, throttle_key)
     return await _open_session(session, settings=settings, staff=staff)
 
@@ -207,8 +206,9 @@ async def refresh_session(session: AsyncSession, *, refresh_token: str, settings
         raise Unauthenticated("This session has ended; please sign in again")
     if row.used_at is not None:
         # A rotated token came back: someone holds a copy. End the whole family.
-        await _revoke(session, auth.id, "refresh_reuse")
-        raise Unauthenticated("This session has ended; please sign in again", keep_changes=True)
+        family = auth.id  # read now: the rollback before the bookkeeping expires the row
+        raise Unauthenticated("This session has ended; please sign in again",
+                              bookkeeping=lambda s: _revoke(s, family, "refresh_reuse"))
     if row.expires_at <= now:
         raise Unauthenticated("Refresh token expired; please sign in again")
     row.used_at = now
@@ -299,8 +299,19 @@ async def create_staff(
         raise Conflict("That username is taken", field=f + ["username"])
     staff = await session.get(Staff, staff_id)
     assert staff is not None
-    if staff.role == StaffRole.GUIDE:
-        from storelink.members import service as members  # members builds on accounts
-
-        await members.issue_personal_code(session, staff)
     return staff
+
+
+async def live_customer(session: AsyncSession, customer_id: int, *, lock: bool = False,
+                        field: list[str] | None = None) -> Customer:
+    """The customer, unless gone (no row, or deleted and anonymised).
+
+    A gone customer acting for themself must sign in again (UNAUTHENTICATED); a member that staff
+    named (`field` given) is NOT_FOUND. `lock` takes the row lock that serialises one customer's
+    joins, checkouts, claims and bookings."""
+    customer = await session.get(Customer, customer_id, with_for_update=lock or None)
+    if customer is None or customer.deleted_at is not None:
+        if field is not None:
+            raise NotFound("No such member", field=field)
+        raise Unauthenticated("Please sign in again")
+    return customer

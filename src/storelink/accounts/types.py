@@ -1,34 +1,41 @@
-"""GraphQL types of customers, staff and sessions."""
+"""GraphQL types of customers, staff and sessions.
+
+Customer is the hub the mini-program starts from: its fields reach into members, appointments,
+orders and loyalty. Those types build on Staff, so they are named lazily here (graphql/lazy.py)."""
 from __future__ import annotations
 
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from storelink.accounts import models, permissions
-from storelink.accounts.service import IssuedTokens
+from storelink.accounts import models
+from storelink.accounts.loaders import StaffById
+from storelink.api.context import Info
+from storelink.appointments.loaders import AppointmentsOfCustomer
+from storelink.db import transaction
 from storelink.graphql.errors import UserError
-from storelink.graphql.permissions import forbidden
-from storelink.graphql.relay import Node, node_resolver, to_global_id
-from storelink.stores.types import Store
+from storelink.graphql.lazy import lazy_class
+from storelink.graphql.pagination import PageInfo, cursor_for, id_after
+from storelink.graphql.relay import Node, to_global_id
+from storelink.loyalty.loaders import CouponsOf
+from storelink.members import member_codes
+from storelink.members.loaders import MembershipByCustomer, PersonalCodeByGuide
+from storelink.orders.loaders import CartOf, OrdersPage
+from storelink.stores.types import Store, load_store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # names for the lazy annotations below; imported for real on first use
+    from storelink.accounts.service import IssuedTokens
     from storelink.appointments.types import Appointment
     from storelink.loyalty.types import Coupon, CouponStatus
     from storelink.members.types import JoinCode, MemberCode, Membership
     from storelink.orders.types import Cart, OrderConnection
 
-# members.types builds on these types, so they refer back to it lazily.
 _MEMBERS = "storelink.members.types"
 _ORDERS = "storelink.orders.types"
+_APPOINTMENTS = "storelink.appointments.types"
+_LOYALTY = "storelink.loyalty.types"
 
-
-@strawberry.enum
-class StaffRole(Enum):
-    GUIDE = "GUIDE"
-    STORE_MANAGER = "STORE_MANAGER"
-    HQ_ADMIN = "HQ_ADMIN"
+StaffRole = strawberry.enum(models.StaffRole)
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -56,44 +63,24 @@ class Staff(Node):
         )
 
     @strawberry.field(description="The store a guide or store manager belongs to; null for HQ.")
-    async def store(self, info: strawberry.Info) -> Store | None:
-        if self.store_pk is None:
-            return None
-        row = await info.context.loaders.store.load(self.store_pk)
-        return Store.from_model(row) if row else None
+    async def store(self, info: Info) -> Store | None:
+        return await load_store(info, self.store_pk)
 
     @strawberry.field(description="The guide's own permanent scan-to-join code (null for roles that have none).")
-    async def join_code(
-        self, info: strawberry.Info
-    ) -> Annotated["JoinCode", strawberry.lazy(_MEMBERS)] | None:
-        from storelink.members.types import JoinCode
-
+    async def join_code(self, info: Info) -> Annotated["JoinCode", strawberry.lazy(_MEMBERS)] | None:
         if self.role != StaffRole.GUIDE:
             return None
-        row = await info.context.loaders.personal_code.load(self.pk)
-        return JoinCode.from_model(row, info.context.settings.public_base_url) if row else None
+        row = await PersonalCodeByGuide.of(info).load(self.pk)
+        join_code = lazy_class("JoinCode", _MEMBERS)
+        return join_code.from_model(row, info.context.settings.public_base_url) if row else None
 
 
-async def load_staff(info, pk: int | None) -> Staff | None:
+async def load_staff(info: Info, pk: int | None) -> Staff | None:
     """The Staff with that id through the request's DataLoader (None for None or a missing one)."""
     if pk is None:
         return None
-    row = await info.context.loaders.staff.load(pk)
+    row = await StaffById.of(info).load(pk)
     return Staff.from_model(row) if row else None
-
-
-@node_resolver("Staff")
-async def _staff_node(info, pk: int) -> Staff | None:
-    from storelink.graphql.permissions import staff_for_query
-
-    viewer = await staff_for_query(info)
-    async with info.context.sessionmaker() as session:
-        row = await session.get(models.Staff, pk)
-    if row is None:
-        return None
-    if not permissions.can_see_staff(viewer, row):
-        raise forbidden()
-    return Staff.from_model(row)
 
 
 @strawberry.type
@@ -113,86 +100,53 @@ class Customer(Node):
         )
 
     @strawberry.field(description="Null until the customer joins the membership.")
-    async def membership(
-        self, info: strawberry.Info
-    ) -> Annotated["Membership", strawberry.lazy(_MEMBERS)] | None:
-        from storelink.members.types import Membership
-
-        row = await info.context.loaders.membership_by_customer.load(self.pk)
-        return Membership.from_model(row) if row else None
+    async def membership(self, info: Info) -> Annotated["Membership", strawberry.lazy(_MEMBERS)] | None:
+        row = await MembershipByCustomer.of(info).load(self.pk)
+        return lazy_class("Membership", _MEMBERS).from_model(row) if row else None
 
     @strawberry.field
     async def appointments(
-        self, info: strawberry.Info, upcoming_only: bool = True
-    ) -> list[Annotated["Appointment", strawberry.lazy("storelink.appointments.types")]]:
-        from storelink.appointments import booking
-        from storelink.appointments.types import Appointment
-
-        async with info.context.sessionmaker() as session:
-            rows = await booking.customer_appointments(
-                session, customer_id=self.pk, upcoming_only=upcoming_only
-            )
-        return [Appointment.from_model(r, info.context.settings.jwt_secret) for r in rows]
+        self, info: Info, upcoming_only: bool = True
+    ) -> list[Annotated["Appointment", strawberry.lazy(_APPOINTMENTS)]]:
+        rows = await AppointmentsOfCustomer.of(info).load((self.pk, upcoming_only))
+        appointment = lazy_class("Appointment", _APPOINTMENTS)
+        return [appointment.from_model(r, info.context.settings.jwt_secret) for r in rows]
 
     @strawberry.field
-    async def cart(self, info: strawberry.Info) -> Annotated["Cart", strawberry.lazy(_ORDERS)]:
-        from storelink.orders.types import load_cart
-
-        return await load_cart(info, self.pk)
+    async def cart(self, info: Info) -> Annotated["Cart", strawberry.lazy(_ORDERS)]:
+        return lazy_class("Cart", _ORDERS).from_rows(await CartOf.of(info).load(self.pk))
 
     @strawberry.field
     async def orders(
-        self, info: strawberry.Info, first: int = 20, after: str | None = None
+        self, info: Info, first: int = 20, after: str | None = None
     ) -> Annotated["OrderConnection", strawberry.lazy(_ORDERS)]:
-        from storelink.graphql.pagination import PageInfo, cursor_for, id_after
-        from storelink.orders import service
-        from storelink.orders.types import Order, OrderConnection, OrderEdge
-
-        async with info.context.sessionmaker() as session:
-            rows, more = await service.customer_orders(
-                session, customer_id=self.pk, first=first, before_id=id_after(after, "Order"))
+        rows, more = await OrdersPage.of(info).load((self.pk, first, id_after(after, "Order")))
+        order, edge = lazy_class("Order", _ORDERS), lazy_class("OrderEdge", _ORDERS)
         secret = info.context.settings.jwt_secret
-        edges = [OrderEdge(node=Order.from_model(r, secret, for_owner=True), cursor=cursor_for("Order", r.id))
+        edges = [edge(node=order.from_model(r, secret, for_owner=True), cursor=cursor_for("Order", r.id))
                  for r in rows]
-        return OrderConnection(edges=edges, page_info=PageInfo(
+        return lazy_class("OrderConnection", _ORDERS)(edges=edges, page_info=PageInfo(
             has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field
     async def coupons(
-        self, info: strawberry.Info,
-        status: Annotated["CouponStatus", strawberry.lazy("storelink.loyalty.types")] | None = None,
-    ) -> list[Annotated["Coupon", strawberry.lazy("storelink.loyalty.types")]]:
-        from storelink.loyalty import service
-        from storelink.loyalty.types import Coupon
-
-        async with info.context.sessionmaker() as session:
-            rows = await service.customer_coupons(session, customer_id=self.pk,
-                                                  status=status.value if status else None)
-        return [Coupon.from_model(c, k, info.context.settings.jwt_secret) for c, k in rows]
+        self, info: Info,
+        status: Annotated["CouponStatus", strawberry.lazy(_LOYALTY)] | None = None,
+    ) -> list[Annotated["Coupon", strawberry.lazy(_LOYALTY)]]:
+        rows = await CouponsOf.of(info).load((self.pk, status.value if status else None))
+        coupon = lazy_class("Coupon", _LOYALTY)
+        return [coupon.from_model(c, k, info.context.settings.jwt_secret) for c, k in rows]
 
     @strawberry.field(
         description="A fresh single-use code for the member card QR shown at checkout; expires within 60 seconds."
     )
-    async def member_code(self, info: strawberry.Info) -> Annotated["MemberCode", strawberry.lazy(_MEMBERS)]:
-        from storelink.members import service
-        from storelink.members.types import MemberCode
+    async def member_code(self, info: Info) -> Annotated["MemberCode", strawberry.lazy(_MEMBERS)]:
+        # The one field of a query that writes: each read issues a new code.
+        async def issue(session):
+            return await member_codes.issue_member_code(session, customer_id=self.pk, settings=info.context.settings)
 
-        ctx = info.context
-        async with ctx.sessionmaker.begin() as session:
-            code, expires_at = await service.issue_member_code(
-                session, customer_id=self.pk, settings=ctx.settings
-            )
-        return MemberCode(code=code, expires_at=expires_at)
-
-
-@node_resolver("Customer")
-async def _customer_node(info, pk: int) -> Customer | None:
-    from storelink.graphql.permissions import customer_for_query
-
-    me = await customer_for_query(info)
-    if me.id != pk:
-        raise forbidden()  # staff see members through MemberProfile, never the raw customer
-    return Customer.from_model(me)
+        code, expires_at = await transaction(info.context.sessionmaker, issue)
+        return lazy_class("MemberCode", _MEMBERS)(code=code, expires_at=expires_at)
 
 
 @strawberry.type

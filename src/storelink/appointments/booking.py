@@ -14,16 +14,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storelink import scanner
+from storelink.scanning import scanner
 from storelink.accounts import permissions
 from storelink.accounts.models import Customer, Staff, StaffRole
 from storelink.appointments.models import (
     ACTIVE_STATUSES, Appointment, ServiceType, SlotUsage, StoreService,
 )
+from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
-from storelink.errors import DomainError, Forbidden, InvalidInput, NotFound
-from storelink.members import codes
-from storelink.members import service as members
+from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
+from storelink.scanning import codes
+from storelink.members.joining import membership_of
 from storelink.outbox import service as outbox
 from storelink.stores import hours
 from storelink.stores import service as store_service
@@ -33,10 +34,6 @@ REMINDER_KIND = "appointment_reminder"
 REMINDER_LEAD = dt.timedelta(hours=24)
 NO_REMINDER_WITHIN = dt.timedelta(hours=1)  # a walk-in needs no reminder
 MAX_NOTE = 500
-
-
-def _error(code: str, message: str, field: list[str] | None = None) -> DomainError:
-    return DomainError(message, code=code, field=field)
 
 
 @dataclass(frozen=True)
@@ -68,8 +65,7 @@ async def load_offer(session: AsyncSession, store_id: int, service_id: int, *, f
     if offer is None:
         raise NotFound("This store does not offer that service", field=f + ["serviceId"])
     if not offer.active and for_booking:
-        raise _error("SLOT_UNAVAILABLE", "This service is not bookable at this store now",
-                     f + ["serviceId"])
+        raise DomainError("This service is not bookable at this store now", code=Code.SLOT_UNAVAILABLE, field=f + ["serviceId"])
     return Offer(store, service, offer)
 
 
@@ -137,17 +133,15 @@ async def _check_start(session: AsyncSession, offer: Offer, start_at: dt.datetim
     # Staff may book the slot that is running now (a walk-in); customers need the minimum notice.
     earliest = now - offer.interval if by_staff else now + dt.timedelta(minutes=offer.settings.min_notice_minutes)
     if start_at < earliest:
-        raise _error("BOOKING_WINDOW_CLOSED",
-                     "That time is past" if start_at < now else "Too short notice for this service",
-                     field)
+        raise DomainError("That time is past" if start_at < now else "Too short notice for this service", code=Code.BOOKING_WINDOW_CLOSED, field=field)
     if start_at > now + dt.timedelta(days=offer.settings.booking_window_days):
-        raise _error("BOOKING_WINDOW_CLOSED", "That day cannot be booked yet", field)
+        raise DomainError("That day cannot be booked yet", code=Code.BOOKING_WINDOW_CLOSED, field=field)
     local = start_at.astimezone(offer.tz)
     for day in (local.date(), local.date() - dt.timedelta(days=1)):
         for start, end in await _grid(session, offer, day):
             if start == start_at:
                 return start, end
-    raise _error("SLOT_UNAVAILABLE", "Not a bookable slot: outside opening hours or off the slot grid", field)
+    raise DomainError("Not a bookable slot: outside opening hours or off the slot grid", code=Code.SLOT_UNAVAILABLE, field=field)
 
 
 async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datetime]) -> None:
@@ -157,7 +151,7 @@ async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datet
     # instead of queueing on the row lock. The locked upsert below is the real guard.
     used = await _usage(session, offer, min(cells), max(cells))
     if any(used.get(c, 0) >= offer.settings.capacity for c in cells):
-        raise _error("SLOT_FULL", "This slot is fully booked", ["input", "startAt"])
+        raise DomainError("This slot is fully booked", code=Code.SLOT_FULL, field=["input", "startAt"])
     for cell in sorted(cells):  # one order for everyone: no deadlocks between overlapping bookings
         taken = (
             await session.execute(
@@ -172,17 +166,31 @@ async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datet
             )
         ).scalar_one_or_none()
         if taken is None or taken > offer.settings.capacity:
-            raise _error("SLOT_FULL", "This slot is fully booked", ["input", "startAt"])
+            raise DomainError("This slot is fully booked", code=Code.SLOT_FULL, field=["input", "startAt"])
 
 
-async def _free_places(session: AsyncSession, appointment: Appointment, offer: Offer) -> None:
-    cells = _cells(offer, appointment.start_at, appointment.end_at)
+async def _free_places(session: AsyncSession, appointment: Appointment, cells: list[dt.datetime]) -> None:
+    """Give back the places `appointment` held in `cells`."""
+    if not cells:
+        return
     await session.execute(
         update(SlotUsage)
         .where(SlotUsage.store_id == appointment.store_id, SlotUsage.service_id == appointment.service_id,
                SlotUsage.cell_start.in_(cells), SlotUsage.used > 0)
         .values(used=SlotUsage.used - 1)
     )
+
+
+async def _refuse_second_booking_of_day(session: AsyncSession, *, customer_id: int, service_id: int,
+                                        local_day: dt.date, field: list[str]) -> None:
+    """One booking of a service per customer and store-local day (the database's unique index
+    is the last word; this gives the clear answer first)."""
+    same_day = (await session.execute(select(Appointment.id).where(
+        Appointment.customer_id == customer_id, Appointment.service_id == service_id,
+        Appointment.local_day == local_day, Appointment.status.in_(ACTIVE_STATUSES),
+    ))).first()
+    if same_day is not None:
+        raise DomainError("You already have this service booked that day", code=Code.CONFLICT, field=field)
 
 
 async def _check_guide(session: AsyncSession, guide_id: int, store_id: int, start: dt.datetime,
@@ -199,7 +207,7 @@ async def _check_guide(session: AsyncSession, guide_id: int, store_id: int, star
         ).limit(1)
     )
     if busy.first() is not None:
-        raise _error("SLOT_UNAVAILABLE", "This guide is booked at that time", ["input", "guideId"])
+        raise DomainError("This guide is booked at that time", code=Code.SLOT_UNAVAILABLE, field=["input", "guideId"])
 
 
 async def _queue_reminder(session: AsyncSession, appointment: Appointment) -> None:
@@ -231,29 +239,23 @@ async def book(
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidInput(f"At most {MAX_NOTE} characters", field=["input", "note"])
     # Serialises one customer's bookings (idempotency, one per service per day).
-    customer = await session.get(Customer, customer_id, with_for_update=True)
-    if customer is None or customer.deleted_at is not None:
-        raise NotFound("No such member", field=["input", "memberId"])
+    await live_customer(session, customer_id, lock=True, field=["input", "memberId"])
     if idempotency_key is not None:
         earlier = (await session.execute(select(Appointment).where(
             Appointment.customer_id == customer_id, Appointment.idempotency_key == idempotency_key
         ))).scalar_one_or_none()
         if earlier is not None:
             return earlier, False
-    if await members.membership_of(session, customer_id) is None:
-        raise _error("INVALID_STATE", "Join the membership to book services")
+    if await membership_of(session, customer_id) is None:
+        raise DomainError("Join the membership to book services", code=Code.INVALID_STATE)
     offer = await load_offer(session, store_id, service_id, for_booking=True)
     if booked_by is not None and not permissions.can_see_store(booked_by, store_id):
         raise Forbidden("You can only book at your own store")
     start, end = await _check_start(session, offer, start_at, by_staff=booked_by is not None,
                                     field=["input", "startAt"])
     local_day = start.astimezone(offer.tz).date()
-    same_day = (await session.execute(select(Appointment.id).where(
-        Appointment.customer_id == customer_id, Appointment.service_id == service_id,
-        Appointment.local_day == local_day, Appointment.status.in_(ACTIVE_STATUSES),
-    ))).first()
-    if same_day is not None:
-        raise _error("CONFLICT", "You already have this service booked that day", ["input", "startAt"])
+    await _refuse_second_booking_of_day(session, customer_id=customer_id, service_id=service_id,
+                                        local_day=local_day, field=["input", "startAt"])
     if guide_id is not None:
         await _check_guide(session, guide_id, store_id, start, end)
     token = codes.new_scan_token()
@@ -267,7 +269,7 @@ async def book(
     try:
         await session.flush()
     except IntegrityError:  # the database's own guard of the rules checked above
-        raise _error("CONFLICT", "You already have this service booked that day", ["input", "startAt"]) from None
+        raise DomainError("You already have this service booked that day", code=Code.CONFLICT, field=["input", "startAt"]) from None
     await _queue_reminder(session, appointment)
     # Take the places last: everyone booking the slot queues on these rows' locks, so they are
     # held only for these statements and the commit.
@@ -291,12 +293,12 @@ async def cancel(session: AsyncSession, *, appointment_id: int, customer: Custom
                  staff: Staff | None = None) -> Appointment:
     appointment = await _own_appointment(session, appointment_id, customer=customer, staff=staff)
     if appointment.status != "BOOKED":
-        raise _error("INVALID_STATE", f"The appointment is {appointment.status.lower()}")
+        raise DomainError(f"The appointment is {appointment.status.lower()}", code=Code.INVALID_STATE)
     offer = await load_offer(session, appointment.store_id, appointment.service_id, for_booking=False)
     cutoff = appointment.start_at - dt.timedelta(minutes=offer.settings.cancel_cutoff_minutes)
     if customer is not None and utcnow() > cutoff:
-        raise _error("BOOKING_WINDOW_CLOSED", "Too late to cancel online; please call the store")
-    await _free_places(session, appointment, offer)
+        raise DomainError("Too late to cancel online; please call the store", code=Code.BOOKING_WINDOW_CLOSED)
+    await _free_places(session, appointment, _cells(offer, appointment.start_at, appointment.end_at))
     appointment.status = "CANCELLED"
     appointment.cancelled_at = utcnow()
     await outbox.withdraw(session, subject=f"appointment:{appointment.id}", kind=REMINDER_KIND)
@@ -309,22 +311,19 @@ async def reschedule(session: AsyncSession, *, appointment_id: int, start_at: dt
     """Atomic: the new place is taken before the old one is freed, in one transaction."""
     appointment = await _own_appointment(session, appointment_id, customer=customer, staff=staff)
     if appointment.status != "BOOKED":
-        raise _error("INVALID_STATE", f"The appointment is {appointment.status.lower()}")
+        raise DomainError(f"The appointment is {appointment.status.lower()}", code=Code.INVALID_STATE)
     offer = await load_offer(session, appointment.store_id, appointment.service_id, for_booking=True)
     now = utcnow()
     if customer is not None and now > appointment.start_at - dt.timedelta(minutes=offer.settings.cancel_cutoff_minutes):
-        raise _error("BOOKING_WINDOW_CLOSED", "Too late to change this appointment online")
+        raise DomainError("Too late to change this appointment online", code=Code.BOOKING_WINDOW_CLOSED)
     start, end = await _check_start(session, offer, start_at, by_staff=staff is not None, field=["startAt"])
     if start == appointment.start_at:
         return appointment
     local_day = start.astimezone(offer.tz).date()
     if local_day != appointment.local_day:
-        other = (await session.execute(select(Appointment.id).where(
-            Appointment.customer_id == appointment.customer_id, Appointment.service_id == appointment.service_id,
-            Appointment.local_day == local_day, Appointment.status.in_(ACTIVE_STATUSES),
-        ))).first()
-        if other is not None:
-            raise _error("CONFLICT", "You already have this service booked that day", ["startAt"])
+        await _refuse_second_booking_of_day(session, customer_id=appointment.customer_id,
+                                            service_id=appointment.service_id, local_day=local_day,
+                                            field=["startAt"])
     if appointment.guide_id is not None:
         await _check_guide(session, appointment.guide_id, appointment.store_id, start, end, ignore=appointment.id)
     old_cells = set(_cells(offer, appointment.start_at, appointment.end_at))
@@ -334,14 +333,7 @@ async def reschedule(session: AsyncSession, *, appointment_id: int, start_at: dt
     except DomainError as err:
         err.field = ["startAt"]
         raise
-    gone = sorted(old_cells - set(_cells(offer, start, end)))
-    if gone:
-        await session.execute(
-            update(SlotUsage)
-            .where(SlotUsage.store_id == appointment.store_id, SlotUsage.service_id == appointment.service_id,
-                   SlotUsage.cell_start.in_(gone), SlotUsage.used > 0)
-            .values(used=SlotUsage.used - 1)
-        )
+    await _free_places(session, appointment, sorted(old_cells - set(_cells(offer, start, end))))
     appointment.start_at, appointment.end_at, appointment.local_day = start, end, local_day
     await outbox.withdraw(session, subject=f"appointment:{appointment.id}", kind=REMINDER_KIND)
     await session.flush()
@@ -352,9 +344,9 @@ async def reschedule(session: AsyncSession, *, appointment_id: int, start_at: dt
 async def mark_no_show(session: AsyncSession, *, appointment_id: int, staff: Staff) -> Appointment:
     appointment = await _own_appointment(session, appointment_id, customer=None, staff=staff)
     if appointment.status != "BOOKED":
-        raise _error("INVALID_STATE", f"The appointment is {appointment.status.lower()}")
+        raise DomainError(f"The appointment is {appointment.status.lower()}", code=Code.INVALID_STATE)
     if appointment.start_at > utcnow():
-        raise _error("INVALID_STATE", "The appointment has not started yet")
+        raise DomainError("The appointment has not started yet", code=Code.INVALID_STATE)
     appointment.status = "NO_SHOW"
     await session.flush()
     return appointment
@@ -378,35 +370,31 @@ async def customer_appointments(session: AsyncSession, *, customer_id: int, upco
     return list((await session.execute(stmt.order_by(Appointment.start_at, Appointment.id))).scalars())
 
 
-def check_in_code(appointment: Appointment, secret: str) -> str:
-    return codes.scan_code_for("A", appointment.check_in_token, secret)
-
-
 @dataclass(frozen=True)
 class AppointmentCheckedIn:
     appointment: Appointment
 
 
-@scanner.handles("A")
+@scanner.handles(codes.CHECK_IN)
 async def check_in(session: AsyncSession, request: scanner.ScanRequest) -> AppointmentCheckedIn:
     """Only at the booked store, only on the booked (store-local) day, only once."""
     appointment = (await session.execute(
         select(Appointment).where(Appointment.check_in_token == request.token).with_for_update()
     )).scalar_one_or_none()
     if appointment is None:
-        raise _error("CODE_INVALID", "Unknown check-in code", ["code"])
+        raise DomainError("Unknown check-in code", code=Code.CODE_INVALID, field=["code"])
     if appointment.store_id != request.store_id:
-        raise _error("INVALID_STATE", "This appointment is at another store", ["code"])
+        raise DomainError("This appointment is at another store", code=Code.INVALID_STATE, field=["code"])
     if appointment.status == "CHECKED_IN":
-        raise _error("CODE_USED_UP", "Already checked in", ["code"])
+        raise DomainError("Already checked in", code=Code.CODE_USED_UP, field=["code"])
     if appointment.status != "BOOKED":
-        raise _error("CODE_EXPIRED", f"The appointment is {appointment.status.lower()}", ["code"])
+        raise DomainError(f"The appointment is {appointment.status.lower()}", code=Code.CODE_EXPIRED, field=["code"])
     store = await session.get(Store, appointment.store_id)
     today = utcnow().astimezone(ZoneInfo(store.timezone)).date()
     if today > appointment.local_day:
-        raise _error("CODE_EXPIRED", "This appointment was on an earlier day", ["code"])
+        raise DomainError("This appointment was on an earlier day", code=Code.CODE_EXPIRED, field=["code"])
     if today < appointment.local_day:
-        raise _error("INVALID_STATE", "Check-in opens on the day of the appointment", ["code"])
+        raise DomainError("Check-in opens on the day of the appointment", code=Code.INVALID_STATE, field=["code"])
     appointment.status = "CHECKED_IN"
     appointment.checked_in_at = utcnow()
     await session.flush()

@@ -1,11 +1,21 @@
 """In-store services (fitting, skin test, repair), how each store offers them, and bookings."""
 import datetime as dt
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import CheckConstraint, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storelink.modelbase import created_at_field, timestamp_field
+
+
+class AppointmentStatus(str, Enum):
+    BOOKED = "BOOKED"
+    CANCELLED = "CANCELLED"
+    CHECKED_IN = "CHECKED_IN"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+
 
 # Statuses that hold a place and count as "the customer's booking for that day".
 ACTIVE_STATUSES = ("BOOKED", "CHECKED_IN")

@@ -5,6 +5,7 @@ import datetime as dt
 
 import strawberry
 
+from storelink.api.context import Info
 from storelink.appointments import booking, service
 from storelink.appointments.types import (
     Appointment, AppointmentPayload, BookAppointmentInput, ServiceType, ServiceTypeInput,
@@ -12,19 +13,20 @@ from storelink.appointments.types import (
 )
 from storelink.errors import Forbidden, NotFound
 from storelink.graphql.errors import in_transaction
-from storelink.graphql.permissions import caller_for_mutation, staff_for_mutation
+from storelink.graphql import caller
 from storelink.graphql.relay import decode_id, decode_optional_id
 from storelink.stores.types import Store, StorePayload
+from storelink.members.scope import member_for_staff
 
 
 @strawberry.type
 class AppointmentMutations:
     @strawberry.mutation(description="HQ admin.")
     async def upsert_service_type(
-        self, info: strawberry.Info, input: ServiceTypeInput
+        self, info: Info, input: ServiceTypeInput
     ) -> ServiceTypePayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
+            actor = await caller.staff(info)
             row = await service.upsert_service_type(
                 session,
                 actor=actor,
@@ -39,10 +41,10 @@ class AppointmentMutations:
 
     @strawberry.mutation(description="HQ admin or the store's manager.")
     async def configure_store_service(
-        self, info: strawberry.Info, input: StoreServiceInput
+        self, info: Info, input: StoreServiceInput
     ) -> StorePayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
+            actor = await caller.staff(info)
             row = await service.configure_store_service(
                 session,
                 actor=actor,
@@ -61,7 +63,7 @@ class AppointmentMutations:
 
     @strawberry.mutation
     async def book_appointment(
-        self, info: strawberry.Info, input: BookAppointmentInput, idempotency_key: str | None = None
+        self, info: Info, input: BookAppointmentInput, idempotency_key: str | None = None
     ) -> AppointmentPayload:
         async def work(session):
             customer_id, staff = await _booker(info, session, input.member_id)
@@ -78,9 +80,10 @@ class AppointmentMutations:
         return await in_transaction(info, AppointmentPayload, work)
 
     @strawberry.mutation
-    async def cancel_appointment(self, info: strawberry.Info, id: strawberry.ID) -> AppointmentPayload:
+    async def cancel_appointment(self, info: Info, id: strawberry.ID) -> AppointmentPayload:
         async def work(session):
-            customer, staff = await caller_for_mutation(info)
+            who = await caller.signed_in(info)
+            customer, staff = who.customer, who.staff
             row = await booking.cancel(session, appointment_id=decode_id(id, "Appointment", ["id"]),
                                        customer=customer, staff=staff)
             return {"appointment": Appointment.from_model(row, info.context.settings.jwt_secret)}
@@ -89,10 +92,11 @@ class AppointmentMutations:
 
     @strawberry.mutation
     async def reschedule_appointment(
-        self, info: strawberry.Info, id: strawberry.ID, start_at: dt.datetime
+        self, info: Info, id: strawberry.ID, start_at: dt.datetime
     ) -> AppointmentPayload:
         async def work(session):
-            customer, staff = await caller_for_mutation(info)
+            who = await caller.signed_in(info)
+            customer, staff = who.customer, who.staff
             row = await booking.reschedule(session, appointment_id=decode_id(id, "Appointment", ["id"]),
                                            start_at=start_at, customer=customer, staff=staff)
             return {"appointment": Appointment.from_model(row, info.context.settings.jwt_secret)}
@@ -100,9 +104,9 @@ class AppointmentMutations:
         return await in_transaction(info, AppointmentPayload, work)
 
     @strawberry.mutation
-    async def mark_no_show(self, info: strawberry.Info, id: strawberry.ID) -> AppointmentPayload:
+    async def mark_no_show(self, info: Info, id: strawberry.ID) -> AppointmentPayload:
         async def work(session):
-            staff = await staff_for_mutation(info)
+            staff = await caller.staff(info)
             row = await booking.mark_no_show(session, appointment_id=decode_id(id, "Appointment", ["id"]),
                                              staff=staff)
             return {"appointment": Appointment.from_model(row, info.context.settings.jwt_secret)}
@@ -112,9 +116,8 @@ class AppointmentMutations:
 
 async def _booker(info, session, member_id):
     """Who the booking is for: the signed-in customer, or (staff) the member they name."""
-    from storelink.members import service as members
-
-    customer, staff = await caller_for_mutation(info)
+    who = await caller.signed_in(info)
+    customer, staff = who.customer, who.staff
     if customer is not None:
         if member_id is not None:
             raise Forbidden("Customers book for themselves")
@@ -122,5 +125,5 @@ async def _booker(info, session, member_id):
     if member_id is None:
         raise NotFound("Staff must name the member", field=["input", "memberId"])
     field = ["input", "memberId"]
-    membership = await members.member_for_staff(session, staff, decode_id(member_id, "MemberProfile", field), field)
+    membership = await member_for_staff(session, staff, decode_id(member_id, "MemberProfile", field), field)
     return membership.customer_id, staff

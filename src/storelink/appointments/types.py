@@ -1,20 +1,22 @@
-"""GraphQL types of in-store services."""
+"""GraphQL types of in-store services and appointments."""
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import strawberry
 
+from storelink.accounts.types import Staff, load_staff
+from storelink.api.context import Info
 from storelink.appointments import models
+from storelink.appointments.loaders import ServiceTypeById
 from storelink.graphql.errors import UserError
-from storelink.graphql.relay import Node, node_resolver, to_global_id
+from storelink.graphql.relay import Node, to_global_id
+from storelink.scanning import codes
+from storelink.stores.loaders import StoreById
+from storelink.stores.types import Store
 
-if TYPE_CHECKING:
-    from storelink.accounts.types import Staff
-    from storelink.stores.types import Store
+AppointmentStatus = strawberry.enum(models.AppointmentStatus)
 
 
 @strawberry.type
@@ -34,11 +36,8 @@ class ServiceType(Node):
         )
 
 
-@node_resolver("ServiceType")
-async def _service_type_node(info, pk: int) -> ServiceType | None:
-    # Service types are the public menu of the mini-program: anyone may read them.
-    async with info.context.sessionmaker() as session:
-        row = await session.get(models.ServiceType, pk)
+async def load_service_type(info: Info, pk: int) -> ServiceType | None:
+    row = await ServiceTypeById.of(info).load(pk)
     return ServiceType.from_model(row) if row else None
 
 
@@ -77,15 +76,6 @@ class Slot:
     remaining: int
 
 
-@strawberry.enum
-class AppointmentStatus(Enum):
-    BOOKED = "BOOKED"
-    CANCELLED = "CANCELLED"
-    CHECKED_IN = "CHECKED_IN"
-    COMPLETED = "COMPLETED"
-    NO_SHOW = "NO_SHOW"
-
-
 @strawberry.type
 class Appointment(Node):
     id: strawberry.ID
@@ -96,58 +86,32 @@ class Appointment(Node):
 
     @classmethod
     def from_model(cls, row: models.Appointment, secret: str) -> "Appointment":
-        from storelink.appointments.booking import check_in_code
-
         return cls(id=to_global_id("Appointment", row.id), status=AppointmentStatus(row.status),
-                   note=row.note, check_in_code=check_in_code(row, secret), row=row)
+                   note=row.note, check_in_code=codes.check_in_code(row.check_in_token, secret), row=row)
 
-    async def _tz(self, info) -> ZoneInfo:
-        store = await info.context.loaders.store.load(self.row.store_id)
+    async def _tz(self, info: Info) -> ZoneInfo:
+        store = await StoreById.of(info).load(self.row.store_id)
         return ZoneInfo(store.timezone)
 
     @strawberry.field(description="In the store's timezone.")
-    async def start_at(self, info: strawberry.Info) -> dt.datetime:
+    async def start_at(self, info: Info) -> dt.datetime:
         return self.row.start_at.astimezone(await self._tz(info))
 
     @strawberry.field
-    async def end_at(self, info: strawberry.Info) -> dt.datetime:
+    async def end_at(self, info: Info) -> dt.datetime:
         return self.row.end_at.astimezone(await self._tz(info))
 
     @strawberry.field
-    async def store(self, info: strawberry.Info) -> Annotated["Store", strawberry.lazy("storelink.stores.types")]:
-        from storelink.stores.types import Store
-
-        return Store.from_model(await info.context.loaders.store.load(self.row.store_id))
+    async def store(self, info: Info) -> Store:
+        return Store.from_model(await StoreById.of(info).load(self.row.store_id))
 
     @strawberry.field
-    async def service(self, info: strawberry.Info) -> ServiceType:
-        return ServiceType.from_model(await info.context.loaders.service_type.load(self.row.service_id))
+    async def service(self, info: Info) -> ServiceType:
+        return ServiceType.from_model(await ServiceTypeById.of(info).load(self.row.service_id))
 
     @strawberry.field
-    async def guide(self, info: strawberry.Info) -> Annotated["Staff", strawberry.lazy("storelink.accounts.types")] | None:
-        from storelink.accounts.types import Staff
-
-        if self.row.guide_id is None:
-            return None
-        row = await info.context.loaders.staff.load(self.row.guide_id)
-        return Staff.from_model(row) if row else None
-
-
-@node_resolver("Appointment")
-async def _appointment_node(info, pk: int) -> Appointment | None:
-    from storelink.accounts import permissions
-    from storelink.graphql.permissions import caller_for_query, forbidden
-
-    customer, staff = await caller_for_query(info)
-    async with info.context.sessionmaker() as session:
-        row = await session.get(models.Appointment, pk)
-    if row is None:
-        return None
-    own = customer is not None and row.customer_id == customer.id
-    at_store = staff is not None and permissions.can_see_store(staff, row.store_id)
-    if not (own or at_store):
-        raise forbidden()
-    return Appointment.from_model(row, info.context.settings.jwt_secret)
+    async def guide(self, info: Info) -> Staff | None:
+        return await load_staff(info, self.row.guide_id)
 
 
 @strawberry.input

@@ -13,7 +13,7 @@ from storelink.accounts.models import Staff
 from storelink.catalog import search
 from storelink.catalog.models import Product, Sku, StoreStock
 from storelink.clock import utcnow
-from storelink.errors import Conflict, DomainError, InvalidInput, NotFound
+from storelink.errors import Code, Conflict, DomainError, InvalidInput, NotFound
 from storelink.stores import service as store_service
 
 MAX_PRICE_FEN = 100_000_000  # one million yuan: anything above is a typo
@@ -175,7 +175,7 @@ async def take_stock(session: AsyncSession, *, store_id: int | None, wanted: dic
                     .returning(StoreStock.sku_id))
         if (await session.execute(stmt)).first() is None:
             where = "at this store" if store_id is not None else "online"
-            raise DomainError(f"Not enough stock {where}", code="OUT_OF_STOCK",
+            raise DomainError(f"Not enough stock {where}", code=Code.OUT_OF_STOCK,
                               field=(field_of or {}).get(sku_id))
 
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import strawberry
 
+from storelink.api.context import Info
 from storelink.catalog import models
+from storelink.catalog.loaders import ProductById, SkuById, SkusOfProduct, StoreStock
 from storelink.errors import NotFound
 from storelink.graphql.errors import UserError
 from storelink.graphql.pagination import PageInfo
-from storelink.graphql.relay import Node, decode_id, node_resolver, to_global_id
+from storelink.graphql.relay import Node, decode_id, to_global_id
 
 
 @strawberry.type
@@ -26,8 +28,8 @@ class Product(Node):
                    category=row.category, tags=list(row.tags), image_url=row.image_url, pk=row.id)
 
     @strawberry.field
-    async def skus(self, info: strawberry.Info) -> list["Sku"]:
-        rows = await info.context.loaders.skus_by_product.load(self.pk)
+    async def skus(self, info: Info) -> list["Sku"]:
+        rows = await SkusOfProduct.of(info).load(self.pk)
         return [Sku.from_model(r) for r in rows]
 
 
@@ -47,33 +49,28 @@ class Sku(Node):
                    online_stock=row.online_stock, pk=row.id, product_pk=row.product_id)
 
     @strawberry.field
-    async def product(self, info: strawberry.Info) -> Product:
-        row = await info.context.loaders.product.load(self.product_pk)
+    async def product(self, info: Info) -> Product:
+        row = await ProductById.of(info).load(self.product_pk)
         return Product.from_model(row)
 
     @strawberry.field(description="Units on hand at that store (0 when not stocked).")
-    async def stock_at(self, info: strawberry.Info, store_id: strawberry.ID) -> int:
+    async def stock_at(self, info: Info, store_id: strawberry.ID) -> int:
         try:
             store_pk = decode_id(store_id, "Store", ["storeId"])
         except NotFound:
             return 0
-        return await info.context.loaders.store_stock.load((self.pk, store_pk))
+        return await StoreStock.of(info).load((self.pk, store_pk))
 
 
-async def load_sku(info, pk: int) -> Sku | None:
-    row = await info.context.loaders.sku.load(pk)
+async def load_sku(info: Info, pk: int) -> Sku | None:
+    row = await SkuById.of(info).load(pk)
     return Sku.from_model(row) if row else None
 
 
-@node_resolver("Product")
-async def _product_node(info, pk: int) -> Product | None:
-    row = await info.context.loaders.product.load(pk)  # the catalog is public, like stores
+async def load_product(info: Info, pk: int) -> Product | None:
+    """A product on offer (the catalog is public, like stores); None for a withdrawn one."""
+    row = await ProductById.of(info).load(pk)
     return Product.from_model(row) if row and row.active else None
-
-
-@node_resolver("Sku")
-async def _sku_node(info, pk: int) -> Sku | None:
-    return await load_sku(info, pk)
 
 
 @strawberry.type

@@ -4,56 +4,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from storelink.errors import DomainError
+from storelink.db import transaction
+from storelink.errors import Code, DomainError
 from storelink.logs import request_id_var
 
 log = logging.getLogger("storelink.graphql")
 
 
-@strawberry.enum
-class ErrorCode(Enum):
-    INVALID_INPUT = "INVALID_INPUT"
-    NOT_FOUND = "NOT_FOUND"
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    RATE_LIMITED = "RATE_LIMITED"
-    CONFLICT = "CONFLICT"
-    CODE_INVALID = "CODE_INVALID"
-    CODE_EXPIRED = "CODE_EXPIRED"
-    CODE_USED_UP = "CODE_USED_UP"
-    CONSENT_REQUIRED = "CONSENT_REQUIRED"
-    PHONE_REQUIRED = "PHONE_REQUIRED"
-    ALREADY_MEMBER = "ALREADY_MEMBER"
-    SLOT_UNAVAILABLE = "SLOT_UNAVAILABLE"
-    SLOT_FULL = "SLOT_FULL"
-    BOOKING_WINDOW_CLOSED = "BOOKING_WINDOW_CLOSED"
-    OUT_OF_STOCK = "OUT_OF_STOCK"
-    COUPON_NOT_APPLICABLE = "COUPON_NOT_APPLICABLE"
-    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
-    INVALID_STATE = "INVALID_STATE"
-    # Beyond the contract: WeChat or a payment provider failed or timed out; retrying may work.
-    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+# The GraphQL face of the one list of codes (storelink.errors.Code).
+ErrorCode = strawberry.enum(Code, name="ErrorCode")
 
 
 # Shown instead of the English message when the caller prefers Chinese.
 _ZH = {
-    "INVALID_INPUT": "输入有误，请检查后重试",
-    "NOT_FOUND": "找不到该对象",
-    "UNAUTHENTICATED": "请先登录",
-    "FORBIDDEN": "没有权限执行此操作",
-    "RATE_LIMITED": "操作过于频繁，请稍后再试",
-    "CONFLICT": "与现有数据冲突",
-    "CODE_INVALID": "无效的码",
-    "CODE_EXPIRED": "码已过期",
-    "CODE_USED_UP": "码已被使用",
-    "UPSTREAM_UNAVAILABLE": "微信服务暂时不可用，请稍后再试",
+    Code.INVALID_INPUT: "输入有误，请检查后重试",
+    Code.NOT_FOUND: "找不到该对象",
+    Code.UNAUTHENTICATED: "请先登录",
+    Code.FORBIDDEN: "没有权限执行此操作",
+    Code.RATE_LIMITED: "操作过于频繁，请稍后再试",
+    Code.CONFLICT: "与现有数据冲突",
+    Code.CODE_INVALID: "无效的码",
+    Code.CODE_EXPIRED: "码已过期",
+    Code.CODE_USED_UP: "码已被使用",
+    Code.UPSTREAM_UNAVAILABLE: "微信服务暂时不可用，请稍后再试",
 }
 
 
@@ -72,50 +51,33 @@ class UserError:
     @classmethod
     def from_domain(cls, err: DomainError, lang: str = "en") -> "UserError":
         message = _ZH.get(err.code, err.message) if lang == "zh" else err.message
-        return cls(code=ErrorCode(err.code), field=err.field, message=message)
-
-
-class ApiError(GraphQLError):
-    """A top-level error a client should see as is (not masked): FORBIDDEN, UNAUTHENTICATED, ..."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message, extensions={"code": code})
+        return cls(code=err.code, field=err.field, message=message)
 
 
 P = TypeVar("P")
 
 
-async def in_transaction(info, payload: Callable[..., P], work: Callable[[Any], Awaitable[dict]]) -> P:
-    """Run one mutation field in its own transaction.
+async def in_transaction(info: strawberry.Info, payload: Callable[..., P], work: Callable[[Any], Awaitable[dict]]) -> P:
+    """Run one mutation field in its own transaction (db.transaction).
 
-    `work(session)` returns the payload's fields. A DomainError rolls everything back (unless it
-    asks to keep security bookkeeping) and becomes the payload's userErrors.
+    `work(session)` returns the payload's fields; a DomainError becomes the payload's userErrors.
     """
-    ctx = info.context
-    async with ctx.sessionmaker() as session:
-        try:
-            fields = await work(session)
-        except DomainError as err:
-            if err.keep_changes:
-                await session.commit()
-            else:
-                await session.rollback()
-            return payload(user_errors=[UserError.from_domain(err, ctx.lang)])
-        await session.commit()
+    try:
+        fields = await transaction(info.context.sessionmaker, work)
+    except DomainError as err:
+        return payload(user_errors=[UserError.from_domain(err, info.context.lang)])
     return payload(user_errors=[], **fields)
 
 
 def _public(error: GraphQLError) -> GraphQLError | None:
     """The error as the client may see it, or None when it must be masked."""
     original = error.original_error
-    if isinstance(error, ApiError) or isinstance(original, ApiError):
-        return error
     if isinstance(original, DomainError):
         return GraphQLError(
             original.message,
             nodes=error.nodes,
             path=error.path,
-            extensions={"code": original.code, **({"field": original.field} if original.field else {})},
+            extensions={"code": original.code.value, **({"field": original.field} if original.field else {})},
         )
     if original is None:
         return error  # parse, validation and limit errors carry their own safe message

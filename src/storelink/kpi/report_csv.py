@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from storelink.accounts import service as accounts
 from storelink.accounts.models import Staff, StaffRole
 from storelink.accounts.tokens import InvalidToken
-from storelink.errors import DomainError
+from storelink.errors import Code, DomainError
 from storelink.kpi import access, service
 from storelink.members.models import JoinChannel
 
@@ -42,7 +42,7 @@ def _day(value: str | None, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value or "")
     except ValueError:
-        raise DomainError(f"`{name}` must be a date, YYYY-MM-DD", code="INVALID_INPUT", field=[name]) from None
+        raise DomainError(f"`{name}` must be a date, YYYY-MM-DD", code=Code.INVALID_INPUT, field=[name]) from None
 
 
 async def store_report_csv(request: Request) -> Response:
@@ -54,16 +54,16 @@ async def store_report_csv(request: Request) -> Response:
     app = request.app.state
     try:
         first, last = _day(request.query_params.get("from"), "from"), _day(request.query_params.get("to"), "to")
-        async with app.sessionmaker() as session:
+        async with app.reader() as session:
             try:
                 principal = await accounts.authenticate(session, token.strip(), settings=app.settings) \
                     if scheme.lower() == "bearer" and token.strip() else None
             except InvalidToken:
                 principal = None
             if principal is None:
-                raise DomainError("Please sign in", code="UNAUTHENTICATED")
+                raise DomainError("Please sign in", code=Code.UNAUTHENTICATED)
             if principal.staff is None:
-                raise DomainError("Staff only", code="FORBIDDEN")
+                raise DomainError("Staff only", code=Code.FORBIDDEN)
             store = await access.store_for(session, principal.staff, store_id)
             days = service.period(first, last, store.timezone)
             store_figures = (await service.figures(session, scope="store", keys=[store.id], period=days))[store.id]

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from storelink.accounts.types import Staff
-from storelink.kpi.service import Figures
 from storelink.members.types import JoinChannel
+
+if TYPE_CHECKING:
+    from storelink.kpi.service import Figures
 
 
 @strawberry.type

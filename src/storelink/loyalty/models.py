@@ -5,6 +5,7 @@ from enum import Enum
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
+from storelink.clock import utcnow
 from storelink.modelbase import created_at_field, timestamp_field
 
 
@@ -13,6 +14,21 @@ class PointsReason(str, Enum):
     REDEEM = "REDEEM"  # spent at checkout
     REVERSE_EARN = "REVERSE_EARN"  # the order that earned them was refunded
     RETURN_REDEEM = "RETURN_REDEEM"  # the order they were spent on was refunded or expired
+
+
+class MemberTier(str, Enum):
+    """Worked out from paid spend in the last 12 months (loyalty.service.tier_for)."""
+
+    REGULAR = "REGULAR"
+    SILVER = "SILVER"
+    GOLD = "GOLD"
+    PLATINUM = "PLATINUM"
+
+
+class CouponStatus(str, Enum):
+    AVAILABLE = "AVAILABLE"
+    REDEEMED = "REDEEMED"
+    EXPIRED = "EXPIRED"
 
 
 class PointsEntry(SQLModel, table=True):
@@ -61,7 +77,7 @@ class Coupon(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="coupon_campaign.id")
     customer_id: int = Field(foreign_key="customer.id")
-    # Behind the scanned code "C…" (see members.codes).
+    # Behind the scanned code "C…" (see scanning.codes).
     token: str = Field(max_length=32, unique=True)
     # EXPIRED is not stored: an AVAILABLE coupon whose campaign has ended reads as EXPIRED.
     status: str = Field(default="AVAILABLE", max_length=10)
@@ -69,3 +85,15 @@ class Coupon(SQLModel, table=True):
     redeemed_at: datetime | None = timestamp_field()
     # The order it was redeemed on (an online checkout or a store purchase).
     order_id: int | None = Field(default=None)
+
+
+def coupon_status(coupon: Coupon, campaign: CouponCampaign, now: datetime | None = None) -> CouponStatus:
+    """A coupon is EXPIRED once its campaign has ended, unless it was redeemed before."""
+    if coupon.status == CouponStatus.REDEEMED.value:
+        return CouponStatus.REDEEMED
+    return CouponStatus.EXPIRED if (now or utcnow()) >= campaign.valid_until else CouponStatus.AVAILABLE
+
+
+def remaining(campaign: CouponCampaign) -> int | None:
+    """Coupons left to claim; None for an unlimited campaign."""
+    return None if campaign.total_quantity is None else max(campaign.total_quantity - campaign.claimed, 0)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import strawberry
 
+from storelink.api.context import Info
 from storelink.graphql.errors import in_transaction
-from storelink.graphql.permissions import customer_for_mutation, staff_for_mutation
+from storelink.graphql import caller
 from storelink.graphql.relay import decode_id
 from storelink.loyalty import service
 from storelink.loyalty.models import CouponCampaign as CampaignRow
@@ -14,9 +15,9 @@ from storelink.loyalty.types import Coupon, CouponCampaign, CouponCampaignInput,
 @strawberry.type
 class LoyaltyMutations:
     @strawberry.mutation(description="HQ admin.")
-    async def create_coupon_campaign(self, info: strawberry.Info, input: CouponCampaignInput) -> CouponCampaignPayload:
+    async def create_coupon_campaign(self, info: Info, input: CouponCampaignInput) -> CouponCampaignPayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
+            actor = await caller.staff(info)
             row = await service.create_campaign(
                 session, actor=actor, title=input.title, discount_fen=input.discount_fen,
                 min_spend_fen=input.min_spend_fen, valid_from=input.valid_from, valid_until=input.valid_until,
@@ -27,9 +28,9 @@ class LoyaltyMutations:
         return await in_transaction(info, CouponCampaignPayload, work)
 
     @strawberry.mutation
-    async def claim_coupon(self, info: strawberry.Info, campaign_id: strawberry.ID) -> CouponPayload:
+    async def claim_coupon(self, info: Info, campaign_id: strawberry.ID) -> CouponPayload:
         async def work(session):
-            me = await customer_for_mutation(info)
+            me = await caller.customer(info)
             coupon = await service.claim(session, customer_id=me.id,
                                          campaign_id=decode_id(campaign_id, "CouponCampaign", ["campaignId"]))
             campaign = await session.get(CampaignRow, coupon.campaign_id, populate_existing=True)

@@ -1,16 +1,40 @@
-"""Coupon campaigns on offer."""
+"""Coupon campaigns on offer; campaigns and coupons by node ID."""
 from __future__ import annotations
 
 import strawberry
 
-from storelink.loyalty import service
-from storelink.loyalty.types import CouponCampaign
+from storelink.api.context import Info
+from storelink.errors import Forbidden
+from storelink.graphql import caller
+from storelink.graphql.relay import node_resolver
+from storelink.loyalty import models, service
+from storelink.loyalty.loaders import CampaignById
+from storelink.loyalty.types import Coupon, CouponCampaign
+
+
+@node_resolver("CouponCampaign")
+async def _campaign_node(info: Info, pk: int) -> CouponCampaign | None:
+    row = await CampaignById.of(info).load(pk)  # campaigns are public offers
+    return CouponCampaign.from_model(row) if row else None
+
+
+@node_resolver("Coupon")
+async def _coupon_node(info: Info, pk: int) -> Coupon | None:
+    me = await caller.customer(info)  # a coupon's code is the owner's to show
+    async with info.context.reader() as session:
+        row = await session.get(models.Coupon, pk)
+        if row is None:
+            return None
+        if row.customer_id != me.id:
+            raise Forbidden("You may not see this")
+        campaign = await session.get(models.CouponCampaign, row.campaign_id)
+    return Coupon.from_model(row, campaign, info.context.settings.jwt_secret)
 
 
 @strawberry.type
 class LoyaltyQueries:
     @strawberry.field(description="Campaigns that have not ended, soonest ending first (public).")
-    async def coupon_campaigns(self, info: strawberry.Info) -> list[CouponCampaign]:
-        async with info.context.sessionmaker() as session:
+    async def coupon_campaigns(self, info: Info) -> list[CouponCampaign]:
+        async with info.context.reader() as session:
             rows = await service.running_campaigns(session)
         return [CouponCampaign.from_model(r) for r in rows]

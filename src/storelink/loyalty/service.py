@@ -14,16 +14,18 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storelink import scanner
+from storelink.scanning import scanner
 from storelink.accounts import permissions
-from storelink.accounts.models import Customer, Staff
+from storelink.accounts.models import Staff
+from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
-from storelink.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
-from storelink.loyalty.models import Coupon, CouponCampaign, PointsEntry, PointsReason
-from storelink.members import codes
+from storelink.errors import Code, Conflict, DomainError, InvalidInput, NotFound
+from storelink.loyalty.models import Coupon, CouponCampaign, PointsEntry, PointsReason, coupon_status
+from storelink.scanning import codes
 from storelink.members.models import Membership
 from storelink.orders.models import PAID_STATUSES, Order
 from storelink.settings import Settings
+from storelink.members.joining import membership_of
 
 MAX_DISCOUNT_FEN = 10_000_000
 MAX_CAMPAIGN_QUANTITY = 10_000_000
@@ -60,7 +62,7 @@ async def redeem_points(session: AsyncSession, *, membership: Membership, points
     await session.execute(select(Membership.id).where(Membership.id == membership.id).with_for_update())
     balance = (await balances(session, [membership.id]))[membership.id]
     if points > balance:
-        raise DomainError(f"Only {max(balance, 0)} points available", code="INSUFFICIENT_POINTS", field=field)
+        raise DomainError(f"Only {max(balance, 0)} points available", code=Code.INSUFFICIENT_POINTS, field=field)
     await add_points(session, membership_id=membership.id, delta=-points, reason=PointsReason.REDEEM,
                      order_id=order_id)
 
@@ -151,20 +153,16 @@ async def running_campaigns(session: AsyncSession) -> list[CouponCampaign]:
 
 async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int) -> Coupon:
     """Exactly the campaign's quantity is handed out however many claim at once."""
-    from storelink.members import service as members
-
     # The customer row lock serialises one customer's claims (the per-customer limit).
-    customer = await session.get(Customer, customer_id, with_for_update=True)
-    if customer is None or customer.deleted_at is not None:
-        raise Unauthenticated("Please sign in again")
-    if await members.membership_of(session, customer_id) is None:
-        raise DomainError("Join the membership to collect coupons", code="INVALID_STATE")
+    await live_customer(session, customer_id, lock=True)
+    if await membership_of(session, customer_id) is None:
+        raise DomainError("Join the membership to collect coupons", code=Code.INVALID_STATE)
     campaign = await session.get(CouponCampaign, campaign_id)
     if campaign is None:
         raise NotFound("No such campaign", field=["campaignId"])
     now = utcnow()
     if not campaign.valid_from <= now < campaign.valid_until:
-        raise DomainError("This campaign is not running", code="INVALID_STATE", field=["campaignId"])
+        raise DomainError("This campaign is not running", code=Code.INVALID_STATE, field=["campaignId"])
     held = (
         await session.execute(
             select(func.count()).select_from(Coupon)
@@ -183,23 +181,13 @@ async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int) ->
         )
     ).first()
     if counted is None:
-        raise DomainError("All coupons of this campaign have been collected", code="OUT_OF_STOCK",
+        raise DomainError("All coupons of this campaign have been collected", code=Code.OUT_OF_STOCK,
                           field=["campaignId"])
     coupon = Coupon(campaign_id=campaign_id, customer_id=customer_id, token=codes.new_scan_token(),
                     claimed_at=now)
     session.add(coupon)
     await session.flush()
     return coupon
-
-
-def coupon_code(coupon: Coupon, secret: str) -> str:
-    return codes.scan_code_for("C", coupon.token, secret)
-
-
-def status_of(coupon: Coupon, campaign: CouponCampaign, now: dt.datetime | None = None) -> str:
-    if coupon.status == "REDEEMED":
-        return "REDEEMED"
-    return "EXPIRED" if (now or utcnow()) >= campaign.valid_until else "AVAILABLE"
 
 
 async def customer_coupons(session: AsyncSession, *, customer_id: int, status: str | None
@@ -211,7 +199,7 @@ async def customer_coupons(session: AsyncSession, *, customer_id: int, status: s
     )
     now = utcnow()
     found = [(c, k) for c, k in rows]
-    return [(c, k) for c, k in found if status is None or status_of(c, k, now) == status]
+    return [(c, k) for c, k in found if status is None or coupon_status(c, k, now) == status]
 
 
 async def redeem(session: AsyncSession, *, coupon: Coupon, customer_id: int | None, subtotal_fen: int,
@@ -222,16 +210,16 @@ async def redeem(session: AsyncSession, *, coupon: Coupon, customer_id: int | No
     assert campaign is not None
     now = utcnow()
     if customer_id is not None and coupon.customer_id != customer_id:
-        raise DomainError("This coupon belongs to someone else", code="COUPON_NOT_APPLICABLE", field=field)
+        raise DomainError("This coupon belongs to someone else", code=Code.COUPON_NOT_APPLICABLE, field=field)
     if coupon.status == "REDEEMED":
-        raise DomainError("This coupon has been used", code="CODE_USED_UP", field=field)
+        raise DomainError("This coupon has been used", code=Code.CODE_USED_UP, field=field)
     if now < campaign.valid_from:
-        raise DomainError("This coupon is not valid yet", code="COUPON_NOT_APPLICABLE", field=field)
+        raise DomainError("This coupon is not valid yet", code=Code.COUPON_NOT_APPLICABLE, field=field)
     if now >= campaign.valid_until:
-        raise DomainError("This coupon has expired", code="CODE_EXPIRED", field=field)
+        raise DomainError("This coupon has expired", code=Code.CODE_EXPIRED, field=field)
     if subtotal_fen < campaign.min_spend_fen:
         raise DomainError(f"This coupon needs a spend of at least {campaign.min_spend_fen / 100:.2f} yuan",
-                          code="COUPON_NOT_APPLICABLE", field=field)
+                          code=Code.COUPON_NOT_APPLICABLE, field=field)
     used = (
         await session.execute(
             update(Coupon).where(Coupon.id == coupon.id, Coupon.status == "AVAILABLE")
@@ -239,7 +227,7 @@ async def redeem(session: AsyncSession, *, coupon: Coupon, customer_id: int | No
         )
     ).first()
     if used is None:
-        raise DomainError("This coupon has been used", code="CODE_USED_UP", field=field)
+        raise DomainError("This coupon has been used", code=Code.CODE_USED_UP, field=field)
     return min(campaign.discount_fen, subtotal_fen)
 
 
@@ -258,13 +246,13 @@ async def give_back(session: AsyncSession, *, coupon_id: int) -> bool:
 
 async def coupon_by_code(session: AsyncSession, code: str, secret: str, field: list[str]) -> Coupon:
     kind, token = codes.parse_scan_code(code[:64], secret)
-    if kind != "C":
-        raise DomainError("This is not a coupon code", code="CODE_INVALID", field=field)
+    if kind != codes.COUPON:
+        raise DomainError("This is not a coupon code", code=Code.CODE_INVALID, field=field)
     # No row lock here: `redeem`'s conditional update decides, and locking the coupon before the
     # customer row (which an online checkout locks first) could deadlock with that checkout.
     coupon = (await session.execute(select(Coupon).where(Coupon.token == token))).scalar_one_or_none()
     if coupon is None:
-        raise DomainError("Unknown coupon", code="CODE_INVALID", field=field)
+        raise DomainError("Unknown coupon", code=Code.CODE_INVALID, field=field)
     return coupon
 
 
@@ -275,27 +263,21 @@ class CouponScanned:
     membership: Membership
 
 
-@scanner.handles("C")
+@scanner.handles(codes.COUPON)
 async def scan_coupon(session: AsyncSession, request: scanner.ScanRequest) -> CouponScanned:
     """Shows the coupon and its owner at the till; `recordStorePurchase` then redeems it."""
-    from storelink.members import service as members
-
     coupon = (await session.execute(select(Coupon).where(Coupon.token == request.token))).scalar_one_or_none()
     if coupon is None:
-        raise DomainError("Unknown coupon", code="CODE_INVALID", field=["code"])
+        raise DomainError("Unknown coupon", code=Code.CODE_INVALID, field=["code"])
     campaign = await session.get(CouponCampaign, coupon.campaign_id)
-    status = status_of(coupon, campaign)
+    status = coupon_status(coupon, campaign)
     if status == "REDEEMED":
-        raise DomainError("This coupon has been used", code="CODE_USED_UP", field=["code"])
+        raise DomainError("This coupon has been used", code=Code.CODE_USED_UP, field=["code"])
     if status == "EXPIRED":
-        raise DomainError("This coupon has expired", code="CODE_EXPIRED", field=["code"])
-    membership = await members.membership_of(session, coupon.customer_id)
+        raise DomainError("This coupon has expired", code=Code.CODE_EXPIRED, field=["code"])
+    membership = await membership_of(session, coupon.customer_id)
     if membership is None:
-        raise DomainError("Unknown coupon", code="CODE_INVALID", field=["code"])
+        raise DomainError("Unknown coupon", code=Code.CODE_INVALID, field=["code"])
     return CouponScanned(coupon, campaign, membership)
-
-
-def remaining(campaign: CouponCampaign) -> int | None:
-    return None if campaign.total_quantity is None else max(campaign.total_quantity - campaign.claimed, 0)
 
 

@@ -2,20 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 
 import strawberry
 
 from storelink.graphql.errors import UserError
-from storelink.graphql.relay import Node, node_resolver, to_global_id
-from storelink.loyalty import models, service
+from storelink.graphql.relay import Node, to_global_id
+from storelink.loyalty import models
+from storelink.scanning import codes
 
 
-@strawberry.enum
-class CouponStatus(Enum):
-    AVAILABLE = "AVAILABLE"
-    REDEEMED = "REDEEMED"
-    EXPIRED = "EXPIRED"
+CouponStatus = strawberry.enum(models.CouponStatus)
 
 
 @strawberry.type
@@ -33,13 +29,7 @@ class CouponCampaign(Node):
     def from_model(cls, row: models.CouponCampaign) -> "CouponCampaign":
         return cls(id=to_global_id("CouponCampaign", row.id), title=row.title, discount_fen=row.discount_fen,
                    min_spend_fen=row.min_spend_fen, valid_from=row.valid_from, valid_until=row.valid_until,
-                   remaining=service.remaining(row), per_customer_limit=row.per_customer_limit)
-
-
-@node_resolver("CouponCampaign")
-async def _campaign_node(info, pk: int) -> CouponCampaign | None:
-    row = await info.context.loaders.campaign.load(pk)  # campaigns are public offers
-    return CouponCampaign.from_model(row) if row else None
+                   remaining=models.remaining(row), per_customer_limit=row.per_customer_limit)
 
 
 @strawberry.type
@@ -53,24 +43,9 @@ class Coupon(Node):
 
     @classmethod
     def from_model(cls, row: models.Coupon, campaign: models.CouponCampaign, secret: str) -> "Coupon":
-        return cls(id=to_global_id("Coupon", row.id), code=service.coupon_code(row, secret),
-                   campaign=CouponCampaign.from_model(campaign), status=CouponStatus(service.status_of(row, campaign)),
+        return cls(id=to_global_id("Coupon", row.id), code=codes.coupon_code(row.token, secret),
+                   campaign=CouponCampaign.from_model(campaign), status=models.coupon_status(row, campaign),
                    claimed_at=row.claimed_at, redeemed_at=row.redeemed_at)
-
-
-@node_resolver("Coupon")
-async def _coupon_node(info, pk: int) -> Coupon | None:
-    from storelink.graphql.permissions import customer_for_query, forbidden
-
-    me = await customer_for_query(info)  # a coupon's code is the owner's to show
-    async with info.context.sessionmaker() as session:
-        row = await session.get(models.Coupon, pk)
-        if row is None:
-            return None
-        if row.customer_id != me.id:
-            raise forbidden()
-        campaign = await session.get(models.CouponCampaign, row.campaign_id)
-    return Coupon.from_model(row, campaign, info.context.settings.jwt_secret)
 
 
 @strawberry.input

@@ -6,27 +6,29 @@ import json
 import strawberry
 
 from storelink.accounts.types import Staff, StaffPayload
-from storelink.graphql.errors import ApiError, in_transaction
-from storelink.graphql.permissions import customer_for_mutation, staff_for_mutation
+from storelink.api.context import Info
+from storelink.flows import privacy, staffing
+from storelink.graphql import caller
+from storelink.graphql.errors import in_transaction
 from storelink.graphql.relay import decode_id, decode_optional_id
-from storelink.members import privacy, service
+from storelink.members import join_codes, joining, transfers
 from storelink.members.types import (
     ConsentInput, ConsentPayload, CreateJoinCodeInput, DeletePayload, JoinCode, JoinCodePayload, JoinPayload,
     Membership, TransferPayload,
 )
 
 
-def _consent(consent: ConsentInput) -> service.Consent:
-    return service.Consent(consent.privacy_policy_version, consent.marketing)
+def _consent(consent: ConsentInput) -> joining.Consent:
+    return joining.Consent(consent.privacy_policy_version, consent.marketing)
 
 
 @strawberry.type
 class MemberMutations:
     @strawberry.mutation
-    async def join_by_code(self, info: strawberry.Info, code: str, consent: ConsentInput) -> JoinPayload:
+    async def join_by_code(self, info: Info, code: str, consent: ConsentInput) -> JoinPayload:
         async def work(session):
-            me = await customer_for_mutation(info)
-            membership, is_new = await service.join_by_code(
+            me = await caller.customer(info)
+            membership, is_new = await joining.join_by_code(
                 session, customer_id=me.id, code=code, consent=_consent(consent),
                 settings=info.context.settings,
             )
@@ -35,10 +37,10 @@ class MemberMutations:
         return await in_transaction(info, JoinPayload, work)
 
     @strawberry.mutation
-    async def join_online(self, info: strawberry.Info, consent: ConsentInput) -> JoinPayload:
+    async def join_online(self, info: Info, consent: ConsentInput) -> JoinPayload:
         async def work(session):
-            me = await customer_for_mutation(info)
-            membership, is_new = await service.join_online(
+            me = await caller.customer(info)
+            membership, is_new = await joining.join_online(
                 session, customer_id=me.id, consent=_consent(consent), settings=info.context.settings
             )
             return {"membership": Membership.from_model(membership), "is_new_member": is_new}
@@ -46,19 +48,19 @@ class MemberMutations:
         return await in_transaction(info, JoinPayload, work)
 
     @strawberry.mutation(description="Customer: opt in to or out of marketing messages (beyond the contract).")
-    async def set_marketing_consent(self, info: strawberry.Info, granted: bool) -> ConsentPayload:
+    async def set_marketing_consent(self, info: Info, granted: bool) -> ConsentPayload:
         async def work(session):
-            me = await customer_for_mutation(info)
-            await service.set_marketing_consent(session, customer_id=me.id, granted=granted)
-            return {"marketing": await service.marketing_consent(session, me.id)}
+            me = await caller.customer(info)
+            await joining.set_marketing_consent(session, customer_id=me.id, granted=granted)
+            return {"marketing": await joining.marketing_consent(session, me.id)}
 
         return await in_transaction(info, ConsentPayload, work)
 
     @strawberry.mutation
-    async def create_join_code(self, info: strawberry.Info, input: CreateJoinCodeInput) -> JoinCodePayload:
+    async def create_join_code(self, info: Info, input: CreateJoinCodeInput) -> JoinCodePayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
-            row = await service.create_join_code(
+            actor = await caller.staff(info)
+            row = await join_codes.create_join_code(
                 session, actor=actor,
                 store_id=decode_id(input.store_id, "Store", ["input", "storeId"]),
                 guide_id=decode_optional_id(input.guide_id, "Staff", ["input", "guideId"]),
@@ -69,30 +71,30 @@ class MemberMutations:
         return await in_transaction(info, JoinCodePayload, work)
 
     @strawberry.mutation
-    async def revoke_join_code(self, info: strawberry.Info, code: str) -> JoinCodePayload:
+    async def revoke_join_code(self, info: Info, code: str) -> JoinCodePayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
-            row = await service.revoke_join_code(session, actor=actor, code=code)
+            actor = await caller.staff(info)
+            row = await join_codes.revoke_join_code(session, actor=actor, code=code)
             return {"join_code": JoinCode.from_model(row, info.context.settings.public_base_url)}
 
         return await in_transaction(info, JoinCodePayload, work)
 
     @strawberry.mutation(description="Store manager or HQ: a guide leaves; their login and codes stop working (beyond the contract).")
-    async def retire_guide(self, info: strawberry.Info, id: strawberry.ID) -> StaffPayload:
+    async def retire_guide(self, info: Info, id: strawberry.ID) -> StaffPayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
-            row = await service.retire_guide(session, actor=actor, guide_id=decode_id(id, "Staff", ["id"]))
+            actor = await caller.staff(info)
+            row = await staffing.retire_guide(session, actor=actor, guide_id=decode_id(id, "Staff", ["id"]))
             return {"staff": Staff.from_model(row)}
 
         return await in_transaction(info, StaffPayload, work)
 
     @strawberry.mutation(description="Store manager: move a guide's bound members to another guide (e.g. when a guide leaves).")
     async def transfer_members(
-        self, info: strawberry.Info, from_guide_id: strawberry.ID, to_guide_id: strawberry.ID
+        self, info: Info, from_guide_id: strawberry.ID, to_guide_id: strawberry.ID
     ) -> TransferPayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
-            moved, skipped = await service.transfer_members(
+            actor = await caller.staff(info)
+            moved, skipped = await transfers.transfer_members(
                 session, actor=actor,
                 from_guide_id=decode_id(from_guide_id, "Staff", ["fromGuideId"]),
                 to_guide_id=decode_id(to_guide_id, "Staff", ["toGuideId"]),
@@ -102,19 +104,16 @@ class MemberMutations:
         return await in_transaction(info, TransferPayload, work)
 
     @strawberry.mutation(description="All personal data held about the signed-in customer, as a JSON document.")
-    async def export_my_data(self, info: strawberry.Info) -> str:
-        principal = await info.context.principal()
-        if principal is None or principal.customer is None:
-            raise ApiError("UNAUTHENTICATED" if principal is None else "FORBIDDEN",
-                           "Only a signed-in customer can export their data")
-        async with info.context.sessionmaker() as session:
-            data = await privacy.export_customer(session, principal.customer.id, info.context.settings)
+    async def export_my_data(self, info: Info) -> str:
+        me = await caller.customer(info)
+        async with info.context.reader() as session:
+            data = await privacy.export_customer(session, me.id, info.context.settings)
         return json.dumps(data, ensure_ascii=False)
 
     @strawberry.mutation
-    async def delete_my_account(self, info: strawberry.Info) -> DeletePayload:
+    async def delete_my_account(self, info: Info) -> DeletePayload:
         async def work(session):
-            me = await customer_for_mutation(info)
+            me = await caller.customer(info)
             await privacy.delete_customer(session, me.id)
             return {"deleted": True}
 

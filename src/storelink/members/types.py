@@ -2,38 +2,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 
 import strawberry
 
+from storelink.accounts.loaders import CustomerById
 from storelink.accounts.types import Staff, load_staff, mask_phone
-from storelink.graphql.errors import ApiError, UserError
-from storelink.graphql.relay import Node, node_resolver, to_global_id
+from storelink.api.context import Info
+from storelink.errors import InvalidInput
+from storelink.graphql.errors import UserError
+from storelink.graphql.relay import Node, to_global_id
+from storelink.kpi.loaders import InsightsOf
+from storelink.loyalty.loaders import StandingOf
+from storelink.loyalty import models as loyalty_models
 from storelink.members import models
-from storelink.orders.types import Cart, Order, load_cart
+from storelink.orders.loaders import CartOf, RecentOrders
+from storelink.orders.types import Cart, Order
 from storelink.stores.types import Store, load_store
 
-@strawberry.enum
-class JoinCodeKind(Enum):
-    STORE = "STORE"
-    GUIDE = "GUIDE"
-    CAMPAIGN = "CAMPAIGN"
-
-
-@strawberry.enum
-class JoinChannel(Enum):
-    STORE_QR = "STORE_QR"
-    GUIDE_QR = "GUIDE_QR"
-    CAMPAIGN_QR = "CAMPAIGN_QR"
-    ONLINE = "ONLINE"
-
-
-@strawberry.enum
-class MemberTier(Enum):
-    REGULAR = "REGULAR"
-    SILVER = "SILVER"
-    GOLD = "GOLD"
-    PLATINUM = "PLATINUM"
+JoinCodeKind = strawberry.enum(models.JoinCodeKind)
+JoinChannel = strawberry.enum(models.JoinChannel)
+MemberTier = strawberry.enum(loyalty_models.MemberTier)
 
 
 @strawberry.type
@@ -67,18 +55,18 @@ class JoinCode:
         )
 
     @strawberry.field
-    async def store(self, info: strawberry.Info) -> Store:
+    async def store(self, info: Info) -> Store:
         store = await load_store(info, self.store_pk)
         assert store is not None
         return store
 
     @strawberry.field
-    async def guide(self, info: strawberry.Info) -> Staff | None:
+    async def guide(self, info: Info) -> Staff | None:
         return await load_staff(info, self.guide_pk)
 
 
-async def _standing(info, membership_pk: int):
-    return await info.context.loaders.standing.load(membership_pk)
+async def _standing(info: Info, membership_pk: int):
+    return await StandingOf.of(info).load(membership_pk)
 
 
 @strawberry.type
@@ -99,23 +87,23 @@ class Membership:
         )
 
     @strawberry.field(description="From paid spend in the last 12 months, both channels.")
-    async def tier(self, info: strawberry.Info) -> MemberTier:
+    async def tier(self, info: Info) -> MemberTier:
         return MemberTier((await _standing(info, self.pk)).tier)
 
     @strawberry.field(description="The balance of the points ledger.")
-    async def points(self, info: strawberry.Info) -> int:
+    async def points(self, info: Info) -> int:
         return (await _standing(info, self.pk)).points
 
     @strawberry.field(description="The store credited with this member's join; null for a plain online join.")
-    async def join_store(self, info: strawberry.Info) -> Store | None:
+    async def join_store(self, info: Info) -> Store | None:
         return await load_store(info, self.join_store_pk)
 
     @strawberry.field(description="The guide who recruited the member (开卡导购); never changes.")
-    async def recruited_by(self, info: strawberry.Info) -> Staff | None:
+    async def recruited_by(self, info: Info) -> Staff | None:
         return await load_staff(info, self.recruited_by_pk)
 
     @strawberry.field(description="The member's current exclusive guide (专属导购); null when unbound.")
-    async def guide(self, info: strawberry.Info) -> Staff | None:
+    async def guide(self, info: Info) -> Staff | None:
         return await load_staff(info, self.guide_pk)
 
 
@@ -150,63 +138,46 @@ class MemberProfile(Node):
         )
 
     @strawberry.field
-    async def tier(self, info: strawberry.Info) -> MemberTier:
+    async def tier(self, info: Info) -> MemberTier:
         return MemberTier((await _standing(info, self.pk)).tier)
 
     @strawberry.field
-    async def points(self, info: strawberry.Info) -> int:
+    async def points(self, info: Info) -> int:
         return (await _standing(info, self.pk)).points
 
     @strawberry.field(
         description="Behavioural segment, e.g. STORE_EXPERIENCE, ONLINE_REPURCHASE, OMNICHANNEL_ACTIVE, DORMANT, NEW."
     )
-    async def segment(self, info: strawberry.Info) -> str:
-        return (await info.context.loaders.insights.load(self.pk))[0]
+    async def segment(self, info: Info) -> str:
+        return (await InsightsOf.of(info).load(self.pk))[0]
 
     @strawberry.field(description="What the member buys: categories and product tags, most bought first.")
-    async def tags(self, info: strawberry.Info) -> list[str]:
-        return (await info.context.loaders.insights.load(self.pk))[1]
+    async def tags(self, info: Info) -> list[str]:
+        return (await InsightsOf.of(info).load(self.pk))[1]
 
     @strawberry.field
-    async def cart(self, info: strawberry.Info) -> Cart:
-        return await load_cart(info, self.customer_pk)
+    async def cart(self, info: Info) -> Cart:
+        return Cart.from_rows(await CartOf.of(info).load(self.customer_pk))
 
     @strawberry.field
-    async def recent_orders(self, info: strawberry.Info, first: int = 5) -> list[Order]:
+    async def recent_orders(self, info: Info, first: int = 5) -> list[Order]:
         if not 0 < first <= 20:
-            raise ApiError("INVALID_INPUT", "first must be 1..20")
-        rows = await info.context.loaders.recent_orders.load((self.customer_pk, first))
+            raise InvalidInput("first must be 1..20")
+        rows = await RecentOrders.of(info).load((self.customer_pk, first))
         secret = info.context.settings.jwt_secret
         return [Order.from_model(r, secret, for_owner=False) for r in rows]
 
     @strawberry.field
-    async def join_store(self, info: strawberry.Info) -> Store | None:
+    async def join_store(self, info: Info) -> Store | None:
         return await load_store(info, self.join_store_pk)
 
     @strawberry.field
-    async def guide(self, info: strawberry.Info) -> Staff | None:
+    async def guide(self, info: Info) -> Staff | None:
         return await load_staff(info, self.guide_pk)
 
 
-async def load_member_profile(info, membership_id: int) -> MemberProfile | None:
-    """The profile if the signed-in staff member may see it (null, or a FORBIDDEN error)."""
-    from storelink.graphql.permissions import forbidden, staff_for_query
-    from storelink.members import service
-
-    staff = await staff_for_query(info)
-    async with info.context.sessionmaker() as session:
-        membership = await session.get(models.Membership, membership_id)
-        if membership is None:
-            return None
-        if not await service.member_in_scope(session, staff, membership):
-            raise forbidden("This member is outside your store's scope")
-    customer = await info.context.loaders.customer.load(membership.customer_id)
-    return MemberProfile.from_rows(membership, customer)
-
-
-@node_resolver("MemberProfile")
-async def _member_node(info, pk: int) -> MemberProfile | None:
-    return await load_member_profile(info, pk)
+async def member_profile(info: Info, membership: models.Membership) -> MemberProfile:
+    return MemberProfile.from_rows(membership, await CustomerById.of(info).load(membership.customer_id))
 
 
 @strawberry.type

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.accounts.models import Customer, Staff, StaffRole
 from storelink.catalog import service as catalog
 from storelink.catalog.models import Product, Sku
+from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
-from storelink.errors import DomainError, Forbidden, InvalidInput, NotFound
-from storelink.members import service as members
+from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
+from storelink.members.scope import member_for_staff
 from storelink.orders.models import CartLine
 from storelink.outbox import service as outbox
 from storelink.recommend import feedback as reco_feedback
@@ -43,7 +44,7 @@ async def _ensure_available(session: AsyncSession, sku: Sku, quantity: int, fiel
     """A line may not exceed what one place holds: the warehouse, or a single store (checkout
     then checks the place that fulfils it)."""
     if quantity > await catalog.available_anywhere(session, sku):
-        raise DomainError("Not enough stock for that quantity", code="OUT_OF_STOCK", field=field)
+        raise DomainError("Not enough stock for that quantity", code=Code.OUT_OF_STOCK, field=field)
 
 
 async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity: int,
@@ -96,10 +97,8 @@ async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_i
     Returns the member's customer id."""
     if staff.role not in (StaffRole.GUIDE, StaffRole.STORE_MANAGER):
         raise Forbidden("Only store staff push items into a member's cart")
-    membership = await members.member_for_staff(session, staff, membership_id, ["memberId"])
-    customer = await session.get(Customer, membership.customer_id)
-    if customer is None or customer.deleted_at is not None:
-        raise NotFound("No such member", field=["memberId"])
+    membership = await member_for_staff(session, staff, membership_id, ["memberId"])
+    customer = await live_customer(session, membership.customer_id, field=["memberId"])
     line = await add(session, customer_id=customer.id, sku_id=sku_id, quantity=quantity, pushed_by=staff)
     if recommendation_id is not None:
         shown = await reco_feedback.for_push(session, shown_id=recommendation_id, customer_id=customer.id, sku_id=sku_id)

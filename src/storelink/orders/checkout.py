@@ -16,15 +16,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storelink.accounts.models import Customer
 from storelink.catalog import service as catalog
+from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
-from storelink.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from storelink.db import transaction
+from storelink.errors import Code, DomainError, InvalidInput, NotFound
 from storelink.ids import global_id
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import Coupon, PointsReason
-from storelink.members import codes
-from storelink.members import service as members
+from storelink.scanning import codes
+from storelink.members.joining import membership_of
 from storelink.orders import attribution, cart
 from storelink.orders.models import CartLine, Order, OrderLine, OrderStatus, PaymentNotice
 from storelink.payments.base import PaidNotice
@@ -75,9 +76,7 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     """(order, created). The same idempotency key returns the first order."""
     address = _check_request(request, idempotency_key)
     # Serialises one customer's checkouts: the key, the cart and the points balance.
-    customer = await session.get(Customer, customer_id, with_for_update=True)
-    if customer is None or customer.deleted_at is not None:
-        raise Unauthenticated("Please sign in again")
+    await live_customer(session, customer_id, lock=True)
     earlier = (await session.execute(select(Order).where(
         Order.customer_id == customer_id, Order.idempotency_key == idempotency_key))).scalar_one_or_none()
     if earlier is not None:
@@ -86,14 +85,14 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
         await store_service.require_store(session, request.pickup_store_id, ["input", "pickupStoreId"])
     lines = (await cart.lines_of(session, [customer_id]))[customer_id]
     if not lines:
-        raise DomainError("Your cart is empty", code="INVALID_STATE")
+        raise DomainError("Your cart is empty", code=Code.INVALID_STATE)
     for line, sku in lines:
         if not sku.active:
             raise DomainError(f"{sku.title} is no longer sold; remove it from your cart",
-                              code="OUT_OF_STOCK", field=["cart", global_id("CartLine", line.id)])
-    membership = await members.membership_of(session, customer_id)
+                              code=Code.OUT_OF_STOCK, field=["cart", global_id("CartLine", line.id)])
+    membership = await membership_of(session, customer_id)
     if request.points_to_redeem and membership is None:
-        raise DomainError("Join the membership to use points", code="INSUFFICIENT_POINTS",
+        raise DomainError("Join the membership to use points", code=Code.INSUFFICIENT_POINTS,
                           field=["input", "pointsToRedeem"])
     now = utcnow()
     credit = await attribution.credit_online(session, membership=membership, lines=[ln for ln, _ in lines], now=now)
@@ -155,7 +154,7 @@ async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, tran
     else:
         order.status = OrderStatus.PAID.value
     await _credit_recommendations(session, order)
-    membership = await members.membership_of(session, order.customer_id) if order.customer_id else None
+    membership = await membership_of(session, order.customer_id) if order.customer_id else None
     if membership is not None:
         order.points_earned = loyalty.points_for(order.total_fen)
         await loyalty.add_points(session, membership_id=membership.id, delta=order.points_earned,
@@ -217,7 +216,7 @@ async def release(session: AsyncSession, order: Order) -> None:
         returned[line.sku_id] = returned.get(line.sku_id, 0) + line.quantity
     await catalog.return_stock(session, store_id=order.stock_store_id, returned=returned)
     if order.points_redeemed and order.customer_id is not None:
-        membership = await members.membership_of(session, order.customer_id)
+        membership = await membership_of(session, order.customer_id)
         if membership is not None:
             await loyalty.add_points(session, membership_id=membership.id, delta=order.points_redeemed,
                                      reason=PointsReason.RETURN_REDEEM, order_id=order.id)
@@ -227,7 +226,7 @@ async def release(session: AsyncSession, order: Order) -> None:
 
 async def expire_unpaid(sessionmaker: async_sessionmaker, *, now: dt.datetime | None = None, batch: int = 50) -> int:
     """Cancel orders past their payment time; returns how many. Safe with several workers."""
-    async with sessionmaker() as session:
+    async def work(session: AsyncSession) -> int:
         orders = (await session.execute(
             select(Order).where(Order.status == "PENDING_PAYMENT", Order.expires_at <= (now or utcnow()))
             .order_by(Order.expires_at).limit(batch).with_for_update(skip_locked=True)
@@ -236,5 +235,6 @@ async def expire_unpaid(sessionmaker: async_sessionmaker, *, now: dt.datetime | 
             await release(session, order)
             order.status = OrderStatus.CANCELLED.value
             order.cancelled_at = utcnow()
-        await session.commit()
-    return len(orders)
+        return len(orders)
+
+    return await transaction(sessionmaker, work)

@@ -3,38 +3,40 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from strawberry.dataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.catalog.models import Sku
+from storelink.graphql.dataloaders import RequestLoader
 from storelink.orders import cart, service
 from storelink.orders.models import CartLine, Order, OrderLine
 
 
-def cart_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, list[tuple[CartLine, Sku]]]:
-    async def load(customer_ids: Sequence[int]) -> list:
-        async with sessionmaker() as session:
-            found = await cart.lines_of(session, customer_ids)
+class CartOf(RequestLoader[int, list[tuple[CartLine, Sku]]]):
+    """Key: customer id."""
+
+    async def fetch(self, session: AsyncSession, customer_ids: Sequence[int]) -> list:
+        found = await cart.lines_of(session, customer_ids)
         return [found[c] for c in customer_ids]
 
-    return DataLoader(load_fn=load)
 
-
-def order_lines_loader(sessionmaker: async_sessionmaker) -> DataLoader[int, list[OrderLine]]:
-    async def load(order_ids: Sequence[int]) -> list:
-        async with sessionmaker() as session:
-            found = await service.lines_by_order(session, order_ids)
+class LinesOfOrder(RequestLoader[int, list[OrderLine]]):
+    async def fetch(self, session: AsyncSession, order_ids: Sequence[int]) -> list:
+        found = await service.lines_by_order(session, order_ids)
         return [found[o] for o in order_ids]
 
-    return DataLoader(load_fn=load)
 
-
-def recent_orders_loader(sessionmaker: async_sessionmaker) -> DataLoader[tuple[int, int], list[Order]]:
+class RecentOrders(RequestLoader[tuple[int, int], list[Order]]):
     """Key: (customer id, how many)."""
-    async def load(keys: Sequence[tuple[int, int]]) -> list:
+
+    async def fetch(self, session: AsyncSession, keys: Sequence[tuple[int, int]]) -> list:
         limit = max(n for _, n in keys)
-        async with sessionmaker() as session:
-            found = await service.recent_orders(session, sorted({c for c, _ in keys}), limit)
+        found = await service.recent_orders(session, sorted({c for c, _ in keys}), limit)
         return [found[c][:n] for c, n in keys]
 
-    return DataLoader(load_fn=load)
+
+class OrdersPage(RequestLoader[tuple[int, int, int | None], tuple[list[Order], bool]]):
+    """Key: (customer id, page size, before this order id); (orders newest first, more after)."""
+
+    async def fetch(self, session: AsyncSession, keys: Sequence[tuple[int, int, int | None]]) -> list:
+        return [await service.customer_orders(session, customer_id=c, first=first, before_id=before)
+                for c, first, before in keys]

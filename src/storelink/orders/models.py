@@ -17,6 +17,16 @@ class OrderStatus(str, Enum):
     REFUNDED = "REFUNDED"
 
 
+class Fulfilment(str, Enum):
+    DELIVERY = "DELIVERY"
+    STORE_PICKUP = "STORE_PICKUP"
+
+
+class SalesChannel(str, Enum):
+    ONLINE = "ONLINE"
+    STORE = "STORE"
+
+
 # Paid and not refunded: what earns points, counts for tiers and KPIs, and may be refunded.
 PAID_STATUSES = ("PAID", "READY_FOR_PICKUP", "COMPLETED")
 

@@ -5,40 +5,59 @@ import json
 import logging
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from storelink.api.context import Info
 from storelink.errors import UpstreamUnavailable
 from storelink.graphql.errors import UserError, in_transaction
-from storelink.graphql.permissions import customer_for_mutation, staff_for_mutation
+from storelink.graphql import caller
 from storelink.graphql.relay import decode_id, decode_optional_id
 from storelink.orders import cart, checkout as checkout_flow, pickup, refunds, store_sales
 from storelink.orders.types import (
-    Cart, CartPayload, CheckoutInput, Order, OrderPayload, PaymentRequest, RecordStorePurchaseInput,
+    Cart, CartPayload, CheckoutInput, Order, OrderPayload, OrderStatus, PaymentRequest, RecordStorePurchaseInput,
 )
 from storelink.payments.base import PaymentOrder, PaymentUnavailable
 
 log = logging.getLogger(__name__)
 
 
-async def _cart_of(session, customer_id: int) -> Cart:
+async def _cart_of(session: AsyncSession, customer_id: int) -> Cart:
     rows = (await cart.lines_of(session, [customer_id]))[customer_id]
     return Cart.from_rows(rows)
+
+
+async def _ask_for_payment(info: Info, provider, payload: OrderPayload) -> None:
+    """After the commit: no lock is held while the provider answers. A failure keeps the order;
+    checking out again with the same key asks for the payment again."""
+    order = payload.order
+    me = (await info.context.principal()).customer
+    try:
+        params = await provider.prepare(PaymentOrder(
+            order_no=order.order_no, total_fen=order.total_fen, description=f"订单 {order.order_no}",
+            openid=me.openid))
+    except PaymentUnavailable as exc:
+        log.warning("payment request for order %s failed: %s", order.order_no, exc)
+        payload.user_errors = [UserError.from_domain(
+            UpstreamUnavailable("Payment is unavailable right now; try again"), info.context.lang)]
+    else:
+        payload.payment = PaymentRequest(provider=provider.name, params=json.dumps(params))
 
 
 @strawberry.type
 class OrderMutations:
     @strawberry.mutation
-    async def add_to_cart(self, info: strawberry.Info, sku_id: strawberry.ID, quantity: int) -> CartPayload:
+    async def add_to_cart(self, info: Info, sku_id: strawberry.ID, quantity: int) -> CartPayload:
         async def work(session):
-            me = await customer_for_mutation(info)
+            me = await caller.customer(info)
             await cart.add(session, customer_id=me.id, sku_id=decode_id(sku_id, "Sku", ["skuId"]), quantity=quantity)
             return {"cart": await _cart_of(session, me.id)}
 
         return await in_transaction(info, CartPayload, work)
 
     @strawberry.mutation(description="Quantity 0 removes the line.")
-    async def update_cart_line(self, info: strawberry.Info, line_id: strawberry.ID, quantity: int) -> CartPayload:
+    async def update_cart_line(self, info: Info, line_id: strawberry.ID, quantity: int) -> CartPayload:
         async def work(session):
-            me = await customer_for_mutation(info)
+            me = await caller.customer(info)
             await cart.update_line(session, customer_id=me.id, line_id=decode_id(line_id, "CartLine", ["lineId"]),
                                    quantity=quantity)
             return {"cart": await _cart_of(session, me.id)}
@@ -46,10 +65,10 @@ class OrderMutations:
         return await in_transaction(info, CartPayload, work)
 
     @strawberry.mutation(description="Staff: add to a member's online cart from the store tablet.")
-    async def push_to_cart(self, info: strawberry.Info, member_id: strawberry.ID, sku_id: strawberry.ID,
+    async def push_to_cart(self, info: Info, member_id: strawberry.ID, sku_id: strawberry.ID,
                            quantity: int, recommendation_id: strawberry.ID | None = None) -> CartPayload:
         async def work(session):
-            staff = await staff_for_mutation(info)
+            staff = await caller.staff(info)
             customer_id = await cart.push(
                 session, staff=staff, membership_id=decode_id(member_id, "MemberProfile", ["memberId"]),
                 sku_id=decode_id(sku_id, "Sku", ["skuId"]), quantity=quantity,
@@ -60,13 +79,12 @@ class OrderMutations:
         return await in_transaction(info, CartPayload, work)
 
     @strawberry.mutation
-    async def checkout(self, info: strawberry.Info, input: CheckoutInput, idempotency_key: str) -> OrderPayload:
+    async def checkout(self, info: Info, input: CheckoutInput, idempotency_key: str) -> OrderPayload:
         ctx = info.context
         provider = ctx.payments.for_checkout() if ctx.payments else None
-        placed = {}
 
         async def work(session):
-            me = await customer_for_mutation(info)
+            me = await caller.customer(info)
             if provider is None:
                 raise UpstreamUnavailable("Online payment is not available right now")
             request = checkout_flow.Checkout(
@@ -77,30 +95,17 @@ class OrderMutations:
             )
             order, _ = await checkout_flow.checkout(session, customer_id=me.id, request=request,
                                                     idempotency_key=idempotency_key, settings=ctx.settings)
-            placed.update(order=order, openid=me.openid)
             return {"order": Order.from_model(order, ctx.settings.jwt_secret, for_owner=True)}
 
         payload = await in_transaction(info, OrderPayload, work)
-        order = placed.get("order")
-        if order is not None and order.status == "PENDING_PAYMENT":
-            # Outside the transaction: no lock is held while the provider answers. A failure keeps
-            # the order; checking out again with the same key asks for the payment again.
-            try:
-                params = await provider.prepare(PaymentOrder(
-                    order_no=order.order_no, total_fen=order.total_fen, description=f"订单 {order.order_no}",
-                    openid=placed["openid"]))
-            except PaymentUnavailable as exc:
-                log.warning("payment request for order %s failed: %s", order.order_no, exc)
-                payload.user_errors = [UserError.from_domain(
-                    UpstreamUnavailable("Payment is unavailable right now; try again"), ctx.lang)]
-            else:
-                payload.payment = PaymentRequest(provider=provider.name, params=json.dumps(params))
+        if payload.order is not None and payload.order.status == OrderStatus.PENDING_PAYMENT:
+            await _ask_for_payment(info, provider, payload)
         return payload
 
     @strawberry.mutation
-    async def record_store_purchase(self, info: strawberry.Info, input: RecordStorePurchaseInput) -> OrderPayload:
+    async def record_store_purchase(self, info: Info, input: RecordStorePurchaseInput) -> OrderPayload:
         async def work(session):
-            staff = await staff_for_mutation(info)
+            staff = await caller.staff(info)
             lines = [store_sales.SaleLine(decode_id(ln.sku_id, "Sku", ["input", "lines", str(i), "skuId"]),
                                           ln.quantity, ln.unit_price_fen) for i, ln in enumerate(input.lines)]
             order, _ = await store_sales.record(
@@ -115,18 +120,18 @@ class OrderMutations:
         return await in_transaction(info, OrderPayload, work)
 
     @strawberry.mutation
-    async def refund_order(self, info: strawberry.Info, id: strawberry.ID, reason: str) -> OrderPayload:
+    async def refund_order(self, info: Info, id: strawberry.ID, reason: str) -> OrderPayload:
         async def work(session):
-            staff = await staff_for_mutation(info)
+            staff = await caller.staff(info)
             order = await refunds.refund(session, staff=staff, order_id=decode_id(id, "Order", ["id"]), reason=reason)
             return {"order": Order.from_model(order, info.context.settings.jwt_secret, for_owner=False)}
 
         return await in_transaction(info, OrderPayload, work)
 
     @strawberry.mutation
-    async def complete_pickup(self, info: strawberry.Info, order_id: strawberry.ID) -> OrderPayload:
+    async def complete_pickup(self, info: Info, order_id: strawberry.ID) -> OrderPayload:
         async def work(session):
-            staff = await staff_for_mutation(info)
+            staff = await caller.staff(info)
             order = await pickup.complete(session, staff=staff, order_id=decode_id(order_id, "Order", ["orderId"]))
             return {"order": Order.from_model(order, info.context.settings.jwt_secret, for_owner=False)}
 

@@ -6,17 +6,13 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storelink import scanner
+from storelink.scanning import scanner
 from storelink.accounts import permissions
 from storelink.accounts.models import Staff
 from storelink.clock import utcnow
-from storelink.errors import DomainError, Forbidden, NotFound
-from storelink.members import codes
+from storelink.errors import Code, DomainError, Forbidden, NotFound
+from storelink.scanning import codes
 from storelink.orders.models import Order, OrderStatus
-
-
-def pickup_code(order: Order, secret: str) -> str | None:
-    return codes.scan_code_for("P", order.pickup_token, secret) if order.pickup_token else None
 
 
 @dataclass(frozen=True)
@@ -24,18 +20,18 @@ class PickupScanned:
     order: Order
 
 
-@scanner.handles("P")
+@scanner.handles(codes.PICKUP)
 async def scan_pickup(session: AsyncSession, request: scanner.ScanRequest) -> PickupScanned:
     """Shows the order to hand over; completePickup then completes it."""
     order = (await session.execute(select(Order).where(Order.pickup_token == request.token))).scalar_one_or_none()
     if order is None:
-        raise DomainError("Unknown pickup code", code="CODE_INVALID", field=["code"])
+        raise DomainError("Unknown pickup code", code=Code.CODE_INVALID, field=["code"])
     if order.pickup_store_id != request.store_id:
-        raise DomainError("This order is to be picked up at another store", code="INVALID_STATE", field=["code"])
+        raise DomainError("This order is to be picked up at another store", code=Code.INVALID_STATE, field=["code"])
     if order.status == OrderStatus.COMPLETED.value:
-        raise DomainError("This order has been picked up", code="CODE_USED_UP", field=["code"])
+        raise DomainError("This order has been picked up", code=Code.CODE_USED_UP, field=["code"])
     if order.status != OrderStatus.READY_FOR_PICKUP.value:
-        raise DomainError(f"The order is {order.status.lower()}", code="CODE_EXPIRED", field=["code"])
+        raise DomainError(f"The order is {order.status.lower()}", code=Code.CODE_EXPIRED, field=["code"])
     return PickupScanned(order)
 
 
@@ -52,7 +48,7 @@ async def complete(session: AsyncSession, *, staff: Staff, order_id: int) -> Ord
     )).first()
     if done is None:
         await session.refresh(order)
-        raise DomainError(f"The order is {order.status.lower()}, not ready for pickup", code="INVALID_STATE",
+        raise DomainError(f"The order is {order.status.lower()}, not ready for pickup", code=Code.INVALID_STATE,
                           field=["orderId"])
     await session.refresh(order)
     return order

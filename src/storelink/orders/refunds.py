@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.accounts import permissions
 from storelink.accounts.models import Staff, StaffRole
 from storelink.clock import utcnow
-from storelink.errors import DomainError, Forbidden, InvalidInput, NotFound
+from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import PointsReason
-from storelink.members import service as members
+from storelink.members.joining import membership_of
 from storelink.orders.checkout import release
 from storelink.orders.models import PAID_STATUSES, Order, OrderStatus
 
@@ -40,10 +40,10 @@ async def refund(session: AsyncSession, *, staff: Staff, order_id: int, reason: 
         raise Forbidden("Only HQ or the store's manager may refund this order")
     if order.status not in PAID_STATUSES:
         raise DomainError(f"The order is {order.status.lower()}; only paid orders are refunded",
-                          code="INVALID_STATE", field=["id"])
+                          code=Code.INVALID_STATE, field=["id"])
     await release(session, order)
     if order.points_earned and order.customer_id is not None:
-        membership = await members.membership_of(session, order.customer_id)
+        membership = await membership_of(session, order.customer_id)
         if membership is not None:
             await loyalty.add_points(session, membership_id=membership.id, delta=-order.points_earned,
                                      reason=PointsReason.REVERSE_EARN, order_id=order.id)

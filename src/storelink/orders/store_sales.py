@@ -14,15 +14,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.accounts import permissions
-from storelink.accounts.models import Customer, Staff, StaffRole
+from storelink.accounts.models import Staff, StaffRole
 from storelink.catalog import service as catalog
 from storelink.catalog.models import Sku
+from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
-from storelink.errors import DomainError, Forbidden, InvalidInput, NotFound
+from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import PointsReason
-from storelink.members import codes
-from storelink.members import service as members
+from storelink.scanning import codes
+from storelink.members.joining import membership_of
+from storelink.members.scope import member_for_staff
 from storelink.members.models import MemberCode, Membership
 from storelink.orders import attribution
 from storelink.orders.checkout import new_order_no
@@ -54,8 +56,8 @@ async def _member_by_code(session: AsyncSession, code: str, *, store_id: int, st
     except DomainError as err:
         err.field = f
         raise
-    if kind != "M":
-        raise DomainError("This is not a member code", code="CODE_INVALID", field=f)
+    if kind != codes.MEMBER:
+        raise DomainError("This is not a member code", code=Code.CODE_INVALID, field=f)
     now = utcnow()
     # Use the code now, or accept it when this store's tablet used it moments ago.
     customer_id = (await session.execute(
@@ -67,15 +69,15 @@ async def _member_by_code(session: AsyncSession, code: str, *, store_id: int, st
     if customer_id is None:
         row = await session.get(MemberCode, token)
         if row is None:
-            raise DomainError("Unknown member code", code="CODE_INVALID", field=f)
+            raise DomainError("Unknown member code", code=Code.CODE_INVALID, field=f)
         if row.used_at is None:
-            raise DomainError("This member code has expired", code="CODE_EXPIRED", field=f)
+            raise DomainError("This member code has expired", code=Code.CODE_EXPIRED, field=f)
         if row.used_at_store_id != store_id or row.used_at < now - SCANNED_CODE_GRACE:
-            raise DomainError("This member code was already used", code="CODE_USED_UP", field=f)
+            raise DomainError("This member code was already used", code=Code.CODE_USED_UP, field=f)
         customer_id = row.customer_id
-    membership = await members.membership_of(session, customer_id)
+    membership = await membership_of(session, customer_id)
     if membership is None:
-        raise DomainError("Unknown member code", code="CODE_INVALID", field=f)
+        raise DomainError("Unknown member code", code=Code.CODE_INVALID, field=f)
     return membership
 
 
@@ -126,7 +128,7 @@ async def record(
         raise InvalidInput("Give a member code or a member id, not both", field=["input", "memberId"])
     membership = None
     if membership_id is not None:
-        membership = await members.member_for_staff(session, staff, membership_id, ["input", "memberId"])
+        membership = await member_for_staff(session, staff, membership_id, ["input", "memberId"])
     elif member_code is not None:
         membership = await _member_by_code(session, member_code, store_id=store_id, staff=staff, settings=settings)
     serving = await _serving_guide(session, guide_id=guide_id, staff=staff, store_id=store_id)
@@ -139,11 +141,9 @@ async def record(
     if coupon_code is not None:
         coupon = await loyalty.coupon_by_code(session, coupon_code, settings.jwt_secret, ["input", "couponCode"])
         if membership is None:  # the coupon names its owner: the sale is theirs
-            membership = await members.membership_of(session, coupon.customer_id)
+            membership = await membership_of(session, coupon.customer_id)
     if membership is not None:
-        customer = await session.get(Customer, membership.customer_id)
-        if customer is None or customer.deleted_at is not None:
-            raise NotFound("No such member", field=["input", "memberId"])
+        await live_customer(session, membership.customer_id, field=["input", "memberId"])
     now = utcnow()
     credit = attribution.credit_store_sale(store_id=store_id, serving_guide_id=serving, membership=membership)
     subtotal = sum(ln.quantity * ln.unit_price_fen for ln in lines)

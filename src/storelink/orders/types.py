@@ -2,17 +2,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 
 import strawberry
 
 from storelink.accounts.types import Staff, load_staff
+from storelink.api.context import Info
 from storelink.catalog.types import Sku, load_sku
 from storelink.graphql.errors import UserError
 from storelink.graphql.pagination import PageInfo
-from storelink.graphql.relay import Node, node_resolver, to_global_id
-from storelink.orders import models, pickup
+from storelink.graphql.relay import Node, to_global_id
+from storelink.orders import models
+from storelink.orders.loaders import LinesOfOrder
+from storelink.scanning import codes
 from storelink.stores.types import Store, load_store
+
+Fulfilment = strawberry.enum(models.Fulfilment)
+SalesChannel = strawberry.enum(models.SalesChannel)
+OrderStatus = strawberry.enum(models.OrderStatus)
 
 
 @strawberry.type
@@ -24,7 +30,7 @@ class CartLine:
     guide_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="The guide who pushed this line into the customer's cart from a store tablet.")
-    async def added_by_guide(self, info: strawberry.Info) -> Staff | None:
+    async def added_by_guide(self, info: Info) -> Staff | None:
         return await load_staff(info, self.guide_pk)
 
 
@@ -45,32 +51,6 @@ class Cart:
                    subtotal_fen=sum(ln.line_total_fen for ln in lines))
 
 
-async def load_cart(info, customer_id: int) -> Cart:
-    return Cart.from_rows(await info.context.loaders.cart.load(customer_id))
-
-
-@strawberry.enum
-class Fulfilment(Enum):
-    DELIVERY = "DELIVERY"
-    STORE_PICKUP = "STORE_PICKUP"
-
-
-@strawberry.enum
-class SalesChannel(Enum):
-    ONLINE = "ONLINE"
-    STORE = "STORE"
-
-
-@strawberry.enum
-class OrderStatus(Enum):
-    PENDING_PAYMENT = "PENDING_PAYMENT"
-    PAID = "PAID"
-    READY_FOR_PICKUP = "READY_FOR_PICKUP"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-    REFUNDED = "REFUNDED"
-
-
 @strawberry.type
 class OrderLine:
     quantity: int
@@ -79,7 +59,7 @@ class OrderLine:
     sku_pk: strawberry.Private[int]
 
     @strawberry.field
-    async def sku(self, info: strawberry.Info) -> Sku:
+    async def sku(self, info: Info) -> Sku:
         found = await load_sku(info, self.sku_pk)
         assert found is not None
         return found
@@ -119,7 +99,8 @@ class Order(Node):
             fulfilment=Fulfilment(row.fulfilment) if row.fulfilment else None, status=OrderStatus(row.status),
             subtotal_fen=row.subtotal_fen, discount_fen=row.discount_fen, total_fen=row.total_fen,
             points_earned=row.points_earned, points_redeemed=row.points_redeemed,
-            pickup_code=pickup.pickup_code(row, secret) if for_owner and row.status == "READY_FOR_PICKUP" else None,
+            pickup_code=codes.pickup_code(row.pickup_token, secret)
+            if for_owner and row.status == "READY_FOR_PICKUP" and row.pickup_token else None,
             created_at=row.created_at, paid_at=row.paid_at,
             expires_at=row.expires_at if row.status == "PENDING_PAYMENT" else None,
             pk=row.id, store_pk=row.store_id, guide_pk=row.guide_id, service_guide_pk=row.service_guide_id,
@@ -127,46 +108,26 @@ class Order(Node):
         )
 
     @strawberry.field(description="The store credited with this order (the selling store, or the bound guide's store for online orders).")
-    async def store(self, info: strawberry.Info) -> Store | None:
+    async def store(self, info: Info) -> Store | None:
         return await load_store(info, self.store_pk)
 
     @strawberry.field(description="The guide credited with making this sale (销售导购).")
-    async def guide(self, info: strawberry.Info) -> Staff | None:
+    async def guide(self, info: Info) -> Staff | None:
         return await load_staff(info, self.guide_pk)
 
     @strawberry.field(description="The member's exclusive guide when the order was placed (专属导购), credited for repurchase.")
-    async def service_guide(self, info: strawberry.Info) -> Staff | None:
+    async def service_guide(self, info: Info) -> Staff | None:
         return await load_staff(info, self.service_guide_pk)
 
     @strawberry.field(description="Where a STORE_PICKUP order is collected (beyond the contract).")
-    async def pickup_store(self, info: strawberry.Info) -> Store | None:
+    async def pickup_store(self, info: Info) -> Store | None:
         return await load_store(info, self.pickup_store_pk)
 
     @strawberry.field
-    async def lines(self, info: strawberry.Info) -> list[OrderLine]:
-        rows = await info.context.loaders.order_lines.load(self.pk)
+    async def lines(self, info: Info) -> list[OrderLine]:
+        rows = await LinesOfOrder.of(info).load(self.pk)
         return [OrderLine(quantity=r.quantity, unit_price_fen=r.unit_price_fen, line_total_fen=r.line_total_fen,
                           sku_pk=r.sku_id) for r in rows]
-
-
-@node_resolver("Order")
-async def _order_node(info, pk: int) -> Order | None:
-    from storelink.graphql.permissions import caller_for_query, forbidden
-    from storelink.orders import service
-
-    customer, staff = await caller_for_query(info)
-    async with info.context.sessionmaker() as session:
-        row = await session.get(models.Order, pk)
-    if row is None:
-        return None
-    secret = info.context.settings.jwt_secret
-    if customer is not None:
-        if row.customer_id != customer.id:
-            raise forbidden()
-        return Order.from_model(row, secret, for_owner=True)
-    if not service.staff_may_see(staff, row):
-        raise forbidden("This order belongs to another store")
-    return Order.from_model(row, secret, for_owner=False)
 
 
 @strawberry.type

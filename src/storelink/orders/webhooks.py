@@ -11,6 +11,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from storelink.db import transaction
 from storelink.orders import checkout
 from storelink.payments.base import BadNotification
 
@@ -42,17 +43,14 @@ async def payment_webhook(request: Request) -> JSONResponse:
     if notice is None:
         log.info("%s notification reports no payment; nothing to do", name)
         return _answer(200)
-    async with request.app.state.sessionmaker() as session:
-        try:
-            outcome = await checkout.settle(session, provider=name, notice=notice)
-        except checkout.UnknownOrder:
-            await session.rollback()
-            log.warning("%s notification %s names unknown order %s", name, notice.transaction_id, notice.order_no)
-            return _answer(404, "unknown order")
-        except checkout.WrongAmount as exc:
-            await session.rollback()
-            log.warning("%s notification %s refused: wrong amount (%s)", name, notice.transaction_id, exc)
-            return _answer(400, "amount does not match the order")
-        await session.commit()
+    try:
+        outcome = await transaction(request.app.state.sessionmaker,
+                                    lambda session: checkout.settle(session, provider=name, notice=notice))
+    except checkout.UnknownOrder:
+        log.warning("%s notification %s names unknown order %s", name, notice.transaction_id, notice.order_no)
+        return _answer(404, "unknown order")
+    except checkout.WrongAmount as exc:
+        log.warning("%s notification %s refused: wrong amount (%s)", name, notice.transaction_id, exc)
+        return _answer(400, "amount does not match the order")
     log.info("%s notification %s for order %s: %s", name, notice.transaction_id, notice.order_no, outcome)
     return _answer(200)

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storelink.clock import utcnow
+from storelink.db import transaction
 from storelink.outbox.models import OutboxMessage
 from storelink.wechat.client import WeChatClient, WeChatError, WeChatUnavailable
 
@@ -62,8 +63,8 @@ def backoff(attempts: int) -> dt.timedelta:
 
 async def deliver_due(sessionmaker: async_sessionmaker, wechat: WeChatClient, *, batch: int = 20) -> int:
     """Send the messages that are due; returns how many were sent."""
-    sent = 0
-    async with sessionmaker() as session:
+    async def work(session: AsyncSession) -> int:
+        sent = 0
         rows = (
             await session.execute(
                 select(OutboxMessage)
@@ -94,5 +95,6 @@ async def deliver_due(sessionmaker: async_sessionmaker, wechat: WeChatClient, *,
                 message.status = "SENT"
                 message.sent_at = utcnow()
                 sent += 1
-        await session.commit()
-    return sent
+        return sent
+
+    return await transaction(sessionmaker, work)

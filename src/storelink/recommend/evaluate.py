@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storelink.recommend import model as reco
+from storelink.recommend import ranking as reco
 from storelink.recommend.serve import HISTORY_HALF_LIFE_DAYS, JUST_BOUGHT
 from storelink.recommend.train import Purchase, build, load_products, load_purchases
 

@@ -1,12 +1,26 @@
 """The trained recommender (neighbours and popularity, rebuilt whole by each training) and each
 recommendation shown, with what came of it."""
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import Column, Index
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from storelink.modelbase import created_at_field, timestamp_field
+
+
+class RecommendationContext(str, Enum):
+    HOME = "HOME"
+    CART = "CART"
+    PRODUCT = "PRODUCT"
+    STORE_VISIT = "STORE_VISIT"
+
+
+class RecommendationFeedback(str, Enum):
+    CLICKED = "CLICKED"
+    ADDED_TO_CART = "ADDED_TO_CART"
+    DISMISSED = "DISMISSED"
 
 
 class RecoNeighbour(SQLModel, table=True):

@@ -19,7 +19,7 @@ from storelink.catalog.models import Product, Sku, StoreStock
 from storelink.clock import utcnow
 from storelink.errors import InvalidInput
 from storelink.orders.models import PAID_STATUSES, CartLine, Order, OrderLine
-from storelink.recommend import model as reco
+from storelink.recommend import ranking as reco
 from storelink.recommend.models import RecoNeighbour, RecoPopular, RecoShown
 from storelink.stores.models import Store
 

@@ -1,4 +1,4 @@
-"""Training: read the brand's own omnichannel orders, build the model (recommend.model), and
+"""Training: read the brand's own omnichannel orders, build the model (recommend.ranking), and
 replace the stored neighbours and popularity in one transaction. Serving only reads them."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from storelink.catalog.models import Product, Sku
 from storelink import db
 from storelink.clock import utcnow
 from storelink.orders.models import PAID_STATUSES, Order, OrderLine
-from storelink.recommend import model as reco
+from storelink.recommend import ranking as reco
 from storelink.recommend.models import RecoModel, RecoNeighbour, RecoPopular
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ async def train(sessionmaker: async_sessionmaker, *, now: dt.datetime | None = N
     with `unless_trained_since`, a training that another finished meanwhile is not repeated."""
     now = now or utcnow()
     started = time.perf_counter()
-    async with sessionmaker() as session:
+
+    async def work(session: AsyncSession) -> RecoModel | None:
         # Serialise trainings (CLI and workers); readers keep the old model until the commit.
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("recommender", 0))))
         if unless_trained_since is not None:
@@ -118,7 +119,11 @@ async def train(sessionmaker: async_sessionmaker, *, now: dt.datetime | None = N
         row = RecoModel(trained_at=utcnow(), orders=len(purchases), products=len(products), pairs=pairs,
                         seconds=round(time.perf_counter() - started, 3))
         session.add(row)
-        await session.commit()
+        return row
+
+    row = await db.transaction(sessionmaker, work)
+    if row is None:
+        return None
     log.info("recommender trained: %d orders, %d products, %d neighbour pairs in %.1f s",
              row.orders, row.products, row.pairs, row.seconds)
     return row

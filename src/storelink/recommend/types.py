@@ -1,28 +1,20 @@
 """GraphQL types of the AI guide's recommendations."""
 from __future__ import annotations
 
-from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from storelink.catalog.types import Product, Sku
 from storelink.graphql.relay import to_global_id
-from storelink.recommend.serve import Shown
+from storelink.recommend import models
+
+if TYPE_CHECKING:
+    from storelink.recommend.serve import Shown
 
 
-@strawberry.enum
-class RecommendationContext(Enum):
-    HOME = "HOME"
-    CART = "CART"
-    PRODUCT = "PRODUCT"
-    STORE_VISIT = "STORE_VISIT"
-
-
-@strawberry.enum
-class RecommendationFeedback(Enum):
-    CLICKED = "CLICKED"
-    ADDED_TO_CART = "ADDED_TO_CART"
-    DISMISSED = "DISMISSED"
+RecommendationContext = strawberry.enum(models.RecommendationContext)
+RecommendationFeedback = strawberry.enum(models.RecommendationFeedback)
 
 
 @strawberry.type

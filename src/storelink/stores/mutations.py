@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import strawberry
 
+from storelink.api.context import Info
 from storelink.graphql.errors import in_transaction
-from storelink.graphql.permissions import staff_for_mutation
+from storelink.graphql import caller
 from storelink.graphql.relay import decode_id
 from storelink.stores import service
 from storelink.stores.types import SpecialDayInput, Store, StoreInput, StorePayload
@@ -13,9 +14,9 @@ from storelink.stores.types import SpecialDayInput, Store, StoreInput, StorePayl
 @strawberry.type
 class StoreMutations:
     @strawberry.mutation(description="HQ admin.")
-    async def upsert_store(self, info: strawberry.Info, input: StoreInput) -> StorePayload:
+    async def upsert_store(self, info: Info, input: StoreInput) -> StorePayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
+            actor = await caller.staff(info)
             row = await service.upsert_store(
                 session,
                 actor=actor,
@@ -38,9 +39,9 @@ class StoreMutations:
         return await in_transaction(info, StorePayload, work)
 
     @strawberry.mutation(description="HQ admin or the store's manager.")
-    async def set_special_day(self, info: strawberry.Info, input: SpecialDayInput) -> StorePayload:
+    async def set_special_day(self, info: Info, input: SpecialDayInput) -> StorePayload:
         async def work(session):
-            actor = await staff_for_mutation(info)
+            actor = await caller.staff(info)
             row = await service.set_special_day(
                 session,
                 actor=actor,

@@ -1,12 +1,19 @@
-"""Store queries: the nearby search and a single store."""
+"""Store queries: the nearby search, a single store, and stores by node ID."""
 from __future__ import annotations
 
 import strawberry
 
-from storelink.graphql.relay import decode_id, decode_optional_id
+from storelink.api.context import Info
 from storelink.errors import NotFound
+from storelink.graphql.relay import decode_id, decode_optional_id, node_resolver
 from storelink.stores import service
-from storelink.stores.types import CoordSystem, NearbyStore, Store
+from storelink.stores.types import CoordSystem, NearbyStore, Store, load_store
+
+
+@node_resolver("Store")
+async def _store_node(info: Info, pk: int) -> Store | None:
+    # Store listings are public: the mini-program shows them before sign-in.
+    return await load_store(info, pk)
 
 
 @strawberry.type
@@ -14,7 +21,7 @@ class StoreQueries:
     @strawberry.field
     async def nearby_stores(
         self,
-        info: strawberry.Info,
+        info: Info,
         lat: float,
         lng: float,
         radius_meters: int = 10000,
@@ -44,10 +51,9 @@ class StoreQueries:
         return [NearbyStore(store=Store.from_model(s), distance_meters=d) for s, d in rows]
 
     @strawberry.field
-    async def store(self, info: strawberry.Info, id: strawberry.ID) -> Store | None:
+    async def store(self, info: Info, id: strawberry.ID) -> Store | None:
         try:
             pk = decode_id(id, "Store", ["id"])
         except NotFound:
             return None
-        row = await info.context.loaders.store.load(pk)
-        return Store.from_model(row) if row else None
+        return await load_store(info, pk)

@@ -3,14 +3,24 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from storelink.appointments.types import ServiceType
+from storelink.api.context import Info
+from storelink.appointments.loaders import ServicesOfStore
 from storelink.errors import InvalidInput
 from storelink.graphql.errors import UserError
-from storelink.graphql.relay import Node, node_resolver, to_global_id
+from storelink.graphql.lazy import lazy_class
+from storelink.graphql.relay import Node, to_global_id
 from storelink.stores import hours, models
+from storelink.stores.loaders import SpecialDay, StoreById
+
+if TYPE_CHECKING:
+    from storelink.appointments.types import ServiceType
+
+# appointments.types builds on Store, so Store names its services lazily.
+_APPOINTMENTS = "storelink.appointments.types"
 
 
 @strawberry.enum
@@ -67,33 +77,25 @@ class Store(Node):
         return [OpeningHours(**h) for h in self.weekly]
 
     @strawberry.field(description="Takes special days (holidays, closures) into account.")
-    async def is_open_at(self, info: strawberry.Info, at: dt.datetime) -> bool:
+    async def is_open_at(self, info: Info, at: dt.datetime) -> bool:
         if at.tzinfo is None:
             raise InvalidInput("`at` must carry its UTC offset", field=["at"])
         days = hours.days_needed(at, self.timezone)
-        loader = info.context.loaders.special_day
-        specials = await loader.load_many([(self.pk, d) for d in days])
+        specials = await SpecialDay.of(info).load_many([(self.pk, d) for d in days])
         by_day = {d: s for d, s in zip(days, specials) if s is not None}
         return hours.is_open_at(at, self.timezone, self.weekly, by_day)
 
     @strawberry.field
-    async def services(self, info: strawberry.Info) -> list[ServiceType]:
-        rows = await info.context.loaders.store_services.load(self.pk)
-        return [ServiceType.from_model(r) for r in rows]
+    async def services(self, info: Info) -> list[Annotated["ServiceType", strawberry.lazy(_APPOINTMENTS)]]:
+        service_type = lazy_class("ServiceType", _APPOINTMENTS)
+        return [service_type.from_model(r) for r in await ServicesOfStore.of(info).load(self.pk)]
 
 
-async def load_store(info, pk: int | None) -> Store | None:
+async def load_store(info: Info, pk: int | None) -> Store | None:
     """The Store with that id through the request's DataLoader (None for None or a missing one)."""
     if pk is None:
         return None
-    row = await info.context.loaders.store.load(pk)
-    return Store.from_model(row) if row else None
-
-
-@node_resolver("Store")
-async def _store_node(info, pk: int) -> Store | None:
-    # Store listings are public: the mini-program shows them before sign-in.
-    row = await info.context.loaders.store.load(pk)
+    row = await StoreById.of(info).load(pk)
     return Store.from_model(row) if row else None
 
 

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.accounts import service as accounts
 from storelink.accounts.models import AuthSession, Customer
 from storelink.clock import utcnow
-from storelink.errors import Unauthenticated
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import Coupon, PointsEntry
 from storelink.members.models import BindingChange, ConsentRecord, JoinScan, MemberCode, Membership
@@ -22,9 +21,7 @@ def _iso(value) -> str | None:
 
 
 async def export_customer(session: AsyncSession, customer_id: int, settings: Settings) -> dict[str, Any]:
-    customer = await session.get(Customer, customer_id)
-    if customer is None or customer.deleted_at is not None:
-        raise Unauthenticated("Please sign in again")
+    customer = await accounts.live_customer(session, customer_id)
     membership = (
         await session.execute(select(Membership).where(Membership.customer_id == customer_id))
     ).scalar_one_or_none()
@@ -111,9 +108,7 @@ async def export_customer(session: AsyncSession, customer_id: int, settings: Set
 async def delete_customer(session: AsyncSession, customer_id: int) -> None:
     """Anonymise: identity and contact data go; membership, orders and KPI facts stay, tied to a
     customer row that no longer says who it was. Every session ends at once."""
-    customer = await session.get(Customer, customer_id, with_for_update=True)
-    if customer is None or customer.deleted_at is not None:
-        raise Unauthenticated("Please sign in again")
+    await accounts.live_customer(session, customer_id, lock=True)
     await session.execute(
         update(Customer).where(Customer.id == customer_id).values(
             openid=None, unionid=None, nickname=None, phone=None, phone_country_code=None,

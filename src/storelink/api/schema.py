@@ -1,4 +1,6 @@
-"""The one GraphQL schema: every domain's query and mutation mixins, plus the request limits."""
+"""The one GraphQL schema: every domain's query and mutation mixins, plus the request limits.
+
+Importing a domain's queries module also registers its node resolvers (graphql/relay.py)."""
 from __future__ import annotations
 
 import importlib
@@ -7,6 +9,7 @@ import strawberry
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
+from storelink.api.context import Info
 from storelink.accounts.mutations import AccountMutations
 from storelink.accounts.queries import AccountQueries
 from storelink.accounts.types import Customer, Staff
@@ -16,9 +19,9 @@ from storelink.appointments.types import Appointment, ServiceType
 from storelink.catalog.mutations import CatalogMutations
 from storelink.catalog.queries import CatalogQueries
 from storelink.catalog.types import Product, Sku
+from storelink.api.scanning import ScanMutations
 from storelink.graphql.pipeline import RequestPipeline
 from storelink.graphql.relay import Node, resolve_node
-from storelink.graphql.scanning import ScanMutations
 from storelink.kpi.queries import KpiQueries
 from storelink.loyalty.mutations import LoyaltyMutations
 from storelink.loyalty.queries import LoyaltyQueries
@@ -26,6 +29,7 @@ from storelink.loyalty.types import Coupon, CouponCampaign
 from storelink.members.mutations import MemberMutations
 from storelink.members.queries import MemberQueries
 from storelink.members.types import MemberProfile
+from storelink.orders import queries as order_queries  # noqa: F401  (registers the Order node)
 from storelink.orders.mutations import OrderMutations
 from storelink.recommend.mutations import RecommendMutations
 from storelink.recommend.queries import RecommendQueries
@@ -43,7 +47,7 @@ MAX_TOKENS = 2000
 class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, CatalogQueries, LoyaltyQueries,
             KpiQueries, RecommendQueries):
     @strawberry.field
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
 

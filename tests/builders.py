@@ -1,17 +1,187 @@
-"""A small brand with a catalog for commerce tests: two stores, their managers and guides, three
-products with stock online and in the stores, and helpers that act as the mini-program, the
-tablet, the POS and the payment provider do."""
+"""What tests build on, in one place: the GraphQL client, staff and customers, a small brand
+(Shop: stores and staff; Mall: that plus a catalog with stock), the documents they send, and the
+helpers that read answers. Fixtures live in conftest.py and only wire these up."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-import pytest
+import httpx
+from sqlalchemy import event, select
 
-from storelink.graphql.relay import to_global_id
+from storelink.flows import staffing
+from storelink.graphql.relay import from_global_id, to_global_id
+from storelink.members.models import JoinCode, Membership
 from storelink.payments.sandbox import sign
-from tests.conftest import SANDBOX_SECRET, pk_of
-from tests.members.conftest import JOIN, UPSERT_STORE, WEEK, member_customer, personal_code
+
+
+def pk_of(gid: str) -> int:
+    """The primary key inside a global ID (tests that set rows up directly need it)."""
+    return int(from_global_id(gid)[1])
+
+
+def codes_of(payload: dict) -> list[str]:
+    """The userError codes of a mutation payload."""
+    return [e["code"] for e in payload["userErrors"]]
+
+
+def top_level_codes(body: dict) -> list[str]:
+    """The codes of a response's top-level errors."""
+    return [e["extensions"]["code"] for e in body.get("errors", [])]
+
+
+TEST_SECRET = "test-secret-" + "x" * 40
+PASSWORD = "correct-horse-battery"
+SANDBOX_SECRET = "sandbox-test-secret"
+
+
+class Api:
+    """Posts GraphQL documents the way the mini-program and the tablets do."""
+
+    def __init__(self, client: httpx.AsyncClient):
+        self.client = client
+
+    async def post(self, query: str, variables: dict | None = None, token: str | None = None,
+                   headers: dict | None = None) -> dict:
+        h = {"authorization": f"Bearer {token}"} if token else {}
+        h.update(headers or {})
+        resp = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=h)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    async def data(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        body = await self.post(query, variables, token)
+        assert "errors" not in body, body
+        return body["data"]
+
+
+STAFF_LOGIN = """
+mutation($u: String!, $p: String!) {
+  staffLogin(username: $u, password: $p) {
+    accessToken refreshToken expiresIn staff { id name role store { id } }
+    userErrors { code field message }
+  }
+}
+"""
+
+WECHAT_LOGIN = """
+mutation($code: String!) {
+  wechatLogin(code: $code) {
+    accessToken refreshToken expiresIn customer { id phoneMasked }
+    userErrors { code field message }
+  }
+}
+"""
+
+
+@dataclass
+class World:
+    """Staff accounts made directly through the services, and their tokens."""
+
+    api: Api
+    sessionmaker: object
+
+    async def staff(self, username: str, role: str = "HQ_ADMIN", store_id: int | None = None):
+        async with self.sessionmaker() as session:
+            row = await staffing.hire(
+                session, actor=None, username=username, password=PASSWORD, name=username,
+                role=role, store_id=store_id,
+            )
+            await session.commit()
+        data = await self.api.data(STAFF_LOGIN, {"u": username, "p": PASSWORD})
+        return row, data["staffLogin"]["accessToken"]
+
+    async def customer(self, code: str = "wx-alice") -> tuple[str, dict]:
+        data = await self.api.data(WECHAT_LOGIN, {"code": code})
+        payload = data["wechatLogin"]
+        assert payload["userErrors"] == []
+        return payload["accessToken"], payload
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        self.engine = engine.sync_engine
+        self.count = 0
+
+    def _on_execute(self, *args, **kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        self.count = 0
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+# ---------------------------------------------------------------- a small brand: stores and staff
+
+UPSERT_STORE = """
+mutation($input: StoreInput!) { upsertStore(input: $input) { store { id } userErrors { code } } }
+"""
+BIND_PHONE = "mutation($c: String!) { bindPhone(code: $c) { userErrors { code } } }"
+JOIN = """
+mutation($code: String!, $v: String! = "2026-01", $m: Boolean! = true) {
+  joinByCode(code: $code, consent: {privacyPolicyVersion: $v, marketing: $m}) {
+    isNewMember
+    membership { memberNo joinChannel joinStore { code } recruitedBy { name } guide { name } }
+    userErrors { code field message }
+  }
+}
+"""
+WEEK = [{"weekday": d, "opens": "00:00", "closes": "24:00"} for d in range(1, 8)]
+
+
+@dataclass
+class Shop:
+    hq: str
+    store1: str
+    store2: str
+    manager1: str
+    manager2: str
+    guide_a: tuple  # (row, token)
+    guide_b: tuple
+    guide_c: tuple  # at store 2
+
+    def gid(self, row) -> str:
+        return to_global_id("Staff", row.id)
+
+
+async def build_shop(api, world) -> Shop:
+    """Two stores, their managers, three guides (two at S1), all signed in."""
+    _, hq = await world.staff("hq-root")
+    ids = []
+    for code, lng in (("S1", 121.47), ("S2", 121.50)):
+        payload = await api.data(UPSERT_STORE, {"input": {
+            "code": code, "name": code, "city": "上海", "address": "路", "lat": 31.23, "lng": lng,
+            "openingHours": WEEK}}, hq)
+        ids.append(payload["upsertStore"]["store"]["id"])
+    pk = [pk_of(i) for i in ids]
+    _, m1 = await world.staff("mgr-1", "STORE_MANAGER", pk[0])
+    _, m2 = await world.staff("mgr-2", "STORE_MANAGER", pk[1])
+    a = await world.staff("guide-a", "GUIDE", pk[0])
+    b = await world.staff("guide-b", "GUIDE", pk[0])
+    c = await world.staff("guide-c", "GUIDE", pk[1])
+    return Shop(hq, ids[0], ids[1], m1, m2, a, b, c)
+
+
+async def personal_code(sessionmaker, staff_row) -> str:
+    async with sessionmaker() as session:
+        return (await session.execute(
+            select(JoinCode.code).where(JoinCode.guide_id == staff_row.id, JoinCode.personal, JoinCode.active)
+        )).scalar_one()
+
+
+async def member_customer(api, world, name: str, phone: str = "13812345678") -> str:
+    token, _ = await world.customer(f"wx-{name}")
+    bound = await api.data(BIND_PHONE, {"c": f"phone-{phone}-{name}"}, token)
+    assert bound["bindPhone"]["userErrors"] == []
+    return token
+
+
+# ---------------------------------------------------------------- the same brand with a catalog
 
 UPSERT_PRODUCT = """
 mutation($input: ProductInput!) {
@@ -63,10 +233,6 @@ CATALOG = [
     ("SCARF", "羊绒围巾", "配饰", ["羊绒", "冬季"], [("SCARF-1", "灰色", 39900)]),
     ("TEE", "Cotton T-shirt 纯棉T恤", "上衣", ["cotton", "summer"], [("TEE-S", "White S", 9900)]),
 ]
-
-
-def codes_of(payload: dict) -> list[str]:
-    return [e["code"] for e in payload["userErrors"]]
 
 
 @dataclass
@@ -127,10 +293,6 @@ class Mall:
         return token
 
     async def member_id(self, token: str) -> str:
-        from sqlalchemy import select
-
-        from storelink.members.models import Membership
-
         customer_pk = await self.customer_pk(token)
         async with self.sessionmaker() as session:
             membership_id = (await session.execute(
@@ -167,8 +329,6 @@ class Mall:
         return (await self.api.data(MEMBER_CODE, token=token))["me"]["memberCode"]["code"]
 
     async def campaign(self, **input_) -> str:
-        import datetime as dt
-
         now = dt.datetime.now(dt.timezone.utc)
         input_.setdefault("title", "满100减20")
         input_.setdefault("discountFen", 2000)
@@ -186,8 +346,3 @@ class Mall:
                       lines=lines if lines is not None
                       else [{"skuId": self.skus["SCARF-1"], "quantity": 1, "unitPriceFen": 39900}])
         return (await self.api.data(RECORD, {"input": input_}, token))["recordStorePurchase"]
-
-
-@pytest.fixture
-async def mall(api, world, sessionmaker, client) -> Mall:
-    return await Mall(api, world, sessionmaker, client).setup()

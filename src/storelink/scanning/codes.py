@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 
-from storelink.errors import DomainError
+from storelink.errors import Code, DomainError
 
 JOIN_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud and typed by hand
 JOIN_CODE_LENGTH = 10
@@ -55,14 +55,30 @@ def scan_code_for(kind: str, token: str, secret: str) -> str:
     return kind + token + _tag(secret, kind, token)
 
 
+# The kind letters.
+MEMBER, COUPON, PICKUP, CHECK_IN = "M", "C", "P", "A"
+
+
+def coupon_code(token: str, secret: str) -> str:
+    return scan_code_for(COUPON, token, secret)
+
+
+def pickup_code(token: str, secret: str) -> str:
+    return scan_code_for(PICKUP, token, secret)
+
+
+def check_in_code(token: str, secret: str) -> str:
+    return scan_code_for(CHECK_IN, token, secret)
+
+
 def parse_scan_code(code: str, secret: str) -> tuple[str, str]:
     """(kind letter, token) of a well-formed, correctly signed scan code; CODE_INVALID otherwise."""
     code = code.strip().upper()
     if len(code) != SCAN_CODE_LENGTH or not code.isalnum():
-        raise DomainError("This is not a code we issued", code="CODE_INVALID", field=["code"])
+        raise DomainError("This is not a code we issued", code=Code.CODE_INVALID, field=["code"])
     kind, token, tag = code[0], code[1:17], code[17:]
     if not hmac.compare_digest(tag, _tag(secret, kind, token)):
-        raise DomainError("This is not a code we issued", code="CODE_INVALID", field=["code"])
+        raise DomainError("This is not a code we issued", code=Code.CODE_INVALID, field=["code"])
     return kind, token
 
 

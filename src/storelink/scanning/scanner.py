@@ -1,6 +1,6 @@
 """The checkout scanner: one entry point for every code a store tablet scans.
 
-Each kind of code registers a handler under its kind letter (see members.codes); `scan` checks
+Each kind of code registers a handler under its kind letter (see scanning.codes); `scan` checks
 the caller, the store and the throttle, recognises the kind and dispatches. Later kinds (coupons,
 pickups, appointments) register here without touching the callers.
 """
@@ -16,15 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink import throttle
 from storelink.accounts import permissions
 from storelink.accounts.models import Staff
-from storelink.errors import DomainError, Forbidden
-from storelink.members.codes import parse_scan_code
+from storelink.errors import Code, DomainError, Forbidden
+from storelink.scanning.codes import parse_scan_code
 from storelink.settings import Settings
 from storelink.stores import service as store_service
 
 # A tablet scanning garbage this often is someone guessing codes.
 SCAN_FAILURE_LIMIT = 20
 SCAN_FAILURE_WINDOW = timedelta(minutes=5)
-_CODE_FAILURES = {"CODE_INVALID", "CODE_EXPIRED", "CODE_USED_UP"}
+_CODE_FAILURES = {Code.CODE_INVALID, Code.CODE_EXPIRED, Code.CODE_USED_UP}
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,9 @@ async def scan(
         kind, token = parse_scan_code(code[:64], settings.jwt_secret)
         handler = _HANDLERS.get(kind)
         if handler is None:
-            raise DomainError("This code cannot be scanned here", code="CODE_INVALID", field=["code"])
+            raise DomainError("This code cannot be scanned here", code=Code.CODE_INVALID, field=["code"])
         return await handler(session, ScanRequest(staff, store_id, token, settings))
     except DomainError as err:
-        if err.code in _CODE_FAILURES:
-            await session.rollback()  # nothing of the failed scan stays, only its count
-            await throttle.record_failure(session, key, window=SCAN_FAILURE_WINDOW)
-            err.keep_changes = True
+        if err.code in _CODE_FAILURES:  # nothing of the failed scan stays, only its count
+            err.bookkeeping.append(lambda s: throttle.record_failure(s, key, window=SCAN_FAILURE_WINDOW))
         raise

@@ -1,0 +1,65 @@
+"""The per-request context: settings, database, WeChat client, DataLoaders, and the caller."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+
+from storelink.accounts import service as accounts
+from storelink.accounts.tokens import InvalidToken
+from storelink.settings import Settings
+from storelink.wechat.client import WeChatClient
+
+_UNSET: Any = object()
+
+
+def preferred_language(request: Request | None) -> str:
+    header = request.headers.get("accept-language", "") if request is not None else ""
+    return "zh" if header.strip().lower().startswith("zh") else "en"
+
+
+@dataclass
+class Context:
+    request: Request | None
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]  # writes: through db.transaction / in_transaction
+    reader: async_sessionmaker[AsyncSession]  # autocommit sessions for every plain read (db.create_reader)
+    wechat: WeChatClient
+    payments: Any = None
+    lang: str = "en"
+    response: Any = None
+    # The request's DataLoaders by class (graphql/dataloaders.RequestLoader.of).
+    loaders: dict = field(default_factory=dict)
+    _principal: Any = field(default=_UNSET, repr=False)
+
+    def bearer_token(self) -> str | None:
+        if self.request is None:
+            return None
+        scheme, _, token = self.request.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    async def principal(self) -> accounts.Principal | None:
+        """The signed-in caller, or None (no token, or one that must be refused).
+
+        Sibling fields resolve concurrently and all ask at once: they share one lookup."""
+        if self._principal is _UNSET:
+            self._principal = asyncio.ensure_future(self._authenticate())
+        return await self._principal
+
+    async def _authenticate(self) -> accounts.Principal | None:
+        token = self.bearer_token()
+        if not token:
+            return None
+        async with self.reader() as session:
+            try:
+                return await accounts.authenticate(session, token, settings=self.settings)
+            except InvalidToken:
+                return None
+
+
+# What every resolver takes: `info.context` is typed.
+Info = strawberry.Info[Context, None]
