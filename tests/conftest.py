@@ -3,14 +3,19 @@ HTTP server on 127.0.0.1, and the real app driven over ASGI."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import socket
 import tempfile
+import threading
+import time
 import uuid
 import warnings
 
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -105,7 +110,8 @@ async def _clean_world(request, wechat_server):
 @pytest.fixture
 async def client(app):
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 event_hooks={"response": [_note_server_error]}) as c:
         yield c
 
 
@@ -137,3 +143,70 @@ async def shop(api, world) -> Shop:
 @pytest.fixture
 async def mall(api, world, sessionmaker, client) -> Mall:
     return await Mall(api, world, sessionmaker, client).setup()
+
+
+# ---------------------------------------------------------------- no request may end in a 500 or INTERNAL
+
+class _ServerErrors(logging.Handler):
+    """Every ERROR the server logs: an unexpected error in a resolver, a failed worker round."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_server_errors = _ServerErrors()
+for _name in ("storelink", "uvicorn.error"):
+    logging.getLogger(_name).addHandler(_server_errors)
+
+
+@pytest.fixture(autouse=True)
+def _no_server_errors(request):
+    """Fails a test whose requests made the server log an error or answer 5xx, unless the test is
+    about that (marker `server_error_expected`)."""
+    _server_errors.records.clear()
+    _server_statuses.clear()
+    yield
+    if request.node.get_closest_marker("server_error_expected"):
+        return
+    logged = [f"{r.name}: {r.getMessage()}" for r in _server_errors.records]
+    assert logged == [] and _server_statuses == [], (logged, _server_statuses)
+
+
+_server_statuses: list[int] = []
+
+
+async def _note_server_error(response: httpx.Response) -> None:
+    if response.status_code >= 500:
+        _server_statuses.append(response.status_code)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings):
+    """The app served by uvicorn on a free port of 127.0.0.1: real HTTP, real sockets."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+async def http(live_server):
+    """A client of the live server."""
+    async with httpx.AsyncClient(base_url=live_server, timeout=20,
+                                 event_hooks={"response": [_note_server_error]}) as c:
+        yield c

@@ -90,6 +90,7 @@ class _Broken:
         raise RuntimeError("db password hunter2 for 13812345678")
 
 
+@pytest.mark.server_error_expected
 async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(caplog):
     schema = strawberry.Schema(query=_Broken, extensions=[ErrorPolicy])
     handler_filter = RedactingFilter()

@@ -13,7 +13,7 @@ from storelink.graphql.errors import ErrorCode
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 # What the kit (storelink.graphql) may build on besides itself: the platform, never a domain.
-PLATFORM = {"storelink.errors", "storelink.db", "storelink.logs", "storelink.ids", "storelink.settings",
+PLATFORM = {"storelink.errors", "storelink.db", "storelink.logs", "storelink.ids", "storelink.settings", "storelink.limits",
             "storelink.clock"}
 
 

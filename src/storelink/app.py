@@ -13,10 +13,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
 from storelink import db
-from storelink.api.context import Context, preferred_language
+from storelink.api.http import StorelinkGraphQL
 from storelink.api.schema import build_schema
 from storelink.logs import RequestIdMiddleware
 from storelink import worker as background
@@ -28,21 +27,6 @@ from storelink.settings import Settings, get_settings
 from storelink.wechat.client import WeChatClient
 
 log = logging.getLogger(__name__)
-
-
-class StorelinkGraphQL(GraphQL):
-    async def get_context(self, request: Request, response=None) -> Context:  # type: ignore[override]
-        state = request.app.state
-        return Context(
-            request=request,
-            settings=state.settings,
-            sessionmaker=state.sessionmaker,
-            reader=state.reader,
-            wechat=state.wechat,
-            payments=state.payments,
-            lang=preferred_language(request),
-            response=response,
-        )
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -57,6 +57,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> A
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_recycle=1800,
+        # Error messages never carry bound values (password hashes, addresses, codes, keys).
+        hide_parameters=True,
         connect_args={"server_settings": {"timezone": "UTC"}},
     )
 

@@ -8,12 +8,18 @@ from contextvars import ContextVar
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
-# Mainland mobile numbers, JWTs, bearer tokens, and query parameters that carry secrets or codes.
+# Mainland mobile numbers, JWTs, bearer tokens, query parameters that carry secrets or codes,
+# password hashes, and the values a database error quotes back (SQL parameters, the key of a
+# unique violation).
 _REDACTIONS = [
     (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
     (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+"), "[jwt]"),
     (re.compile(r"(?i)(bearer\s+)\S+"), r"\1[token]"),
     (re.compile(r"(?i)((?:access_token|js_code|code|secret|token|refreshToken)=)[^&\s\"']+"), r"\1[redacted]"),
+    (re.compile(r"\$argon2\w*\$[\w$=,+/.-]+"), "[password-hash]"),
+    (re.compile(r"\[parameters: .*?\](?=\n|$)", re.S), "[parameters: redacted]"),
+    (re.compile(r"(Key \([^)]*\)=\().*?(\) (?:already exists|is not present))"), r"\1[redacted]\2"),
+    (re.compile(r"(?i)(DETAIL:\s+Failing row contains \().*?(\))"), r"\1[redacted]\2"),
 ]
 
 
@@ -31,6 +37,11 @@ class RedactingFilter(logging.Filter):
         except Exception:  # a bad format string must not lose the line
             message = str(record.msg)
         record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            # A traceback quotes whatever the failing call held: redact it like the message.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 

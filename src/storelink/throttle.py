@@ -3,12 +3,17 @@ worker process counts the same attempts.
 
 Rule: failures are counted in a window that starts at the first failure; once `limit` failures
 are in the window, the key is refused (RATE_LIMITED) until the window ends.
+
+An attempt is counted before it is judged, in a statement committed on its own connection, so
+parallel attempts see each other: of 24 guesses at once, exactly `limit` are judged. An attempt
+that turns out not to be a failure is given back (`give_back`, inside the caller's transaction);
+a success that clears the slate (a login) calls `clear`.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete
+from sqlalchemy import case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
@@ -26,19 +31,11 @@ class Throttle(SQLModel, table=True):
     window_started_at: datetime = created_at_field()
 
 
-async def ensure_allowed(
-    session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str
-) -> None:
-    row = await session.get(Throttle, key)
-    if row is not None and row.failures >= limit and utcnow() < row.window_started_at + window:
-        raise RateLimited(message)
-
-
-async def record_failure(session: AsyncSession, key: str, *, window: timedelta) -> None:
-    # One atomic upsert, so concurrent failures are all counted.
+async def count_attempt(session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str) -> None:
+    """Count one attempt on `key` now (committed at once), then refuse it if it is past the limit."""
     now = utcnow()
     window_over = Throttle.window_started_at < now - window
-    await session.execute(
+    statement = (
         insert(Throttle)
         .values(key=key, failures=1, window_started_at=now)
         .on_conflict_do_update(
@@ -48,6 +45,21 @@ async def record_failure(session: AsyncSession, key: str, *, window: timedelta) 
                 "window_started_at": case((window_over, now), else_=Throttle.window_started_at),
             },
         )
+        .returning(Throttle.failures)
+    )
+    # Its own connection and transaction: the count must be seen by every parallel attempt now,
+    # and must stay whatever becomes of the caller's transaction.
+    async with session.bind.connect() as connection:
+        failures = (await connection.execute(statement)).scalar_one()
+        await connection.commit()
+    if failures > limit:
+        raise RateLimited(message)
+
+
+async def give_back(session: AsyncSession, key: str) -> None:
+    """The attempt counted for `key` was not a failure."""
+    await session.execute(
+        update(Throttle).where(Throttle.key == key).values(failures=func.greatest(Throttle.failures - 1, 0))
     )
 
 

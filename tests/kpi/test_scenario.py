@@ -245,7 +245,7 @@ async def test_who_may_see_what(world):
 
 async def test_csv_report_has_the_same_figures(world, client):
     m = world.mall
-    url = f"/reports/store/{pk_of(m.stores['S1'])}.csv?from=2026-10-01&to=2026-10-31"
+    url = f"/reports/store/{m.stores['S1']}.csv?from=2026-10-01&to=2026-10-31"
     resp = await client.get(url, headers={"authorization": f"Bearer {m.managers['S1']}"})
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
     lines = resp.content.decode("utf-8-sig").splitlines()

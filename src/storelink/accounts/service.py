@@ -181,15 +181,15 @@ async def staff_login(
     key = _normal_username(username)
     throttle_key = f"login:{key}"
     window = timedelta(seconds=settings.login_lockout_seconds)
-    await throttle.ensure_allowed(
+    # Counted before the password is checked: parallel guesses cannot all slip under the limit.
+    await throttle.count_attempt(
         session, throttle_key, limit=settings.login_max_failures, window=window,
         message="Too many failed logins; try again later",
     )
     staff = (await session.execute(select(Staff).where(Staff.username == key))).scalar_one_or_none()
     known = staff is not None and staff.active
     if not await passwords.verify_password(staff.password_hash if known else None, password[:256]):
-        raise Unauthenticated("Wrong username or password", bookkeeping=lambda s: throttle.record_failure(
-            s, throttle_key, window=window))
+        raise Unauthenticated("Wrong username or password")
     await throttle.clear(session, throttle_key)
     return await _open_session(session, settings=settings, staff=staff)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
@@ -22,6 +23,7 @@ from storelink.catalog.types import Product, Sku
 from storelink.api.scanning import ScanMutations
 from storelink.graphql.pipeline import RequestPipeline
 from storelink.graphql.relay import Node, resolve_node
+from storelink.graphql.scalars import SCALAR_MAP
 from storelink.kpi.queries import KpiQueries
 from storelink.loyalty.mutations import LoyaltyMutations
 from storelink.loyalty.queries import LoyaltyQueries
@@ -84,6 +86,7 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
         types=[Customer, Staff, Store, ServiceType, MemberProfile, Appointment, Product, Sku, Order, Coupon,
                CouponCampaign],
         extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
 

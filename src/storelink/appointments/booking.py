@@ -283,7 +283,7 @@ async def _own_appointment(session: AsyncSession, appointment_id: int, *, custom
     if appointment is None:
         raise NotFound("No such appointment", field=["id"])
     if customer is not None and appointment.customer_id != customer.id:
-        raise Forbidden("This is not your appointment")
+        raise NotFound("No such appointment", field=["id"])  # someone else's reads as missing
     if staff is not None and not permissions.can_see_store(staff, appointment.store_id):
         raise Forbidden("This appointment is at another store")
     return appointment

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, VariableDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from storelink.db import transaction
@@ -81,6 +81,10 @@ def _public(error: GraphQLError) -> GraphQLError | None:
         )
     if original is None:
         return error  # parse, validation and limit errors carry their own safe message
+    if any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ()):
+        # A variable that does not fit its type (a Date "2026-13-01", an Int "abc"): the
+        # client's mistake, said as GraphQL says it for the same value written inline.
+        return GraphQLError(error.message, nodes=error.nodes, extensions={"code": Code.INVALID_INPUT.value})
     return None
 
 

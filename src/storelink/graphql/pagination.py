@@ -7,6 +7,7 @@ import binascii
 import strawberry
 
 from storelink.errors import InvalidInput
+from storelink.limits import valid_pk
 
 
 @strawberry.type
@@ -27,6 +28,7 @@ def id_after(cursor: str | None, kind: str) -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInput("Malformed cursor", field=["after"]) from None
     found_kind, _, pk = raw.partition(":")
-    if found_kind != kind or not pk.isdigit() or len(pk) > 18:
+    found = valid_pk(pk)
+    if found_kind != kind or found is None:
         raise InvalidInput("Malformed cursor", field=["after"])
-    return int(pk)
+    return found

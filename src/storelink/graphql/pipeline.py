@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from graphql import parse
+from graphql import (
+    GraphQLError, KnownFragmentNamesRule, NoFragmentCyclesRule, OperationDefinitionNode, StringValueNode, Visitor,
+    parse, visit,
+)
 from strawberry.schema.schema import validate_document
 
 from storelink.graphql.errors import ErrorPolicy
+from storelink.limits import clean_text, unclean_text_in
 
 CACHE_SIZE = 256  # distinct documents kept parsed and validated; the apps send a few dozen
 
@@ -28,6 +32,38 @@ def _parsed(query: str, max_tokens: int):
 _validated = lru_cache(maxsize=CACHE_SIZE)(validate_document)
 
 
+_FRAGMENT_RULES = (KnownFragmentNamesRule, NoFragmentCyclesRule)
+
+
+class _UncleanString(Visitor):
+    def __init__(self):
+        super().__init__()
+        self.found = False
+
+    def enter_string_value(self, node: StringValueNode, *_):
+        if not clean_text(node.value):
+            self.found = True
+            return self.BREAK
+        return None
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _has_unclean_literal(document) -> bool:
+    finder = _UncleanString()
+    visit(document, finder)
+    return finder.found
+
+
+def _operation_count(document) -> int:
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
+def unclean_text_error() -> GraphQLError:
+    # One answer for every field: PostgreSQL cannot store NUL, nor UTF-8 a lone surrogate.
+    return GraphQLError("Text may not contain NUL characters or unpaired surrogates.",
+                        extensions={"code": "INVALID_INPUT"})
+
+
 class RequestPipeline(ErrorPolicy):
     def __init__(self, *, rules: tuple, max_tokens: int):
         super().__init__()
@@ -35,8 +71,6 @@ class RequestPipeline(ErrorPolicy):
         self.max_tokens = max_tokens
 
     def on_operation(self) -> Iterator[None]:
-        ctx = self.execution_context
-        ctx.validation_rules = ctx.validation_rules + self.rules
         yield from super().on_operation()
 
     def on_parse(self) -> Iterator[None]:
@@ -46,5 +80,16 @@ class RequestPipeline(ErrorPolicy):
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        ctx.pre_execution_errors = _validated(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
+        document = ctx.graphql_document
+        # Fragments first: strawberry's depth limiter follows every spread and fails on an unknown
+        # fragment or loops on a cycle. Then the spec's rules and the limits together, so a
+        # document too deep is refused as such whatever else is wrong with it.
+        errors = (_validated(ctx.schema._schema, document, _FRAGMENT_RULES)
+                  or _validated(ctx.schema._schema, document, tuple(ctx.validation_rules) + self.rules))
+        if not errors and ctx._provided_operation_name is None and _operation_count(document) > 1:
+            # strawberry would run the first; the spec says refuse.
+            errors = [GraphQLError("Must provide operation name if query contains multiple operations.")]
+        if not errors and (_has_unclean_literal(document) or unclean_text_in(ctx.variables or {})):
+            errors = [unclean_text_error()]
+        ctx.pre_execution_errors = errors
         yield

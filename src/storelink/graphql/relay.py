@@ -10,6 +10,7 @@ import strawberry
 
 from storelink.errors import InvalidInput, NotFound
 from storelink.ids import global_id
+from storelink.limits import valid_pk
 
 
 @strawberry.interface
@@ -38,9 +39,10 @@ def decode_id(gid: str, type_name: str, field: list[str] | None = None) -> int:
         found_type, pk = from_global_id(gid)
     except InvalidInput:
         raise InvalidInput("Malformed ID", field=field) from None
-    if found_type != type_name or not pk.isdigit() or len(pk) > 18:
+    found = valid_pk(pk)
+    if found_type != type_name or found is None:  # no such row can exist: the same as a missing one
         raise NotFound(f"No such {type_name}", field=field)
-    return int(pk)
+    return found
 
 
 def decode_optional_id(gid: str | None, type_name: str, field: list[str] | None = None) -> int | None:
@@ -63,6 +65,7 @@ def node_resolver(type_name: str) -> Callable[[NodeResolver], NodeResolver]:
 async def resolve_node(info, gid: str):
     type_name, pk = from_global_id(gid)
     resolver = NODE_RESOLVERS.get(type_name)
-    if resolver is None or not pk.isdigit() or len(pk) > 18:
+    found = valid_pk(pk)
+    if resolver is None or found is None:
         return None
-    return await resolver(info, int(pk))
+    return await resolver(info, found)

@@ -1,4 +1,4 @@
-"""GET /reports/store/{id}.csv?from=YYYY-MM-DD&to=YYYY-MM-DD: the store manager's spreadsheet.
+"""GET /reports/store/{storeId}.csv?from=YYYY-MM-DD&to=YYYY-MM-DD: the store manager's spreadsheet.
 
 The same figures as storeKpis and guideKpis: one row for the store, then one per guide of the
 store. Bearer token of HQ or that store's manager. UTF-8 with a byte-order mark, so spreadsheet
@@ -18,6 +18,8 @@ from storelink.accounts import service as accounts
 from storelink.accounts.models import Staff, StaffRole
 from storelink.accounts.tokens import InvalidToken
 from storelink.errors import Code, DomainError
+from storelink.graphql.relay import decode_id
+from storelink.limits import MAX_DATE, MIN_DATE, date_in_range
 from storelink.kpi import access, service
 from storelink.members.models import JoinChannel
 
@@ -30,8 +32,14 @@ COLUMNS = [
 _STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "INVALID_INPUT": 400}
 
 
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @, or a tab or return first) is kept as
+    text with a leading apostrophe (OWASP, CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _row(scope: str, name: str, first: dt.date, last: dt.date, f: service.Figures) -> list:
-    return [scope, name, first.isoformat(), last.isoformat(), f.new_members,
+    return [scope, _cell(name), first.isoformat(), last.isoformat(), f.new_members,
             *[f.new_members_by_channel.get(c.value, 0) for c in JoinChannel],
             f.purchasing_members, f.repurchasing_members, f"{f.repurchase_rate:.4f}", f.store_to_online_members,
             f.online_to_store_members, f.online_gmv_fen, f.store_gmv_fen, f.appointments_booked,
@@ -40,16 +48,23 @@ def _row(scope: str, name: str, first: dt.date, last: dt.date, f: service.Figure
 
 def _day(value: str | None, name: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value or "")
+        day = dt.date.fromisoformat(value or "")
     except ValueError:
         raise DomainError(f"`{name}` must be a date, YYYY-MM-DD", code=Code.INVALID_INPUT, field=[name]) from None
+    if not date_in_range(day):
+        raise DomainError(f"`{name}` must be between {MIN_DATE} and {MAX_DATE}", code=Code.INVALID_INPUT,
+                          field=[name])
+    return day
 
 
 async def store_report_csv(request: Request) -> Response:
     name = request.path_params["name"]
-    if not name.endswith(".csv") or not name[:-4].isdigit() or len(name) > 22:
+    if not name.endswith(".csv"):
         return PlainTextResponse("not found", status_code=404)
-    store_id = int(name[:-4])
+    try:
+        store_id = decode_id(name[:-4], "Store")  # the Store's global ID, as everywhere in the API
+    except DomainError:
+        return PlainTextResponse("not found", status_code=404)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     app = request.app.state
     try:

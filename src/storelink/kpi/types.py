@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from storelink.accounts.types import Staff
+from storelink.graphql.scalars import Long
 from storelink.members.types import JoinChannel
 
 if TYPE_CHECKING:
@@ -42,8 +43,8 @@ class KpiReport:
         description="Members who joined in store (store or guide QR) and paid an online order credited here in the period.")
     online_to_store_members: int = strawberry.field(
         description="Members who joined online and paid a store order credited here in the period.")
-    online_gmv_fen: int
-    store_gmv_fen: int
+    online_gmv_fen: Long
+    store_gmv_fen: Long
     appointments_booked: int
     appointments_attended: int
     join_scans: int = strawberry.field(

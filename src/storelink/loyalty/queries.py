@@ -4,7 +4,6 @@ from __future__ import annotations
 import strawberry
 
 from storelink.api.context import Info
-from storelink.errors import Forbidden
 from storelink.graphql import caller
 from storelink.graphql.relay import node_resolver
 from storelink.loyalty import models, service
@@ -26,7 +25,7 @@ async def _coupon_node(info: Info, pk: int) -> Coupon | None:
         if row is None:
             return None
         if row.customer_id != me.id:
-            raise Forbidden("You may not see this")
+            return None  # someone else's reads as missing (ids are sequential)
         campaign = await session.get(models.CouponCampaign, row.campaign_id)
     return Coupon.from_model(row, campaign, info.context.settings.jwt_secret)
 

@@ -125,13 +125,13 @@ async def join_by_code(
     """(membership, is_new). Every scan is logged with its outcome, failures included."""
     text = codes.normal_join_code(code)
     key = f"join:customer:{customer_id}"
-    await throttle.ensure_allowed(
+    await throttle.count_attempt(
         session, key, limit=JOIN_FAILURE_LIMIT, window=JOIN_FAILURE_WINDOW,
         message="Too many invalid codes; wait a few minutes",
     )
     customer = await live_customer(session, customer_id, lock=True)  # one join per customer at a time
     row = None
-    if 0 < len(text) <= 32:
+    if codes.could_be_join_code(text):
         row = (await session.execute(_JOIN_CODE, {"code": text})).scalar_one_or_none()
     where = (row.id, row.store_id) if row else (None, None)
     try:
@@ -141,6 +141,7 @@ async def join_by_code(
         if existing is not None:
             outcome = await binding.on_rescan(session, existing, row, settings)
             await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome=outcome)
+            await throttle.give_back(session, key)
             return existing, False
         _check_consent(consent, customer, settings)
         membership = await _create_membership(
@@ -159,9 +160,10 @@ async def join_by_code(
         outcome = err.code.value
         err.bookkeeping.append(lambda s: _log_scan(s, code=text, where=where, customer_id=customer_id,
                                                    outcome=outcome))
-        if err.code == Code.CODE_INVALID:
-            err.bookkeeping.append(lambda s: throttle.record_failure(s, key, window=JOIN_FAILURE_WINDOW))
+        if err.code != Code.CODE_INVALID:  # only unknown codes count as guesses
+            err.bookkeeping.append(lambda s: throttle.give_back(s, key))
         raise
+    await throttle.give_back(session, key)
     return membership, True
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from storelink.scanning.codes import normal_join_code
+from storelink.scanning.codes import could_be_join_code, normal_join_code
 from storelink.members.models import JoinCode
 
 # 16 px modules: a version-3 code prints at about 8 cm at 300 dpi, legible from a counter.
@@ -39,7 +39,7 @@ async def qr_image(request: Request) -> Response:
     name = request.path_params["name"]
     code, _, fmt = name.rpartition(".")
     code = normal_join_code(code)
-    if fmt not in MEDIA_TYPES or not 0 < len(code) <= 32:
+    if fmt not in MEDIA_TYPES or not could_be_join_code(code):
         return Response(status_code=404)
     async with request.app.state.reader() as session:
         live = (

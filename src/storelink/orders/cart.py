@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import BigInteger, cast, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from storelink.catalog.models import Product, Sku
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
+from storelink.limits import MAX_INT
 from storelink.members.scope import member_for_staff
 from storelink.orders.models import CartLine
 from storelink.outbox import service as outbox
@@ -67,11 +68,26 @@ async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity:
     if line.quantity > MAX_LINE_QUANTITY:
         raise InvalidInput(f"At most {MAX_LINE_QUANTITY} of one item", field=["quantity"])
     await _ensure_available(session, sku, line.quantity, ["quantity"])
-    count = (await session.execute(
-        select(func.count()).select_from(CartLine).where(CartLine.customer_id == customer_id))).scalar_one()
+    count, subtotal = await _size(session, customer_id)
     if count > MAX_LINES:
         raise InvalidInput(f"A cart holds at most {MAX_LINES} different items", field=["skuId"])
+    _check_subtotal(subtotal, ["quantity"])
     return line
+
+
+async def _size(session: AsyncSession, customer_id: int) -> tuple[int, int]:
+    """(lines, subtotal in fen) of the customer's cart, summed as bigint."""
+    found = (await session.execute(
+        select(func.count(), func.coalesce(func.sum(cast(CartLine.quantity, BigInteger) * Sku.price_fen), 0))
+        .select_from(CartLine).join(Sku, Sku.id == CartLine.sku_id).where(CartLine.customer_id == customer_id)
+    )).one()
+    return found[0], found[1]
+
+
+def _check_subtotal(subtotal: int, field: list[str]) -> None:
+    """A cart may total at most MAX_INT fen: what one order may come to, and GraphQL's Int."""
+    if subtotal > MAX_INT:
+        raise InvalidInput(f"A cart may come to at most {MAX_INT / 100:,.2f} yuan", field=field)
 
 
 async def update_line(session: AsyncSession, *, customer_id: int, line_id: int, quantity: int) -> None:
@@ -88,6 +104,7 @@ async def update_line(session: AsyncSession, *, customer_id: int, line_id: int, 
         await _ensure_available(session, sku, quantity, ["quantity"])
     line.quantity = quantity
     await session.flush()
+    _check_subtotal((await _size(session, customer_id))[1], ["quantity"])
 
 
 async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_id: int, quantity: int,

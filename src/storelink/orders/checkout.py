@@ -22,6 +22,7 @@ from storelink.clock import utcnow
 from storelink.db import transaction
 from storelink.errors import Code, DomainError, InvalidInput, NotFound
 from storelink.ids import global_id
+from storelink.limits import MAX_INT
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import Coupon, PointsReason
 from storelink.scanning import codes
@@ -97,6 +98,8 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     now = utcnow()
     credit = await attribution.credit_online(session, membership=membership, lines=[ln for ln, _ in lines], now=now)
     subtotal = sum(line.quantity * sku.price_fen for line, sku in lines)
+    if subtotal > MAX_INT:  # a price raised since the cart was filled
+        raise InvalidInput(f"One order may come to at most {MAX_INT / 100:,.2f} yuan", field=["cart"])
     order = Order(
         order_no=new_order_no(now), customer_id=customer_id, channel="ONLINE", fulfilment=request.fulfilment,
         member_channel=membership.join_channel if membership else None,

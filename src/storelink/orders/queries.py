@@ -19,9 +19,9 @@ async def _order_node(info: Info, pk: int) -> Order | None:
         return None
     secret = info.context.settings.jwt_secret
     if who.customer is not None:
-        if row.customer_id != who.customer.id:
-            raise Forbidden("You may not see this")
-        return Order.from_model(row, secret, for_owner=True)
+        # Someone else's order reads as a missing one: ids are sequential, and a customer
+        # must not learn which exist.
+        return Order.from_model(row, secret, for_owner=True) if row.customer_id == who.customer.id else None
     if not service.staff_may_see(who.staff, row):
         raise Forbidden("This order belongs to another store")
     return Order.from_model(row, secret, for_owner=False)

@@ -19,6 +19,7 @@ from storelink.catalog import service as catalog
 from storelink.catalog.models import Sku
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
+from storelink.limits import MAX_INT
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import PointsReason
@@ -101,6 +102,8 @@ def _check_lines(lines: Sequence[SaleLine]) -> None:
             raise InvalidInput(f"Quantity must be 1..{MAX_QUANTITY}", field=f + ["quantity"])
         if not 0 <= line.unit_price_fen <= MAX_UNIT_PRICE_FEN:
             raise InvalidInput("Unit price out of range", field=f + ["unitPriceFen"])
+    if sum(ln.quantity * ln.unit_price_fen for ln in lines) > MAX_INT:
+        raise InvalidInput(f"One purchase may come to at most {MAX_INT / 100:,.2f} yuan", field=["input", "lines"])
 
 
 async def record(

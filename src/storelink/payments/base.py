@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from storelink.limits import MAX_INT, clean_text
+
 
 class BadNotification(Exception):
     """The notification's signature or content does not verify: it changes nothing."""
@@ -24,11 +26,23 @@ class PaymentOrder:
 
 @dataclass(frozen=True)
 class PaidNotice:
-    """A verified notification that money for an order was received."""
+    """A verified notification that money for an order was received.
+
+    Checked when made, whatever the provider: a signed body is still outside input, and nothing
+    in it may reach the database that the database cannot take (NUL, a lone surrogate, an amount
+    past its column)."""
 
     order_no: str
     amount_fen: int
     transaction_id: str
+
+    def __post_init__(self) -> None:
+        texts_fit = all(isinstance(t, str) and 0 < len(t) <= 64 and clean_text(t)
+                        for t in (self.order_no, self.transaction_id))
+        amount_fits = isinstance(self.amount_fen, int) and not isinstance(self.amount_fen, bool) \
+            and 0 < self.amount_fen <= MAX_INT
+        if not (texts_fit and amount_fits):
+            raise BadNotification("the notification's order, amount or transaction is malformed")
 
 
 class PaymentProvider(Protocol):

@@ -89,7 +89,7 @@ class WeChatPayProvider:
         timestamp = headers.get("wechatpay-timestamp", "")
         nonce = headers.get("wechatpay-nonce", "")
         signature = headers.get("wechatpay-signature", "")
-        if not (timestamp.isdigit() and nonce and signature):
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12 and nonce and signature):
             raise BadNotification("missing WeChat Pay signature headers")
         if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
             raise BadNotification("stale WeChat Pay timestamp")
@@ -137,8 +137,10 @@ class WeChatPayProvider:
             if resource.get("algorithm") != "AEAD_AES_256_GCM":
                 raise BadNotification("unknown resource algorithm")
             transaction = decrypt_resource(self._apiv3_key, resource)
-        except (ValueError, KeyError, TypeError, InvalidTag):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, InvalidTag):
             raise BadNotification("the notification resource does not decrypt") from None
+        if not isinstance(transaction, dict):
+            raise BadNotification("the notification resource is not a transaction")
         if transaction.get("mchid") != self._mchid or transaction.get("appid") != self._appid:
             raise BadNotification("the notification is for another merchant or app")
         if envelope.get("event_type") != "TRANSACTION.SUCCESS" or transaction.get("trade_state") != "SUCCESS":

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.catalog import search
 from storelink import db
 from storelink.clock import utcnow
+from storelink.loyalty.models import PointsReason
+from storelink.loyalty.service import points_for
 
 CATEGORIES = {
     "外套": ["大衣", "羽绒服", "风衣"], "针织": ["毛衣", "开衫"], "上衣": ["衬衫", "T恤"], "裤装": ["西裤", "牛仔裤"],
@@ -110,7 +112,8 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
     cumulative = list(itertools.accumulate(1 / (r + 1) ** 0.8 for r in range(len(catalog.products))))
     by_popularity = catalog.products[:]
     rng.shuffle(by_popularity)
-    order_rows, line_rows = [], []
+    member_of = {cid: mid for mid, cid, *_ in memberships}
+    order_rows, line_rows, points_rows = [], [], []
     oid, lid = first_order, first_line
     for n in range(orders):
         cid, home, favourites = tastes[rng.randrange(len(tastes))] if n >= len(tastes) else tastes[n]
@@ -129,8 +132,11 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
             line_rows.append((lid, oid, catalog.sku_of[p], quantity, price, quantity * price))
             total += quantity * price
             lid += 1
+        earned = points_for(total)
         order_rows.append((oid, f"SYN{oid}", cid, channel_of[cid], "STORE" if in_store else "ONLINE", "COMPLETED",
-                           home, home if in_store else None, serving, total, 0, total, 0, total // 100, paid, paid))
+                           home, home if in_store else None, serving, total, 0, total, 0, earned, paid, paid))
+        if earned:  # the EARN entry a paid order adds to the ledger (loyalty.service.add_points): balances add up
+            points_rows.append((member_of[cid], earned, PointsReason.EARN.value, oid, paid))
         oid += 1
     await db.copy_rows(session, "sales_order", [
         "id", "order_no", "customer_id", "member_channel", "channel", "status", "store_id", "stock_store_id",
@@ -138,6 +144,8 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
     ], order_rows)
     await db.copy_rows(session, "order_line", ["id", "order_id", "sku_id", "quantity", "unit_price_fen", "line_total_fen"],
                 line_rows)
+    await db.copy_rows(session, "points_entry", ["membership_id", "delta", "reason", "order_id", "created_at"],
+                       points_rows)
     for table in ("customer", "membership", "sales_order", "order_line"):
         await _sync_sequence(session, table)
     return len(line_rows)

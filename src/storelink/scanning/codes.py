@@ -31,6 +31,11 @@ def normal_join_code(code: str) -> str:
     return code.strip().lower()
 
 
+def could_be_join_code(code: str) -> bool:
+    """Worth a look-up: short and plain (URLs and WeChat scenes carry these; anything else is noise)."""
+    return 0 < len(code) <= 32 and code.isascii() and code.isalnum()
+
+
 def _b32(raw: bytes) -> str:
     return base64.b32encode(raw).decode().rstrip("=")
 

@@ -54,7 +54,7 @@ async def scan(
     if not permissions.can_see_store(staff, store_id):
         raise Forbidden("You can only scan at your own store")
     key = f"scan:staff:{staff.id}"
-    await throttle.ensure_allowed(
+    await throttle.count_attempt(
         session, key, limit=SCAN_FAILURE_LIMIT, window=SCAN_FAILURE_WINDOW,
         message="Too many invalid scans; wait a few minutes",
     )
@@ -63,8 +63,10 @@ async def scan(
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise DomainError("This code cannot be scanned here", code=Code.CODE_INVALID, field=["code"])
-        return await handler(session, ScanRequest(staff, store_id, token, settings))
+        found = await handler(session, ScanRequest(staff, store_id, token, settings))
     except DomainError as err:
-        if err.code in _CODE_FAILURES:  # nothing of the failed scan stays, only its count
-            err.bookkeeping.append(lambda s: throttle.record_failure(s, key, window=SCAN_FAILURE_WINDOW))
+        if err.code not in _CODE_FAILURES:  # only bad codes count against the tablet
+            err.bookkeeping.append(lambda s: throttle.give_back(s, key))
         raise
+    await throttle.give_back(session, key)
+    return found

@@ -53,8 +53,11 @@ _zone_cache: set[str] = set()
 
 
 def _zones() -> set[str]:
+    """IANA zone names (Area/Location, and UTC). The system's zone directory also lists files
+    that are not zones of a place ("localtime", "Factory", "posix/…", "right/…")."""
     if not _zone_cache:
-        _zone_cache.update(available_timezones())
+        _zone_cache.update(z for z in available_timezones()
+                           if (z == "UTC" or "/" in z) and not z.startswith(("posix/", "right/")))
     return _zone_cache
 
 
