@@ -345,6 +345,23 @@ async def test_store_appointments_for_the_stores_staff(api, salon):
     assert as_customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
+
+async def test_staff_see_who_booked_and_customers_see_no_profile(api, salon):
+    # given a member's booking
+    token = await salon.member()
+    member_no = (await api.data("query { me { membership { memberNo } } }", token=token))["me"]["membership"]["memberNo"]
+    await salon.book(token, at(tomorrow(), "10:00"))
+    day = {"s": salon.store, "d": tomorrow().isoformat()}
+    # when the store's guide reads the day, and the customer their own appointments
+    staff_view = await api.data(
+        "query($s: ID!, $d: Date!) { storeAppointments(storeId: $s, date: $d) { member { memberNo phoneMasked } } }",
+        day, salon.guide)
+    own_view = await api.data("query { me { appointments { member { memberNo } } } }", token=token)
+    # then staff see the member (masked phone); the customer's own view has no staff profile
+    assert staff_view["storeAppointments"] == [{"member": {"memberNo": member_no, "phoneMasked": "138****0001"}}]
+    assert own_view["me"]["appointments"] == [{"member": None}]
+
+
 # ------------------------------------------------------------------ reminders
 
 async def make_due(sessionmaker):

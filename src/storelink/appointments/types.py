@@ -6,12 +6,15 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
+from storelink.accounts import permissions
 from storelink.accounts.types import Staff, load_staff
 from storelink.api.context import Info
 from storelink.appointments import models
 from storelink.appointments.loaders import ServiceTypeById
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
+from storelink.members.loaders import MembershipByCustomer
+from storelink.members.types import MemberProfile, member_profile
 from storelink.scanning import codes
 from storelink.stores.loaders import StoreById
 from storelink.stores.types import Store
@@ -112,6 +115,15 @@ class Appointment(Node):
     @strawberry.field
     async def guide(self, info: Info) -> Staff | None:
         return await load_staff(info, self.row.guide_id)
+
+    @strawberry.field(description="Staff of the store: the member who booked. Null for customers, whose own it is.")
+    async def member(self, info: Info) -> MemberProfile | None:
+        principal = await info.context.principal()
+        staff = principal.staff if principal else None
+        if staff is None or not permissions.can_see_store(staff, self.row.store_id):
+            return None
+        membership = await MembershipByCustomer.of(info).load(self.row.customer_id)
+        return await member_profile(info, membership) if membership else None
 
 
 @strawberry.input

@@ -11,6 +11,14 @@ from storelink.kpi import segments
 from storelink.members.models import Membership
 
 
+class PurchasesOf(RequestLoader[int, segments.Purchases]):
+    """Key: customer id."""
+
+    async def fetch(self, session: AsyncSession, customer_ids: Sequence[int]) -> list[segments.Purchases]:
+        found = await segments.purchases(session, customer_ids)
+        return [found.get(c, segments.Purchases()) for c in customer_ids]
+
+
 class InsightsOf(RequestLoader[int, tuple[str, list[str]]]):
     """Key: membership id; (segment, tags). Thresholds come from the settings."""
 

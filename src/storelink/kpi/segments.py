@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.catalog.models import Product, Sku
@@ -28,17 +29,50 @@ from storelink.settings import Settings
 TAG_WINDOW = dt.timedelta(days=365)
 
 
-def segment_for(membership: Membership, *, online: int, store: int, total: int, now: dt.datetime,
-                settings: Settings) -> str:
-    if now - membership.joined_at < dt.timedelta(days=settings.segment_new_days) and total <= 1:
-        return "NEW"
-    if online == 0 and store == 0:
-        return "DORMANT"
-    if online and store:
-        return "OMNICHANNEL_ACTIVE"
-    if online:
-        return "ONLINE_REPURCHASE" if membership.join_store_id is not None else "ONLINE_ACTIVE"
-    return "STORE_EXPERIENCE"
+class Purchases(NamedTuple):
+    """A member's paid, not refunded orders in both channels, ever."""
+
+    orders: int = 0
+    spend_fen: int = 0
+    last_paid_at: dt.datetime | None = None
+
+
+async def purchases(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, Purchases]:
+    rows = await session.execute(
+        select(Order.customer_id, func.count(), func.sum(Order.total_fen), func.max(Order.paid_at))
+        .where(Order.customer_id.in_(customer_ids), Order.status.in_(PAID_STATUSES))
+        .group_by(Order.customer_id)
+    )
+    return {c: Purchases(n, int(spend), last) for c, n, spend, last in rows}
+
+
+def activity(customers, now: dt.datetime, settings: Settings):
+    """Per customer among `customers` (ids, or a select of them): paid orders online and in store
+    in the active window, and paid orders ever."""
+    active_since = now - dt.timedelta(days=settings.segment_active_days)
+    return (
+        select(Order.customer_id.label("customer_id"),
+               func.count().filter(Order.channel == "ONLINE", Order.paid_at >= active_since).label("online"),
+               func.count().filter(Order.channel == "STORE", Order.paid_at >= active_since).label("store"),
+               func.count().label("total"))
+        .where(Order.customer_id.in_(customers), Order.status.in_(PAID_STATUSES))
+        .group_by(Order.customer_id)
+        .subquery()
+    )
+
+
+def segment_of(found, now: dt.datetime, settings: Settings):
+    """The segment rule (module docstring) as one SQL expression over Membership and `found`, an
+    activity() subquery outer-joined on the customer: the same rule for profiles and client books."""
+    online, store, total = (func.coalesce(c, 0) for c in (found.c.online, found.c.store, found.c.total))
+    return case(
+        (and_(Membership.joined_at > now - dt.timedelta(days=settings.segment_new_days), total <= 1), "NEW"),
+        (and_(online == 0, store == 0), "DORMANT"),
+        (and_(online > 0, store > 0), "OMNICHANNEL_ACTIVE"),
+        (and_(online > 0, Membership.join_store_id.is_not(None)), "ONLINE_REPURCHASE"),
+        (online > 0, "ONLINE_ACTIVE"),
+        else_="STORE_EXPERIENCE",
+    )
 
 
 async def insights(session: AsyncSession, memberships: Sequence[Membership], settings: Settings,
@@ -48,16 +82,13 @@ async def insights(session: AsyncSession, memberships: Sequence[Membership], set
     if not memberships:
         return {}
     customers = [m.customer_id for m in memberships]
-    active_since = now - dt.timedelta(days=settings.segment_active_days)
     paid = Order.status.in_(PAID_STATUSES)
-    rows = await session.execute(
-        select(Order.customer_id,
-               func.count().filter(Order.channel == "ONLINE", Order.paid_at >= active_since),
-               func.count().filter(Order.channel == "STORE", Order.paid_at >= active_since),
-               func.count())
-        .where(Order.customer_id.in_(customers), paid).group_by(Order.customer_id)
-    )
-    counts = {c: (online, store, total) for c, online, store, total in rows}
+    found = activity(customers, now, settings)
+    segment = dict((await session.execute(
+        select(Membership.id, segment_of(found, now, settings))
+        .outerjoin(found, found.c.customer_id == Membership.customer_id)
+        .where(Membership.id.in_([m.id for m in memberships]))
+    )).all())
     bought = await session.execute(
         select(Order.customer_id, Product.category, Product.tags, func.sum(OrderLine.quantity))
         .join(OrderLine, OrderLine.order_id == Order.id).join(Sku, Sku.id == OrderLine.sku_id)
@@ -70,10 +101,9 @@ async def insights(session: AsyncSession, memberships: Sequence[Membership], set
         tally = tallies.setdefault(customer_id, Counter())
         for word in (category, *tags):
             tally[word] += int(units)
-    found = {}
+    result = {}
     for m in memberships:
-        online, store, total = counts.get(m.customer_id, (0, 0, 0))
         tally = tallies.get(m.customer_id, Counter())
         tags = [word for word, _ in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))][:settings.member_tags_max]
-        found[m.id] = (segment_for(m, online=online, store=store, total=total, now=now, settings=settings), tags)
-    return found
+        result[m.id] = (segment[m.id], tags)
+    return result

@@ -21,6 +21,17 @@ class JoinChannel(str, Enum):
     ONLINE = "ONLINE"
 
 
+class MemberSegment(str, Enum):
+    """What a member does in both channels (kpi/segments.py has the rule)."""
+
+    NEW = "NEW"
+    STORE_EXPERIENCE = "STORE_EXPERIENCE"
+    ONLINE_REPURCHASE = "ONLINE_REPURCHASE"
+    OMNICHANNEL_ACTIVE = "OMNICHANNEL_ACTIVE"
+    DORMANT = "DORMANT"
+    ONLINE_ACTIVE = "ONLINE_ACTIVE"  # beyond the contract: online only, joined online
+
+
 CHANNEL_OF_KIND = {
     JoinCodeKind.STORE: JoinChannel.STORE_QR,
     JoinCodeKind.GUIDE: JoinChannel.GUIDE_QR,

@@ -6,10 +6,13 @@ import strawberry
 from storelink.api.context import Info
 from storelink.errors import Forbidden, NotFound
 from storelink.graphql import caller
-from storelink.graphql.relay import decode_id, node_resolver
-from storelink.members import models
+from storelink.graphql.pagination import PageInfo, cursor_for, id_after
+from storelink.graphql.relay import decode_id, decode_optional_id, node_resolver
+from storelink.members import client_book, models
 from storelink.members.scope import member_in_scope
-from storelink.members.types import MemberProfile, member_profile
+from storelink.members.types import (
+    MemberProfile, MemberProfileConnection, MemberProfileEdge, MemberSegment, member_profile,
+)
 
 
 @node_resolver("MemberProfile")
@@ -34,3 +37,21 @@ class MemberQueries:
         except NotFound:
             return None
         return await load_member_profile(info, pk)
+
+    @strawberry.field(description=(
+        "Staff: a guide's book of members (guides: their own; managers: any guide of their store, or the whole "
+        "store when guideId is null; HQ: any). query matches member number, nickname or the phone's last four "
+        "digits."))
+    async def client_book(self, info: Info, guide_id: strawberry.ID | None = None,
+                          segment: MemberSegment | None = None, query: str | None = None, first: int = 20,
+                          after: str | None = None) -> MemberProfileConnection:
+        viewer = await caller.staff(info)
+        async with info.context.reader() as session:
+            book = await client_book.book_for(session, viewer, decode_optional_id(guide_id, "Staff", ["guideId"]))
+            rows, more, total = await client_book.page(
+                session, book=book, segment=segment, query=query, first=first,
+                before_id=id_after(after, "MemberProfile"), settings=info.context.settings)
+        edges = [MemberProfileEdge(node=MemberProfile.from_rows(m, c), cursor=cursor_for("MemberProfile", m.id))
+                 for m, c in rows]
+        return MemberProfileConnection(edges=edges, total_count=total, page_info=PageInfo(
+            has_next_page=more, end_cursor=edges[-1].cursor if edges else None))

@@ -11,7 +11,9 @@ from storelink.api.context import Info
 from storelink.errors import InvalidInput
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
-from storelink.kpi.loaders import InsightsOf
+from storelink.graphql.pagination import PageInfo
+from storelink.graphql.scalars import Long
+from storelink.kpi.loaders import InsightsOf, PurchasesOf
 from storelink.loyalty.loaders import StandingOf
 from storelink.loyalty import models as loyalty_models
 from storelink.members import models
@@ -19,6 +21,7 @@ from storelink.orders.loaders import CartOf, RecentOrders
 from storelink.orders.types import Cart, Order
 from storelink.stores.types import Store, load_store
 
+MemberSegment = strawberry.enum(models.MemberSegment)
 JoinCodeKind = strawberry.enum(models.JoinCodeKind)
 JoinChannel = strawberry.enum(models.JoinChannel)
 MemberTier = strawberry.enum(loyalty_models.MemberTier)
@@ -155,6 +158,18 @@ class MemberProfile(Node):
     async def tags(self, info: Info) -> list[str]:
         return (await InsightsOf.of(info).load(self.pk))[1]
 
+    @strawberry.field(description="When the member last paid for an order, in either channel (not refunded).")
+    async def last_purchase_at(self, info: Info) -> dt.datetime | None:
+        return (await PurchasesOf.of(info).load(self.customer_pk)).last_paid_at
+
+    @strawberry.field(description="Paid orders in both channels, ever (refunded ones not counted).")
+    async def orders_count(self, info: Info) -> int:
+        return (await PurchasesOf.of(info).load(self.customer_pk)).orders
+
+    @strawberry.field(description="What those orders came to, in fen.")
+    async def lifetime_spend_fen(self, info: Info) -> Long:
+        return Long((await PurchasesOf.of(info).load(self.customer_pk)).spend_fen)
+
     @strawberry.field
     async def cart(self, info: Info) -> Cart:
         return Cart.from_rows(await CartOf.of(info).load(self.customer_pk))
@@ -178,6 +193,19 @@ class MemberProfile(Node):
 
 async def member_profile(info: Info, membership: models.Membership) -> MemberProfile:
     return MemberProfile.from_rows(membership, await CustomerById.of(info).load(membership.customer_id))
+
+
+@strawberry.type
+class MemberProfileEdge:
+    node: MemberProfile
+    cursor: str
+
+
+@strawberry.type
+class MemberProfileConnection:
+    edges: list[MemberProfileEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Members in the book with these filters, over all pages.")
 
 
 @strawberry.type

@@ -1,0 +1,93 @@
+"""The client book: the members a guide serves, for the tablet.
+
+Who sees which book: a guide their own (members bound to them); a store manager any guide's of
+their store, or the whole store's (members who joined there or are bound to one of its guides);
+HQ any guide's, or every member. Filters: a segment (the rule of kpi/segments.py, in SQL), and a
+search of the member number, the nickname, or the last four digits of the phone. Newest members
+first, keyset-paged by membership id, with the total of the filtered book.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storelink.accounts import permissions
+from storelink.accounts.models import Customer, Staff, StaffRole
+from storelink.clock import utcnow
+from storelink.errors import Forbidden, InvalidInput, NotFound
+from storelink.kpi import segments
+from storelink.members.models import Membership, MemberSegment
+from storelink.settings import Settings
+
+MAX_PAGE = 100
+MAX_QUERY = 32
+
+
+@dataclass(frozen=True)
+class Book:
+    """Whose members: one guide's, one store's, or (both None) the brand's."""
+
+    guide_id: int | None = None
+    store_id: int | None = None
+
+
+async def book_for(session: AsyncSession, viewer: Staff, guide_id: int | None) -> Book:
+    if guide_id is not None:
+        guide = await session.get(Staff, guide_id)
+        if guide is None or guide.role != StaffRole.GUIDE:
+            raise NotFound("No such guide", field=["guideId"])
+        if viewer.role == StaffRole.GUIDE and viewer.id != guide.id:
+            raise Forbidden("Guides see their own client book")
+        if not permissions.can_see_store(viewer, guide.store_id):
+            raise Forbidden("This guide works at another store")
+        return Book(guide_id=guide.id)
+    if viewer.role == StaffRole.GUIDE:
+        return Book(guide_id=viewer.id)
+    if permissions.is_hq(viewer):
+        return Book()
+    return Book(store_id=viewer.store_id)
+
+
+def _search(query: str):
+    """Member number, nickname, or the phone's last four digits."""
+    text = query.strip()
+    if not text or len(text) > MAX_QUERY:
+        raise InvalidInput(f"query: 1-{MAX_QUERY} characters", field=["query"])
+    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    found = [Membership.member_no == text, Customer.nickname.ilike(f"%{like}%", escape="\\")]
+    if len(text) == 4 and text.isascii() and text.isdigit():
+        found.append(Customer.phone.like(f"%{text}"))
+    return or_(*found)
+
+
+async def page(session: AsyncSession, *, book: Book, segment: MemberSegment | None, query: str | None,
+               first: int, before_id: int | None, settings: Settings, now: dt.datetime | None = None
+               ) -> tuple[list[tuple[Membership, Customer]], bool, int]:
+    """(members newest first, whether more follow, how many the filtered book holds)."""
+    if not 0 < first <= MAX_PAGE:
+        raise InvalidInput(f"first must be 1..{MAX_PAGE}", field=["first"])
+    conditions = [Customer.deleted_at.is_(None)]
+    if book.guide_id is not None:
+        conditions.append(Membership.guide_id == book.guide_id)
+    elif book.store_id is not None:
+        guides_here = select(Staff.id).where(Staff.store_id == book.store_id).scalar_subquery()
+        conditions.append(or_(Membership.join_store_id == book.store_id, Membership.guide_id.in_(guides_here)))
+    if query is not None:
+        conditions.append(_search(query))
+    book_rows = select(Membership, Customer).join(Customer, Customer.id == Membership.customer_id)
+    if segment is not None:
+        now = now or utcnow()
+        in_book = select(Membership.customer_id).join(Customer, Customer.id == Membership.customer_id) \
+            .where(*conditions)
+        found = segments.activity(in_book, now, settings)
+        book_rows = book_rows.outerjoin(found, found.c.customer_id == Membership.customer_id)
+        conditions.append(segments.segment_of(found, now, settings) == segment.value)
+    book_rows = book_rows.where(*conditions)
+    total = (await session.execute(select(func.count()).select_from(book_rows.subquery()))).scalar_one()
+    if before_id is not None:
+        book_rows = book_rows.where(Membership.id < before_id)
+    rows = (await session.execute(book_rows.order_by(Membership.id.desc()).limit(first + 1))).all()
+    return [(m, c) for m, c in rows[:first]], len(rows) > first, total
