@@ -62,6 +62,9 @@ class DomainError(Exception):
         # survive the error that reports it: db.transaction rolls everything back, then records
         # these in a transaction of their own.
         self.bookkeeping: list[Bookkeeping] = [bookkeeping] if bookkeeping else []
+        # Fields of the mutation's payload that come with the error (ALREADY_MEMBER returns the
+        # existing membership); set by the resolver, which knows the GraphQL shapes.
+        self.payload: dict[str, Any] = {}
 
 
 class InvalidInput(DomainError):

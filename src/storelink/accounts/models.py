@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from storelink.modelbase import created_at_field, timestamp_field
@@ -16,6 +16,10 @@ class StaffRole(str, Enum):
 
 class Customer(SQLModel, table=True):
     __tablename__ = "customer"
+    __table_args__ = (
+        # OneID: the phone finds the customer (till enrolment, till sales, taking over at bind).
+        Index("ix_customer_phone", "phone", postgresql_where="deleted_at IS NULL AND phone IS NOT NULL"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # Null once the account is deleted, so the same WeChat user can start afresh.

@@ -9,7 +9,7 @@ from storelink.accounts.types import (
     AuthPayload, CreateStaffInput, Customer, CustomerPayload, Staff, StaffPayload, auth_fields,
 )
 from storelink.db import transaction
-from storelink.flows import staffing
+from storelink.flows import oneid, staffing
 from storelink.graphql.errors import in_transaction
 from storelink.graphql import caller
 from storelink.graphql.relay import decode_optional_id
@@ -61,9 +61,8 @@ class AccountMutations:
     async def bind_phone(self, info: Info, code: str) -> CustomerPayload:
         async def work(session):
             me = await caller.customer(info)
-            row = await service.bind_phone(
-                session, wechat=info.context.wechat, customer_id=me.id, code=code
-            )
+            # A phone a till-only customer holds brings their membership and history along (OneID).
+            row = await oneid.bind_phone(session, wechat=info.context.wechat, customer_id=me.id, code=code)
             return {"customer": Customer.from_model(row)}
 
         return await in_transaction(info, CustomerPayload, work)

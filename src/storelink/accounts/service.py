@@ -18,7 +18,7 @@ from storelink.errors import (
 )
 from storelink.settings import Settings
 from storelink.stores import service as store_service
-from storelink.wechat.client import WeChatClient, WeChatError, WeChatUnavailable
+from storelink.wechat.client import PhoneInfo, WeChatClient, WeChatError, WeChatUnavailable
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 
@@ -148,20 +148,22 @@ async def wechat_login(
     return await _open_session(session, settings=settings, customer=customer)
 
 
-async def bind_phone(
-    session: AsyncSession, *, wechat: WeChatClient, customer_id: int, code: str
-) -> Customer:
+async def phone_from_wechat(wechat: WeChatClient, code: str) -> PhoneInfo:
+    """The phone behind a getPhoneNumber code (WeChat has verified the customer holds it)."""
     code = code.strip()
     if not code or len(code) > 128:
         raise InvalidInput("A getPhoneNumber code is required", field=["code"])
     try:
-        info = await wechat.get_phone_number(code)
+        return await wechat.get_phone_number(code)
     except (WeChatError, WeChatUnavailable) as exc:
         raise wechat_failure(exc, "phone number") from None
+
+
+async def store_phone(session: AsyncSession, *, customer_id: int, phone: PhoneInfo) -> Customer:
     customer = (
         await session.scalars(
             _BIND_PHONE,
-            {"customer_id": customer_id, "phone": info.phone, "country_code": info.country_code,
+            {"customer_id": customer_id, "phone": phone.phone, "country_code": phone.country_code,
              "now": utcnow()},
             execution_options={"populate_existing": True, "synchronize_session": False},
         )

@@ -65,7 +65,7 @@ async def in_transaction(info: strawberry.Info, payload: Callable[..., P], work:
     try:
         fields = await transaction(info.context.sessionmaker, work)
     except DomainError as err:
-        return payload(user_errors=[UserError.from_domain(err, info.context.lang)])
+        return payload(user_errors=[UserError.from_domain(err, info.context.lang)], **err.payload)
     return payload(user_errors=[], **fields)
 
 

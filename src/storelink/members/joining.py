@@ -31,6 +31,23 @@ JOIN_FAILURE_WINDOW = dt.timedelta(minutes=10)
 class Consent:
     privacy_policy_version: str
     marketing: bool
+    # Given at a store's till to a staff member (enrollAtTill); None when given in the app.
+    store_id: int | None = None
+    recorded_by_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Who a join is credited to: the store, the recruiting guide (also the first exclusive
+    guide), and the join code scanned, if any."""
+
+    store_id: int | None = None
+    guide_id: int | None = None
+    code_id: int | None = None
+
+    @classmethod
+    def of_code(cls, code: JoinCode | None) -> "Credit":
+        return cls(code.store_id, code.guide_id, code.id) if code else cls()
 
 
 # The statements of a join, built once with bind parameters: SQLAlchemy keeps the compiled form
@@ -64,7 +81,7 @@ async def membership_of(session: AsyncSession, customer_id: int) -> Membership |
     return (await session.execute(_MEMBERSHIP_OF, {"customer_id": customer_id})).scalar_one_or_none()
 
 
-def _check_consent(consent: Consent, customer: Customer, settings: Settings) -> None:
+def check_consent(consent: Consent, customer: Customer, settings: Settings) -> None:
     if customer.phone is None:
         raise DomainError("Bind your phone number first", code=Code.PHONE_REQUIRED)
     if consent.privacy_policy_version.strip() != settings.privacy_policy_version:
@@ -74,18 +91,15 @@ def _check_consent(consent: Consent, customer: Customer, settings: Settings) -> 
         )
 
 
-async def _create_membership(
-    session: AsyncSession, *, customer: Customer, consent: Consent, channel: JoinChannel,
-    code: JoinCode | None,
+async def create_membership(
+    session: AsyncSession, *, customer: Customer, consent: Consent, channel: JoinChannel, credit: Credit,
 ) -> Membership:
     now = utcnow()
     values = {
         "customer_id": customer.id, "join_channel": channel.value, "joined_at": now,
-        "join_store_id": code.store_id if code else None,
-        "join_code_id": code.id if code else None,
-        "recruited_by_id": code.guide_id if code else None,
-        "guide_id": code.guide_id if code else None,
-        "bound_at": now if code and code.guide_id else None,
+        "join_store_id": credit.store_id, "join_code_id": credit.code_id,
+        "recruited_by_id": credit.guide_id, "guide_id": credit.guide_id,
+        "bound_at": now if credit.guide_id else None,
     }
     for _ in range(5):
         membership = (
@@ -96,15 +110,15 @@ async def _create_membership(
     else:
         raise RuntimeError("could not find a free member number")
     # Plain inserts, not session.add: the unit of work's flush cost a tenth of a join's CPU.
+    given = {"customer_id": customer.id, "recorded_at": now, "store_id": consent.store_id,
+             "recorded_by_id": consent.recorded_by_id}
     await session.execute(_NEW_CONSENT, [
-        {"customer_id": customer.id, "kind": "PRIVACY", "granted": True, "recorded_at": now,
-         "policy_version": consent.privacy_policy_version.strip()},
-        {"customer_id": customer.id, "kind": "MARKETING", "granted": consent.marketing, "recorded_at": now,
-         "policy_version": None},
+        {**given, "kind": "PRIVACY", "granted": True, "policy_version": consent.privacy_policy_version.strip()},
+        {**given, "kind": "MARKETING", "granted": consent.marketing, "policy_version": None},
     ])
-    if code and code.guide_id:
+    if credit.guide_id:
         await session.execute(_NEW_BINDING_CHANGE, {
-            "membership_id": membership.id, "to_guide_id": code.guide_id,
+            "membership_id": membership.id, "to_guide_id": credit.guide_id,
             "reason": BindingReason.JOIN.value, "changed_at": now,
         })
     return membership
@@ -143,10 +157,10 @@ async def join_by_code(
             await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome=outcome)
             await throttle.give_back(session, key)
             return existing, False
-        _check_consent(consent, customer, settings)
-        membership = await _create_membership(
+        check_consent(consent, customer, settings)
+        membership = await create_membership(
             session, customer=customer, consent=consent,
-            channel=CHANNEL_OF_KIND[JoinCodeKind(row.kind)], code=row,
+            channel=CHANNEL_OF_KIND[JoinCodeKind(row.kind)], credit=Credit.of_code(row),
         )
         await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome="JOINED")
         # Count the use last: every join with this code queues on its row lock, so it is held
@@ -174,9 +188,9 @@ async def join_online(
     existing = await membership_of(session, customer_id)
     if existing is not None:
         return existing, False
-    _check_consent(consent, customer, settings)
-    membership = await _create_membership(
-        session, customer=customer, consent=consent, channel=JoinChannel.ONLINE, code=None
+    check_consent(consent, customer, settings)
+    membership = await create_membership(
+        session, customer=customer, consent=consent, channel=JoinChannel.ONLINE, credit=Credit()
     )
     return membership, True
 

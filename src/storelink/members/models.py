@@ -19,6 +19,7 @@ class JoinChannel(str, Enum):
     GUIDE_QR = "GUIDE_QR"
     CAMPAIGN_QR = "CAMPAIGN_QR"
     ONLINE = "ONLINE"
+    TILL = "TILL"  # enrolled by staff at a till with the phone the customer gave (OneID)
 
 
 class MemberSegment(str, Enum):
@@ -108,6 +109,9 @@ class ConsentRecord(SQLModel, table=True):
     policy_version: str | None = Field(default=None, max_length=32)
     granted: bool
     recorded_at: datetime = created_at_field()
+    # Given at a store's till, to this staff member (enrollAtTill); null when given in the app.
+    store_id: int | None = Field(default=None, foreign_key="store.id")
+    recorded_by_id: int | None = Field(default=None, foreign_key="staff.id")
 
 
 class BindingChange(SQLModel, table=True):

@@ -7,14 +7,14 @@ import strawberry
 
 from storelink.accounts.types import Staff, StaffPayload
 from storelink.api.context import Info
-from storelink.flows import privacy, staffing
+from storelink.flows import oneid, privacy, staffing
 from storelink.graphql import caller
 from storelink.graphql.errors import in_transaction
 from storelink.graphql.relay import decode_id, decode_optional_id
 from storelink.members import join_codes, joining, transfers
 from storelink.members.types import (
     ConsentInput, ConsentPayload, CreateJoinCodeInput, DeletePayload, JoinCode, JoinCodePayload, JoinPayload,
-    Membership, TransferPayload,
+    Membership, TillEnrollInput, TransferPayload,
 )
 
 
@@ -55,6 +55,25 @@ class MemberMutations:
             return {"marketing": await joining.marketing_consent(session, me.id)}
 
         return await in_transaction(info, ConsentPayload, work)
+
+    @strawberry.mutation(description=(
+        "Staff at a till: make a member from the phone a customer gives (channel TILL). A WeChat customer who "
+        "binds that phone later takes over the membership with all its history."))
+    async def enroll_at_till(self, info: Info, input: TillEnrollInput) -> JoinPayload:
+        async def work(session):
+            staff = await caller.staff(info)
+            try:
+                membership = await oneid.enroll_at_till(
+                    session, staff=staff, store_id=decode_id(input.store_id, "Store", ["input", "storeId"]),
+                    phone=input.phone, consent=_consent(input.consent),
+                    guide_id=decode_optional_id(input.guide_id, "Staff", ["input", "guideId"]),
+                    settings=info.context.settings)
+            except oneid.AlreadyMember as err:
+                err.payload = {"membership": Membership.from_model(err.membership)}
+                raise
+            return {"membership": Membership.from_model(membership), "is_new_member": True}
+
+        return await in_transaction(info, JoinPayload, work)
 
     @strawberry.mutation
     async def create_join_code(self, info: Info, input: CreateJoinCodeInput) -> JoinCodePayload:

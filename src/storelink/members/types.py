@@ -220,6 +220,16 @@ class ConsentInput:
 
 
 @strawberry.input
+class TillEnrollInput:
+    store_id: strawberry.ID
+    phone: str = strawberry.field(description="The customer's mainland mobile number, as given at the till.")
+    consent: ConsentInput
+    guide_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The guide who enrolls the customer; defaults to the signed-in staff member when that is a guide.")
+
+
+@strawberry.input
 class CreateJoinCodeInput:
     store_id: strawberry.ID
     guide_id: strawberry.ID | None = None

@@ -110,7 +110,7 @@ class OrderMutations:
                                           ln.quantity, ln.unit_price_fen) for i, ln in enumerate(input.lines)]
             order, _ = await store_sales.record(
                 session, staff=staff, store_id=decode_id(input.store_id, "Store", ["input", "storeId"]),
-                receipt_no=input.receipt_no, member_code=input.member_code,
+                receipt_no=input.receipt_no, member_code=input.member_code, member_phone=input.member_phone,
                 membership_id=decode_optional_id(input.member_id, "MemberProfile", ["input", "memberId"]),
                 guide_id=decode_optional_id(input.guide_id, "Staff", ["input", "guideId"]),
                 coupon_code=input.coupon_code, lines=lines, settings=info.context.settings,

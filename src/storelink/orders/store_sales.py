@@ -24,6 +24,7 @@ from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFoun
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import PointsReason
 from storelink.scanning import codes
+from storelink.members import phones
 from storelink.members.joining import membership_of
 from storelink.members.scope import member_for_staff
 from storelink.members.models import MemberCode, Membership
@@ -108,6 +109,7 @@ def _check_lines(lines: Sequence[SaleLine]) -> None:
 
 async def record(
     session: AsyncSession, *, staff: Staff, store_id: int, receipt_no: str, member_code: str | None,
+    member_phone: str | None = None,
     membership_id: int | None, guide_id: int | None, coupon_code: str | None, lines: Sequence[SaleLine],
     settings: Settings,
 ) -> tuple[Order, bool]:
@@ -127,13 +129,16 @@ async def record(
     if earlier is not None:
         return earlier, False
     _check_lines(lines)
-    if member_code is not None and membership_id is not None:
-        raise InvalidInput("Give a member code or a member id, not both", field=["input", "memberId"])
+    if sum(given is not None for given in (member_code, membership_id, member_phone)) > 1:
+        raise InvalidInput("Give one of a member code, a member id or a phone", field=["input", "memberId"])
     membership = None
     if membership_id is not None:
         membership = await member_for_staff(session, staff, membership_id, ["input", "memberId"])
     elif member_code is not None:
         membership = await _member_by_code(session, member_code, store_id=store_id, staff=staff, settings=settings)
+    elif member_phone is not None:  # OneID: the phone the customer gives; no membership makes a guest sale
+        holders = await phones.holders(session, phones.mainland_mobile(member_phone, ["input", "memberPhone"]))
+        membership = holders[0][1] if holders else None
     serving = await _serving_guide(session, guide_id=guide_id, staff=staff, store_id=store_id)
     skus = {s.id: s for s in (await session.execute(
         select(Sku).where(Sku.id.in_({ln.sku_id for ln in lines})))).scalars()}

@@ -177,6 +177,8 @@ class RecordStorePurchaseInput:
         default=None, description="A member code scanned at checkout, or a member ID; omit both for a guest sale."
     )
     member_id: strawberry.ID | None = None
+    member_phone: str | None = strawberry.field(
+        default=None, description="The phone a member gives at the till (OneID); a guest sale when it has no membership.")
     guide_id: strawberry.ID | None = strawberry.field(
         default=None, description="The guide who served the sale; defaults to the signed-in staff member when that is a guide."
     )
