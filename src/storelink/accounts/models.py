@@ -19,6 +19,8 @@ class Customer(SQLModel, table=True):
     __table_args__ = (
         # OneID: the phone finds the customer (till enrolment, till sales, taking over at bind).
         Index("ix_customer_phone", "phone", postgresql_where="deleted_at IS NULL AND phone IS NOT NULL"),
+        # The few deleted customers, so "not deleted" is a probe of a tiny index (client books).
+        Index("ix_customer_deleted", "id", postgresql_where="deleted_at IS NOT NULL"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -46,18 +46,32 @@ async def purchases(session: AsyncSession, customer_ids: Sequence[int]) -> dict[
     return {c: Purchases(n, int(spend), last) for c, n, spend, last in rows}
 
 
-def activity(customers, now: dt.datetime, settings: Settings):
-    """Per customer among `customers` (ids, or a select of them): paid orders online and in store
-    in the active window, and paid orders ever."""
+def _counts(now: dt.datetime, settings: Settings):
     active_since = now - dt.timedelta(days=settings.segment_active_days)
+    return (func.count().filter(Order.channel == "ONLINE", Order.paid_at >= active_since).label("online"),
+            func.count().filter(Order.channel == "STORE", Order.paid_at >= active_since).label("store"),
+            func.count().label("total"))
+
+
+def activity(customers, now: dt.datetime, settings: Settings):
+    """Per customer among `customers` (ids): paid orders online and in store in the active
+    window, and paid orders ever."""
     return (
-        select(Order.customer_id.label("customer_id"),
-               func.count().filter(Order.channel == "ONLINE", Order.paid_at >= active_since).label("online"),
-               func.count().filter(Order.channel == "STORE", Order.paid_at >= active_since).label("store"),
-               func.count().label("total"))
+        select(Order.customer_id.label("customer_id"), *_counts(now, settings))
         .where(Order.customer_id.in_(customers), Order.status.in_(PAID_STATUSES))
         .group_by(Order.customer_id)
         .subquery()
+    )
+
+
+def activity_of_each(now: dt.datetime, settings: Settings):
+    """The same counts for each Membership row of the enclosing query (LATERAL): one index-only
+    range of ix_order_customer_id per member, never a scan of every order."""
+    return (
+        select(Order.customer_id.label("customer_id"), *_counts(now, settings))
+        .where(Order.customer_id == Membership.customer_id, Order.status.in_(PAID_STATUSES))
+        .group_by(Order.customer_id)
+        .lateral()
     )
 
 

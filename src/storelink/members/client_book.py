@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storelink.accounts import permissions
 from storelink.accounts.models import Customer, Staff, StaffRole
@@ -69,25 +70,33 @@ async def page(session: AsyncSession, *, book: Book, segment: MemberSegment | No
     """(members newest first, whether more follow, how many the filtered book holds)."""
     if not 0 < first <= MAX_PAGE:
         raise InvalidInput(f"first must be 1..{MAX_PAGE}", field=["first"])
-    conditions = [Customer.deleted_at.is_(None)]
+    # A deleted (anonymised) customer keeps their membership for the KPIs but leaves every book.
+    dead = aliased(Customer)  # its own name: the search below joins Customer too
+    gone = select(dead.id).where(dead.id == Membership.customer_id, dead.deleted_at.is_not(None))
+    conditions = [~gone.exists()]
     if book.guide_id is not None:
         conditions.append(Membership.guide_id == book.guide_id)
     elif book.store_id is not None:
         guides_here = select(Staff.id).where(Staff.store_id == book.store_id).scalar_subquery()
         conditions.append(or_(Membership.join_store_id == book.store_id, Membership.guide_id.in_(guides_here)))
-    if query is not None:
+    members = select(Membership.id).select_from(Membership)
+    if query is not None:  # the search reads the customer; otherwise only the page's rows join it
+        members = members.join(Customer, Customer.id == Membership.customer_id)
         conditions.append(_search(query))
-    book_rows = select(Membership, Customer).join(Customer, Customer.id == Membership.customer_id)
     if segment is not None:
         now = now or utcnow()
-        in_book = select(Membership.customer_id).join(Customer, Customer.id == Membership.customer_id) \
-            .where(*conditions)
-        found = segments.activity(in_book, now, settings)
-        book_rows = book_rows.outerjoin(found, found.c.customer_id == Membership.customer_id)
+        found = segments.activity_of_each(now, settings)
+        members = members.outerjoin(found, true())
         conditions.append(segments.segment_of(found, now, settings) == segment.value)
-    book_rows = book_rows.where(*conditions)
-    total = (await session.execute(select(func.count()).select_from(book_rows.subquery()))).scalar_one()
+    members = members.where(*conditions)
+    total = (await session.execute(select(func.count()).select_from(members.subquery()))).scalar_one()
     if before_id is not None:
-        book_rows = book_rows.where(Membership.id < before_id)
-    rows = (await session.execute(book_rows.order_by(Membership.id.desc()).limit(first + 1))).all()
+        members = members.where(Membership.id < before_id)
+    # A guide's book reads ix_membership_guide_id (guide, id) backwards: newest first, no sort.
+    order = (Membership.guide_id.desc(), Membership.id.desc()) if book.guide_id is not None else (Membership.id.desc(),)
+    page_ids = members.order_by(*order).limit(first + 1).scalar_subquery()
+    rows = (await session.execute(
+        select(Membership, Customer).join(Customer, Customer.id == Membership.customer_id)
+        .where(Membership.id.in_(page_ids)).order_by(Membership.id.desc())
+    )).all()
     return [(m, c) for m, c in rows[:first]], len(rows) > first, total

@@ -77,7 +77,8 @@ class JoinCode(SQLModel, table=True):
 class Membership(SQLModel, table=True):
     __tablename__ = "membership"
     __table_args__ = (
-        Index("ix_membership_guide_id", "guide_id"),
+        # A guide's members, newest first (the client book's page and count).
+        Index("ix_membership_guide_id", "guide_id", "id"),
         # KPIs count joins credited to a store or a recruiting guide over a period.
         Index("ix_membership_join_store_joined", "join_store_id", "joined_at"),
         Index("ix_membership_recruited_joined", "recruited_by_id", "joined_at"),
