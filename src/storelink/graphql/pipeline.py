@@ -70,9 +70,6 @@ class RequestPipeline(ErrorPolicy):
         self.rules = rules
         self.max_tokens = max_tokens
 
-    def on_operation(self) -> Iterator[None]:
-        yield from super().on_operation()
-
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
         ctx.graphql_document = _parsed(ctx.query, self.max_tokens)
