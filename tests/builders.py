@@ -32,6 +32,7 @@ def top_level_codes(body: dict) -> list[str]:
 
 
 TEST_SECRET = "test-secret-" + "x" * 40
+PHONE_KEY = "test-phone-key-" + "p" * 40
 PASSWORD = "correct-horse-battery"
 SANDBOX_SECRET = "sandbox-test-secret"
 

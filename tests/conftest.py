@@ -24,6 +24,7 @@ from storelink.app import create_app
 from storelink.settings import Settings
 from storelink.wechat.fake import FakeWeChatServer
 from tests.builders import (
+    PHONE_KEY,
     SANDBOX_SECRET,
     TEST_SECRET,
     Api,
@@ -78,6 +79,7 @@ def settings(database_url, wechat_server) -> Settings:
     return Settings(
         database_url=database_url,
         jwt_secret=TEST_SECRET,
+        phone_encryption_key=PHONE_KEY,
         debug=False,
         wechat_api_base=wechat_server.base_url,
         wechat_appid=wechat_server.fake.appid,

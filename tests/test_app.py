@@ -123,8 +123,17 @@ def test_settings_refuse_a_missing_or_weak_secret(monkeypatch, secret):
         Settings(jwt_secret=secret)
 
 
+@pytest.mark.parametrize("key", [None, "short"])
+def test_settings_refuse_a_missing_or_short_phone_key(monkeypatch, key):
+    monkeypatch.delenv("DEBUG", raising=False)
+    monkeypatch.delenv("PHONE_ENCRYPTION_KEY", raising=False)
+    with pytest.raises(ValidationError, match="PHONE_ENCRYPTION_KEY|phone encryption keys"):
+        Settings(jwt_secret="s" * 40, phone_encryption_key=key)
+
+
 def test_settings_from_environment(monkeypatch):
     monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("PHONE_ENCRYPTION_KEY", "k" * 40)
     monkeypatch.setenv("MEMBER_CODE_TTL_SECONDS", "45")
     monkeypatch.setenv("BINDING_PROTECTION_DAYS", "14")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://shop.example.cn")

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from storelink import db
+from storelink import db, phone_cipher
 from storelink.api.http import StorelinkGraphQL
 from storelink.api.schema import build_schema
 from storelink.logs import RequestIdMiddleware
@@ -64,6 +64,7 @@ def build_wechat(http: aiohttp.ClientSession, settings: Settings) -> WeChatClien
 def create_app(settings: Settings | None = None, *, worker: bool = False) -> Starlette:
     """worker=True also runs the background worker in the server process (what `serve` does)."""
     settings = settings or get_settings()
+    phone_cipher.configure(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from storelink import db
+from storelink import db, phone_cipher
 from storelink.logs import configure_logging
 from storelink.settings import Settings
 
@@ -19,9 +19,11 @@ DEMO_SANDBOX_SECRET = "demo-sandbox-secret"
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValueError as exc:
         sys.exit(f"storelink: configuration error: {exc}")
+    phone_cipher.configure(settings)
+    return settings
 
 
 async def _with_session(settings: Settings, work):
@@ -170,6 +172,14 @@ def cmd_eval_recommender(args, settings: Settings) -> None:
     print(evaluate.describe(report))
 
 
+def cmd_rotate_phone_key(args, settings: Settings) -> None:
+    from storelink.accounts import phone_rotation
+
+    count = _with_sessionmaker(settings, phone_rotation.rotate)
+    print(f"{count} phone numbers re-sealed under key {phone_cipher.keyring().current.id}; "
+          "the old keys can now leave PHONE_ENCRYPTION_OLD_KEYS")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="storelink")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
                                 help="train on past orders, test next-basket prediction on later ones")
     evaluation.add_argument("--test-share", type=float, default=0.2,
                             help="the latest share of order history held out for testing (default 0.2)")
+    sub.add_parser("rotate-phone-key",
+                   help="re-seal every phone under PHONE_ENCRYPTION_KEY (old keys in PHONE_ENCRYPTION_OLD_KEYS)")
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.add_argument("--check", action="store_true", help="fail when the file is stale")
@@ -206,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
         "worker": cmd_worker,
         "train-recommender": cmd_train_recommender,
         "eval-recommender": cmd_eval_recommender,
+        "rotate-phone-key": cmd_rotate_phone_key,
     }[args.command](args, settings)
 
 

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # Where WeChat Pay posts notifications; default {PUBLIC_BASE_URL}/webhooks/payments/wechatpay.
     wechatpay_notify_url: str | None = None
 
+    # Phone numbers at rest (phone_cipher): the current key, and earlier ones until rotate-phone-key.
+    phone_encryption_key: str | None = None
+    phone_encryption_old_keys: str = ""
+
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
     # Failed staff logins per username before RATE_LIMITED, and the window they are counted in.
@@ -65,19 +69,29 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> "Settings":
+        for key in ([self.phone_encryption_key] if self.phone_encryption_key else []) + self.old_phone_keys:
+            if len(key.encode()) < 32:
+                raise ValueError("phone encryption keys must be at least 32 bytes")
         if self.debug:
             if not self.jwt_secret:
                 # Dev convenience only: a per-process random key, so tokens die with the process.
                 import secrets
 
                 self.jwt_secret = secrets.token_urlsafe(48)
-            return self
+            return self  # phone_cipher falls back to its fixed development key
         secret = self.jwt_secret or ""
         if len(secret.encode()) < 32 or secret.lower() in _WEAK_SECRETS:
             raise ValueError(
                 "JWT_SECRET must be set to at least 32 random bytes (or set DEBUG=1 for development)"
             )
+        if not self.phone_encryption_key:
+            raise ValueError(
+                "PHONE_ENCRYPTION_KEY must be set to at least 32 random bytes (or set DEBUG=1 for development)")
         return self
+
+    @property
+    def old_phone_keys(self) -> list[str]:
+        return [key.strip() for key in self.phone_encryption_old_keys.split(",") if key.strip()]
 
     @property
     def wechatpay_configured(self) -> bool:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from storelink.accounts.models import Customer
+from storelink.accounts.service import phone_columns
 from tests.builders import top_level_codes
 
 BOOK = """
@@ -72,7 +73,7 @@ async def test_search_by_member_number_nickname_and_last_four(api, mall, session
         await session.execute(update(Customer).where(Customer.id == await mall.customer_pk(alice))
                               .values(nickname="Alice 小红"))
         await session.execute(update(Customer).where(Customer.id == await mall.customer_pk(bob))
-                              .values(phone="13900001234"))
+                              .values(**phone_columns("13900001234")))
         await session.commit()
     token = mall.guides["guide-a"][1]
     # when the book is searched

@@ -276,7 +276,8 @@ async def test_delete_anonymises_and_ends_the_session(api, world, shop, sessionm
     async with sessionmaker() as session:
         customer = (await session.execute(select(Customer))).scalar_one()
         membership = (await session.execute(select(Membership))).scalar_one()
-    assert (customer.openid, customer.unionid, customer.phone, customer.nickname) == (None, None, None, None)
+    assert (customer.openid, customer.unionid, customer.nickname) == (None, None, None)
+    assert (customer.phone_sealed, customer.phone_index, customer.phone_masked) == (None, None, None)
     assert customer.deleted_at is not None
     assert membership.recruited_by_id == shop.guide_a[0].id  # KPI facts stay
 

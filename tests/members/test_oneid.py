@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from storelink.accounts.models import Customer
 from storelink.members.models import ConsentRecord, Membership
+from storelink.phone_cipher import keyring
 from tests.builders import BIND_PHONE, codes_of, pk_of
 from tests.hardening.common import gql
 
@@ -32,7 +33,7 @@ async def _memberships_with_phone(sessionmaker, phone: str) -> int:
     async with sessionmaker() as session:
         return (await session.execute(
             select(func.count()).select_from(Membership).join(Customer, Customer.id == Membership.customer_id)
-            .where(Customer.phone == phone, Customer.deleted_at.is_(None)))).scalar_one()
+            .where(Customer.phone_index.in_(keyring().indexes(phone)), Customer.deleted_at.is_(None)))).scalar_one()
 
 
 async def test_a_guide_enrolls_a_customer_at_the_till(api, mall, sessionmaker):
@@ -85,7 +86,7 @@ async def test_wechat_first_then_the_till_makes_their_membership(api, world, mal
     assert payload["userErrors"] == [] and me["membership"]["memberNo"] == payload["membership"]["memberNo"]
     async with sessionmaker() as session:
         holders = (await session.execute(select(func.count()).select_from(Customer)
-                                         .where(Customer.phone == "13700137000"))).scalar_one()
+                                         .where(Customer.phone_index.in_(keyring().indexes("13700137000"))))).scalar_one()
     assert holders == 1
 
 

@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from storelink.modelbase import created_at_field, timestamp_field
@@ -17,8 +17,9 @@ class StaffRole(str, Enum):
 class Customer(SQLModel, table=True):
     __tablename__ = "customer"
     __table_args__ = (
-        # OneID: the phone finds the customer (till enrolment, till sales, taking over at bind).
-        Index("ix_customer_phone", "phone", postgresql_where="deleted_at IS NULL AND phone IS NOT NULL"),
+        # OneID: the phone's blind index finds the customer (till enrolment, till sales, take-over).
+        Index("ix_customer_phone_index", "phone_index",
+              postgresql_where="deleted_at IS NULL AND phone_index IS NOT NULL"),
         # The few deleted customers, so "not deleted" is a probe of a tiny index (client books).
         Index("ix_customer_deleted", "id", postgresql_where="deleted_at IS NOT NULL"),
     )
@@ -28,7 +29,12 @@ class Customer(SQLModel, table=True):
     openid: str | None = Field(default=None, max_length=64, unique=True)
     unionid: str | None = Field(default=None, max_length=64, index=True)
     nickname: str | None = Field(default=None, max_length=64)
-    phone: str | None = Field(default=None, max_length=20)
+    # The phone at rest (phone_cipher): sealed, the id of its key, its blind index, and the masked
+    # form staff see. All four are set together or all null.
+    phone_sealed: bytes | None = Field(default=None, sa_type=LargeBinary)
+    phone_key_id: str | None = Field(default=None, max_length=16)
+    phone_index: bytes | None = Field(default=None, sa_type=LargeBinary)
+    phone_masked: str | None = Field(default=None, max_length=20)
     phone_country_code: str | None = Field(default=None, max_length=6)
     phone_bound_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.accounts import passwords, permissions, tokens
-from storelink import throttle
+from storelink import phone_cipher, throttle
 from storelink.accounts.models import AuthSession, Customer, RefreshToken, Staff, StaffRole
 from storelink.clock import utcnow
 from storelink.errors import (
@@ -60,8 +60,9 @@ _SIGN_IN_CUSTOMER = _new_customer.on_conflict_do_update(
 _BIND_PHONE = (
     update(Customer)
     .where(Customer.id == bindparam("customer_id"), Customer.deleted_at.is_(None))
-    .values(phone=bindparam("phone"), phone_country_code=bindparam("country_code"),
-            phone_bound_at=bindparam("now"))
+    .values(phone_sealed=bindparam("phone_sealed"), phone_key_id=bindparam("phone_key_id"),
+            phone_index=bindparam("phone_index"), phone_masked=bindparam("phone_masked"),
+            phone_country_code=bindparam("country_code"), phone_bound_at=bindparam("now"))
     .returning(Customer)
 )
 _NEW_AUTH_SESSION = insert(AuthSession.__table__)
@@ -159,11 +160,29 @@ async def phone_from_wechat(wechat: WeChatClient, code: str) -> PhoneInfo:
         raise wechat_failure(exc, "phone number") from None
 
 
+def phone_columns(phone: str) -> dict:
+    """The customer columns that hold a phone at rest, by attribute name."""
+    sealed = phone_cipher.keyring().seal(phone)
+    return {"phone_sealed": sealed.cipher, "phone_key_id": sealed.key_id, "phone_index": sealed.index,
+            "phone_masked": sealed.masked}
+
+
+NO_PHONE = dict.fromkeys(("phone_sealed", "phone_key_id", "phone_index", "phone_masked", "phone_country_code",
+                          "phone_bound_at"))
+
+
+def phone_of(customer: Customer) -> str | None:
+    """The full number: only for the customer themselves and for `storelink export`."""
+    if customer.phone_sealed is None:
+        return None
+    return phone_cipher.keyring().open(customer.phone_sealed, customer.phone_key_id)
+
+
 async def store_phone(session: AsyncSession, *, customer_id: int, phone: PhoneInfo) -> Customer:
     customer = (
         await session.scalars(
             _BIND_PHONE,
-            {"customer_id": customer_id, "phone": phone.phone, "country_code": phone.country_code,
+            {"customer_id": customer_id, **phone_columns(phone.phone), "country_code": phone.country_code,
              "now": utcnow()},
             execution_options={"populate_existing": True, "synchronize_session": False},
         )

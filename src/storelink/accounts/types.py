@@ -38,15 +38,6 @@ _LOYALTY = "storelink.loyalty.types"
 StaffRole = strawberry.enum(models.StaffRole)
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """138****5678: staff and logs never see the middle four digits."""
-    if not phone:
-        return None
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return phone[:3] + "****" + phone[-4:]
-
-
 @strawberry.type
 class Staff(Node):
     id: strawberry.ID
@@ -96,7 +87,7 @@ class Customer(Node):
     def from_model(cls, row: models.Customer) -> "Customer":
         return cls(
             id=to_global_id("Customer", row.id), nickname=row.nickname,
-            phone_masked=mask_phone(row.phone), pk=row.id,
+            phone_masked=row.phone_masked, pk=row.id,
         )
 
     @strawberry.field(description="Null until the customer joins the membership.")

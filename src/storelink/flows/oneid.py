@@ -73,7 +73,7 @@ async def enroll_at_till(session: AsyncSession, *, staff: Staff, store_id: int, 
         if (existing := await membership_of(session, customer.id)) is not None:  # joined while we waited
             raise AlreadyMember("This phone number is already a member", existing, field=["input", "phone"])
     else:
-        customer = Customer(phone=number, phone_country_code="86", phone_bound_at=utcnow())
+        customer = Customer(**accounts.phone_columns(number), phone_country_code="86", phone_bound_at=utcnow())
         session.add(customer)
         await session.flush()
     till_consent = Consent(consent.privacy_policy_version, consent.marketing, store_id=store_id,
@@ -104,7 +104,7 @@ async def _take_over(session: AsyncSession, *, from_customer: Customer, to_custo
         )
     await session.execute(
         update(Customer).where(Customer.id == from_customer.id)
-        .values(phone=None, phone_country_code=None, nickname=None, deleted_at=utcnow())
+        .values(**accounts.NO_PHONE, nickname=None, deleted_at=utcnow())
     )
     if to_customer.nickname is None and from_customer.nickname:
         to_customer.nickname = from_customer.nickname

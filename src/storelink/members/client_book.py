@@ -60,7 +60,7 @@ def _search(query: str):
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     found = [Membership.member_no == text, Customer.nickname.ilike(f"%{like}%", escape="\\")]
     if len(text) == 4 and text.isascii() and text.isdigit():
-        found.append(Customer.phone.like(f"%{text}"))
+        found.append(Customer.phone_masked.like(f"%{text}"))  # the masked form keeps the last four
     return or_(*found)
 
 

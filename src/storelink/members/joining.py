@@ -82,7 +82,7 @@ async def membership_of(session: AsyncSession, customer_id: int) -> Membership |
 
 
 def check_consent(consent: Consent, customer: Customer, settings: Settings) -> None:
-    if customer.phone is None:
+    if customer.phone_index is None:
         raise DomainError("Bind your phone number first", code=Code.PHONE_REQUIRED)
     if consent.privacy_policy_version.strip() != settings.privacy_policy_version:
         raise DomainError(

@@ -10,6 +10,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storelink import phone_cipher
 from storelink.accounts.models import Customer
 from storelink.errors import InvalidInput
 from storelink.members.models import Membership
@@ -31,7 +32,9 @@ def mainland_mobile(text: str, field: list[str]) -> str:
 async def lock_phone(session: AsyncSession, phone: str) -> None:
     """Serialises everything that may give a phone a membership or move one (till enrolment,
     binding a phone): two at once make one member. Held until the transaction ends."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("phone:" + phone, 0))))
+    # Locked on the phone's blind index, so the number itself is never sent in a statement.
+    lock_id = int.from_bytes(phone_cipher.keyring().current.index(phone)[:8], "big", signed=True)
+    await session.execute(select(func.pg_advisory_xact_lock(lock_id)))
 
 
 async def holders(session: AsyncSession, phone: str) -> list[tuple[Customer, Membership | None]]:
@@ -39,7 +42,7 @@ async def holders(session: AsyncSession, phone: str) -> list[tuple[Customer, Mem
     customers before till-only ones, oldest first."""
     rows = await session.execute(
         select(Customer, Membership).outerjoin(Membership, Membership.customer_id == Customer.id)
-        .where(Customer.phone == phone, Customer.deleted_at.is_(None))
+        .where(Customer.phone_index.in_(phone_cipher.keyring().indexes(phone)), Customer.deleted_at.is_(None))
         .order_by(Membership.id.is_(None), Customer.openid.is_(None), Customer.id)
     )
     return [(c, m) for c, m in rows]

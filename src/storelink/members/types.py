@@ -6,7 +6,7 @@ import datetime as dt
 import strawberry
 
 from storelink.accounts.loaders import CustomerById
-from storelink.accounts.types import Staff, load_staff, mask_phone
+from storelink.accounts.types import Staff, load_staff
 from storelink.api.context import Info
 from storelink.errors import InvalidInput
 from storelink.graphql.errors import UserError
@@ -134,7 +134,7 @@ class MemberProfile(Node):
         return cls(
             id=to_global_id("MemberProfile", membership.id), member_no=membership.member_no,
             nickname=customer.nickname if customer else None,
-            phone_masked=mask_phone(customer.phone) if customer else None,
+            phone_masked=customer.phone_masked if customer else None,
             joined_at=membership.joined_at,
             join_channel=JoinChannel(membership.join_channel), pk=membership.id, customer_pk=membership.customer_id,
             join_store_pk=membership.join_store_id, guide_pk=membership.guide_id,
