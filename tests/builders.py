@@ -279,9 +279,9 @@ class Mall:
                                       self.hq)
         assert payload["setStock"]["userErrors"] == [], payload
 
-    async def member(self, name: str, guide: str | None = "guide-a") -> str:
+    async def member(self, name: str, guide: str | None = "guide-a", phone: str = "13812345678") -> str:
         """A signed-in customer who joined with a guide's code (or online when guide is None)."""
-        token = await member_customer(self.api, self.world, name)
+        token = await member_customer(self.api, self.world, name, phone)
         if guide is None:
             joined = await self.api.data(
                 'mutation { joinOnline(consent: {privacyPolicyVersion: "2026-01", marketing: false}) { userErrors { code } } }',

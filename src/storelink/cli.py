@@ -180,6 +180,34 @@ def cmd_rotate_phone_key(args, settings: Settings) -> None:
           "the old keys can now leave PHONE_ENCRYPTION_OLD_KEYS")
 
 
+def cmd_import(args, settings: Settings) -> None:
+    from storelink.bulk import runner
+    from storelink.bulk.kinds import KINDS
+
+    async def work(sessionmaker):
+        return await runner.run_import(sessionmaker, KINDS[args.kind], Path(args.file), settings=settings,
+                                       dry_run=args.dry_run, encoding=args.encoding, progress=sys.stderr.isatty())
+
+    if not Path(args.file).is_file():
+        sys.exit(f"storelink: {args.file}: no such file")
+    report = _with_sessionmaker(settings, work)
+    print(runner.describe(report, dry_run=args.dry_run))
+    if report.problem_count:
+        sys.exit(1)
+
+
+def cmd_export(args, settings: Settings) -> None:
+    from storelink.bulk import runner
+    from storelink.bulk.kinds import KINDS
+
+    async def work(sessionmaker):
+        return await runner.run_export(sessionmaker, KINDS[args.kind], Path(args.file), settings=settings,
+                                       progress=sys.stderr.isatty())
+
+    count = _with_sessionmaker(settings, work)
+    print(f"{args.kind}: {count} rows written to {args.file}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="storelink")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -199,6 +227,15 @@ def main(argv: list[str] | None = None) -> None:
                                 help="train on past orders, test next-basket prediction on later ones")
     evaluation.add_argument("--test-share", type=float, default=0.2,
                             help="the latest share of order history held out for testing (default 0.2)")
+    kinds = ["stores", "staff", "products", "stock", "members", "orders"]
+    importing = sub.add_parser("import", help="load a brand's CSV (formats in the README); nothing loads if a row is bad")
+    importing.add_argument("kind", choices=kinds)
+    importing.add_argument("file")
+    importing.add_argument("--dry-run", action="store_true", help="only check the file")
+    importing.add_argument("--encoding", default="utf-8", help="the file's encoding, e.g. gbk (default utf-8)")
+    exporting = sub.add_parser("export", help="write a kind in its import format")
+    exporting.add_argument("kind", choices=kinds)
+    exporting.add_argument("file")
     sub.add_parser("rotate-phone-key",
                    help="re-seal every phone under PHONE_ENCRYPTION_KEY (old keys in PHONE_ENCRYPTION_OLD_KEYS)")
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
@@ -219,6 +256,8 @@ def main(argv: list[str] | None = None) -> None:
         "train-recommender": cmd_train_recommender,
         "eval-recommender": cmd_eval_recommender,
         "rotate-phone-key": cmd_rotate_phone_key,
+        "import": cmd_import,
+        "export": cmd_export,
     }[args.command](args, settings)
 
 

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Where WeChat Pay posts notifications; default {PUBLIC_BASE_URL}/webhooks/payments/wechatpay.
     wechatpay_notify_url: str | None = None
 
+    # The brand's own timezone: imported times without an offset are read in it.
+    brand_timezone: str = "Asia/Shanghai"
+
     # Phone numbers at rest (phone_cipher): the current key, and earlier ones until rotate-phone-key.
     phone_encryption_key: str | None = None
     phone_encryption_old_keys: str = ""

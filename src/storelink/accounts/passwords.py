@@ -13,6 +13,11 @@ MIN_LENGTH = 8
 MAX_LENGTH = 128
 
 
+def hash_blocking(password: str) -> str:
+    """For the CLI's bulk import, which has no event loop to keep free."""
+    return _hasher.hash(password)
+
+
 async def hash_password(password: str) -> str:
     return await anyio.to_thread.run_sync(_hasher.hash, password)
 

@@ -14,6 +14,7 @@ class PointsReason(str, Enum):
     REDEEM = "REDEEM"  # spent at checkout
     REVERSE_EARN = "REVERSE_EARN"  # the order that earned them was refunded
     RETURN_REDEEM = "RETURN_REDEEM"  # the order they were spent on was refunded or expired
+    OPENING_BALANCE = "OPENING_BALANCE"  # the balance a member brought from the brand's old CRM (import)
 
 
 class MemberTier(str, Enum):
@@ -34,7 +35,8 @@ class CouponStatus(str, Enum):
 class PointsEntry(SQLModel, table=True):
     __tablename__ = "points_entry"
     __table_args__ = (
-        CheckConstraint("reason IN ('EARN', 'REDEEM', 'REVERSE_EARN', 'RETURN_REDEEM')", name="reason_known"),
+        CheckConstraint("reason IN ('EARN', 'REDEEM', 'REVERSE_EARN', 'RETURN_REDEEM', 'OPENING_BALANCE')",
+                        name="reason_known"),
         CheckConstraint("delta <> 0", name="delta_not_zero"),
         Index("ix_points_entry_membership_id", "membership_id", "delta"),
     )

@@ -20,6 +20,7 @@ class JoinChannel(str, Enum):
     CAMPAIGN_QR = "CAMPAIGN_QR"
     ONLINE = "ONLINE"
     TILL = "TILL"  # enrolled by staff at a till with the phone the customer gave (OneID)
+    IMPORTED = "IMPORTED"  # moved over from the brand's old CRM or POS (storelink import members)
 
 
 class MemberSegment(str, Enum):
@@ -82,11 +83,14 @@ class Membership(SQLModel, table=True):
         # KPIs count joins credited to a store or a recruiting guide over a period.
         Index("ix_membership_join_store_joined", "join_store_id", "joined_at"),
         Index("ix_membership_recruited_joined", "recruited_by_id", "joined_at"),
+        Index("uq_membership_former_no", "former_no", unique=True, postgresql_where="former_no IS NOT NULL"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", unique=True)
     member_no: str = Field(max_length=16, unique=True)
+    # The brand's number from its old CRM (bulk import), kept so staff can still look members up by it.
+    former_no: str | None = Field(default=None, max_length=32)
     join_channel: str = Field(max_length=12)
     join_store_id: int | None = Field(default=None, foreign_key="store.id")
     join_code_id: int | None = Field(default=None, foreign_key="join_code.id")

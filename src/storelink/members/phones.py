@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink import phone_cipher
@@ -29,9 +29,16 @@ def mainland_mobile(text: str, field: list[str]) -> str:
     return digits
 
 
+_WAIT_FOR_IMPORTS = text("LOCK TABLE customer IN ROW EXCLUSIVE MODE")
+
+
 async def lock_phone(session: AsyncSession, phone: str) -> None:
     """Serialises everything that may give a phone a membership or move one (till enrolment,
-    binding a phone): two at once make one member. Held until the transaction ends."""
+    binding a phone): two at once make one member. Held until the transaction ends.
+
+    The ROW EXCLUSIVE table lock (the one any insert takes anyway) makes this wait for a bulk
+    members import, which locks the table against it instead of locking every phone it loads."""
+    await session.execute(_WAIT_FOR_IMPORTS)
     # Locked on the phone's blind index, so the number itself is never sent in a statement.
     lock_id = int.from_bytes(phone_cipher.keyring().current.index(phone)[:8], "big", signed=True)
     await session.execute(select(func.pg_advisory_xact_lock(lock_id)))

@@ -93,6 +93,12 @@ def new_member_no() -> str:
     return body + luhn_digit(body)
 
 
+def new_member_nos(count: int) -> list[str]:
+    """Many member numbers at once (bulk import); the same form as new_member_no."""
+    bodies = (f"8{secrets.randbelow(10**8):08d}" for _ in range(count))
+    return [body + luhn_digit(body) for body in bodies]
+
+
 def luhn_digit(body: str) -> str:
     total = 0
     for i, ch in enumerate(reversed(body)):

@@ -25,6 +25,8 @@ class Store(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     # [{"weekday": 1..7, "opens": "HH:MM", "closes": "HH:MM"}]; small and always read whole.
     opening_hours: list[dict] = Field(default_factory=list, sa_type=JSONB)
+    # Whether the store packs online orders (fulfilment); set by the stores import.
+    ships_online_orders: bool = True
     created_at: dt.datetime = created_at_field()
     updated_at: dt.datetime = created_at_field()
 
