@@ -22,6 +22,8 @@ class Setting:
     zone: dt.tzinfo
     keyring: Keyring
     settings: Settings
+    # For a kind to remember what repeats from row to row (the head of an order on each of its lines).
+    memo: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -55,6 +57,10 @@ class Row:
         except Bad as bad:
             self.problems.append((column, str(bad)))
             return None
+
+    def raw(self, columns: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self._fields[i] if (i := self._at.get(c)) is not None and i < len(self._fields) else ""
+                     for c in columns)
 
     def has(self, column: str) -> bool:
         """Whether the file has this column at all (some columns mean something by their absence)."""

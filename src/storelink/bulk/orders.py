@@ -31,25 +31,42 @@ def _order_no(value: str) -> str:
     return value
 
 
-def record(row: Row, s: Setting) -> tuple:
+_HEAD_COLUMNS = ("order_no", "channel", "phone", "store_code", "guide_username", "paid_at", "receipt_no")
+
+
+def _head(row: Row, s: Setting) -> tuple:
     channel = row.get("channel", fields.choice, required=True, allowed=("ONLINE", "STORE"))
     store_code = row.get("store_code", fields.code)
     if channel == "STORE" and not store_code:
         row.problem("store_code", "a store sale needs its store")
     number = row.get("phone", fields.phone)
-    quantity = row.get("quantity", fields.whole, required=True, low=1, high=fields.MAX_QUANTITY,
-                       what="number of units")
-    price = row.get("unit_price_fen", fields.whole, required=True, high=fields.MAX_PRICE_FEN, what="number of fen")
-    if quantity and price is not None and quantity * price > limits.MAX_INT:
-        row.problem("quantity", "the line comes to more than an order can hold")
     return (
         row.get("order_no", _order_no, required=True), channel,
         s.keyring.current.index(number) if number else None, store_code,
         row.get("guide_username", fields.username),
         row.get("paid_at", fields.moment, required=True, zone=s.zone, now=s.now),
-        row.get("sku_code", fields.code, required=True), quantity, price,
         row.get("receipt_no", fields.text, max_len=64),
     )
+
+
+def record(row: Row, s: Setting) -> tuple:
+    # The lines of an order repeat its head: a line whose head reads exactly as the last good one's
+    # is that head (half of a big file's checking otherwise).
+    raw = row.raw(_HEAD_COLUMNS)
+    if s.memo.get("raw") == raw:
+        head = s.memo["head"]
+    else:
+        head = _head(row, s)
+        if not row.problems:
+            s.memo.update(raw=raw, head=head)
+    quantity = row.get("quantity", fields.whole, required=True, low=1, high=fields.MAX_QUANTITY,
+                       what="number of units")
+    price = row.get("unit_price_fen", fields.whole, required=True, high=fields.MAX_PRICE_FEN, what="number of fen")
+    if quantity and price is not None and quantity * price > limits.MAX_INT:
+        row.problem("quantity", "the line comes to more than an order can hold")
+    order_no, channel, phone_index, store_code, guide, paid_at, receipt_no = head
+    return (order_no, channel, phone_index, store_code, guide, paid_at,
+            row.get("sku_code", fields.code, required=True), quantity, price, receipt_no)
 
 
 _FIRST_LINES = "SELECT DISTINCT ON (order_no) * FROM import_rows ORDER BY order_no, line"
