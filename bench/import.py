@@ -73,8 +73,8 @@ def write_files(folder: Path, scale: float, rng: random.Random) -> dict[str, Pat
     for i in range(1, members + 1):
         if i <= BOOK:  # the benchmarked guide's book
             store, guide = 1, BENCH_GUIDE
-        else:
-            store = 1 + i % stores
+        else:  # the rest spread over the other stores' guides
+            store = 2 + i % (stores - 1)
             guide = f"s{store:04d}-g{1 + i % GUIDES_PER_STORE}" if i % 3 else ""
         joined = now - dt.timedelta(days=i % 900, minutes=i % 1440)
         w.writerow([_phone(i), joined.strftime("%Y-%m-%d %H:%M"), f"S{store:04d}", guide, i % 5 * 100,

@@ -24,7 +24,6 @@ def upgrade() -> None:
     op.create_check_constraint(op.f('ck_points_entry_reason_known'), 'points_entry', _NEW_REASONS)
     op.add_column('store', sa.Column('ships_online_orders', sa.Boolean(), nullable=False,
                                      server_default=sa.true()))
-    op.alter_column('store', 'ships_online_orders', server_default=None)
 
 
 def downgrade() -> None:

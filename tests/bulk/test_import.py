@@ -128,3 +128,14 @@ async def test_a_till_enrolment_and_an_import_of_the_same_phone_make_one_member(
     made = sum(e["userErrors"] == [] for e in enrolments) + report.counts.inserted
     assert members == 1 and made == 1, (report.counts, enrolments)
     assert all(codes_of(e) in ([], ["ALREADY_MEMBER"]) for e in enrolments)
+
+
+async def test_the_guide_finds_imported_members_by_their_old_number_with_their_history(brand, api):
+    # given the brand loaded; when sh01-guide signs in and searches the book for the old CRM number
+    token = (await api.data(LOGIN, {"u": "sh01-guide", "p": "guide-password-1"}))["staffLogin"]["accessToken"]
+    book = await api.data("query($q: String) { clientBook(first: 20, query: $q) { totalCount edges { node { "
+                          "phoneMasked ordersCount lifetimeSpendFen } } } }", {"q": "OLD-0001"}, token)
+    # then the member is there, masked, with the imported orders counted
+    assert book["clientBook"]["totalCount"] == 1
+    assert book["clientBook"]["edges"][0]["node"] == {
+        "phoneMasked": "138****8001", "ordersCount": 2, "lifetimeSpendFen": 199900 + 2 * 39900 + 39900}

@@ -53,15 +53,20 @@ async def book_for(session: AsyncSession, viewer: Staff, guide_id: int | None) -
 
 
 def _search(query: str):
-    """Member number, nickname, or the phone's last four digits."""
+    """Member number (or the brand's old one, from an import), nickname, or the phone's last four digits."""
     text = query.strip()
     if not text or len(text) > MAX_QUERY:
         raise InvalidInput(f"query: 1-{MAX_QUERY} characters", field=["query"])
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    found = [Membership.member_no == text, Customer.nickname.ilike(f"%{like}%", escape="\\")]
+    person = aliased(Customer)
+    about_them = [person.nickname.ilike(f"%{like}%", escape="\\")]
     if len(text) == 4 and text.isascii() and text.isdigit():
-        found.append(Customer.phone_masked.like(f"%{text}"))  # the masked form keeps the last four
-    return or_(*found)
+        about_them.append(person.phone_masked.like(f"%{text}"))  # the masked form keeps the last four
+    # The customer is looked up by key for each member of the book: a correlated scalar subquery,
+    # which the planner cannot turn into a scan of every customer (as it does a join or EXISTS) -
+    # a guide's book is a few thousand members, the customer table may hold millions.
+    return or_(Membership.member_no == text, Membership.former_no == text,
+               select(or_(*about_them)).where(person.id == Membership.customer_id).scalar_subquery())
 
 
 async def page(session: AsyncSession, *, book: Book, segment: MemberSegment | None, query: str | None,
@@ -71,7 +76,7 @@ async def page(session: AsyncSession, *, book: Book, segment: MemberSegment | No
     if not 0 < first <= MAX_PAGE:
         raise InvalidInput(f"first must be 1..{MAX_PAGE}", field=["first"])
     # A deleted (anonymised) customer keeps their membership for the KPIs but leaves every book.
-    dead = aliased(Customer)  # its own name: the search below joins Customer too
+    dead = aliased(Customer)
     gone = select(dead.id).where(dead.id == Membership.customer_id, dead.deleted_at.is_not(None))
     conditions = [~gone.exists()]
     if book.guide_id is not None:
@@ -80,8 +85,7 @@ async def page(session: AsyncSession, *, book: Book, segment: MemberSegment | No
         guides_here = select(Staff.id).where(Staff.store_id == book.store_id).scalar_subquery()
         conditions.append(or_(Membership.join_store_id == book.store_id, Membership.guide_id.in_(guides_here)))
     members = select(Membership.id).select_from(Membership)
-    if query is not None:  # the search reads the customer; otherwise only the page's rows join it
-        members = members.join(Customer, Customer.id == Membership.customer_id)
+    if query is not None:
         conditions.append(_search(query))
     if segment is not None:
         now = now or utcnow()
@@ -89,14 +93,22 @@ async def page(session: AsyncSession, *, book: Book, segment: MemberSegment | No
         members = members.outerjoin(found, true())
         conditions.append(segments.segment_of(found, now, settings) == segment.value)
     members = members.where(*conditions)
-    total = (await session.execute(select(func.count()).select_from(members.subquery()))).scalar_one()
+    # One statement for the count and the page: the filtered book is read once (with a segment
+    # filter, its per-member activity is the costly part), counted by a window over all of it,
+    # and the cursor applies after the count.
+    book_rows = members.add_columns(func.count().over().label("total")).subquery()
+    page_ids = select(book_rows.c.id, book_rows.c.total)
     if before_id is not None:
-        members = members.where(Membership.id < before_id)
-    # A guide's book reads ix_membership_guide_id (guide, id) backwards: newest first, no sort.
-    order = (Membership.guide_id.desc(), Membership.id.desc()) if book.guide_id is not None else (Membership.id.desc(),)
-    page_ids = members.order_by(*order).limit(first + 1).scalar_subquery()
+        page_ids = page_ids.where(book_rows.c.id < before_id)
+    page_ids = page_ids.order_by(book_rows.c.id.desc()).limit(first + 1).subquery()
     rows = (await session.execute(
-        select(Membership, Customer).join(Customer, Customer.id == Membership.customer_id)
-        .where(Membership.id.in_(page_ids)).order_by(Membership.id.desc())
+        select(Membership, Customer, page_ids.c.total).join(page_ids, page_ids.c.id == Membership.id)
+        .join(Customer, Customer.id == Membership.customer_id).order_by(Membership.id.desc())
     )).all()
-    return [(m, c) for m, c in rows[:first]], len(rows) > first, total
+    if rows:
+        total = rows[0][2]
+    elif before_id is None:
+        total = 0
+    else:  # past the last page: the count needs a statement of its own
+        total = (await session.execute(select(func.count()).select_from(members.subquery()))).scalar_one()
+    return [(m, c) for m, c, _ in rows[:first]], len(rows) > first, total

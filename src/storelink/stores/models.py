@@ -1,7 +1,7 @@
 """Stores, their weekly hours and special days. Coordinates are GCJ-02."""
 import datetime as dt
 
-from sqlalchemy import Index
+from sqlalchemy import Index, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -26,7 +26,7 @@ class Store(SQLModel, table=True):
     # [{"weekday": 1..7, "opens": "HH:MM", "closes": "HH:MM"}]; small and always read whole.
     opening_hours: list[dict] = Field(default_factory=list, sa_type=JSONB)
     # Whether the store packs online orders (fulfilment); set by the stores import.
-    ships_online_orders: bool = True
+    ships_online_orders: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     created_at: dt.datetime = created_at_field()
     updated_at: dt.datetime = created_at_field()
 
