@@ -20,5 +20,6 @@ ENV PATH=/opt/venv/bin:$PATH \
 USER storelink
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-# `serve` runs the migrations, then the server (JWT_SECRET and DATABASE_URL come from the environment).
+# `serve` runs the migrations, then the server (JWT_SECRET, PHONE_ENCRYPTION_KEY and DATABASE_URL come
+# from the environment).
 CMD ["storelink", "serve", "--host", "0.0.0.0", "--port", "8000"]

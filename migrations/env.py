@@ -2,6 +2,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
@@ -21,6 +22,10 @@ def _url() -> str:
     return db.async_url(url)
 
 
+# Any constant both runners agree on: "storelink migrations" as a 63-bit number.
+MIGRATION_LOCK = 0x73746F72656C696E
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
@@ -29,6 +34,10 @@ def _run(connection) -> None:
         compare_server_default=True,
     )
     with context.begin_transaction():
+        # Replicas starting together each run `serve`, which migrates: the first takes this lock
+        # and migrates; the others wait here, then read the version it committed and find
+        # nothing to do (before, the second failed on alembic_version's unique key).
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

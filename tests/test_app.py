@@ -131,7 +131,7 @@ def test_settings_refuse_a_missing_or_short_phone_key(monkeypatch, key):
         Settings(jwt_secret="s" * 40, phone_encryption_key=key)
 
 
-def test_settings_from_environment(monkeypatch):
+def test_settings_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("JWT_SECRET", "s" * 40)
     monkeypatch.setenv("PHONE_ENCRYPTION_KEY", "k" * 40)
     monkeypatch.setenv("MEMBER_CODE_TTL_SECONDS", "45")
@@ -142,7 +142,8 @@ def test_settings_from_environment(monkeypatch):
         45, 14, "https://shop.example.cn")
     monkeypatch.delenv("JWT_SECRET")
     monkeypatch.setenv("DEBUG", "1")
-    assert len(Settings().jwt_secret) >= 32  # DEBUG gets a random per-process key
+    monkeypatch.setenv("STORELINK_DATA_DIR", str(tmp_path))
+    assert len(Settings().jwt_secret) >= 32  # DEBUG gets a random key kept in the data directory
 
 
 def test_exported_schema_is_current():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -208,6 +209,24 @@ def cmd_export(args, settings: Settings) -> None:
     print(f"{args.kind}: {count} rows written to {args.file}")
 
 
+def _terminated(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+_COMMANDS = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "create-admin": cmd_create_admin,
+    "seed-demo": cmd_seed_demo,
+    "worker": cmd_worker,
+    "train-recommender": cmd_train_recommender,
+    "eval-recommender": cmd_eval_recommender,
+    "rotate-phone-key": cmd_rotate_phone_key,
+    "import": cmd_import,
+    "export": cmd_export,
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="storelink")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,21 +263,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     configure_logging()
+    # SIGTERM (docker stop, systemd, uvicorn re-raising it after its graceful shutdown) ends the
+    # process like Ctrl-C: through `finally` and atexit, so an embedded PostgreSQL is stopped too.
+    signal.signal(signal.SIGTERM, _terminated)
     if args.command == "export-schema":
         return cmd_export_schema(args, None)
     settings = _settings()
-    {
-        "serve": cmd_serve,
-        "migrate": cmd_migrate,
-        "create-admin": cmd_create_admin,
-        "seed-demo": cmd_seed_demo,
-        "worker": cmd_worker,
-        "train-recommender": cmd_train_recommender,
-        "eval-recommender": cmd_eval_recommender,
-        "rotate-phone-key": cmd_rotate_phone_key,
-        "import": cmd_import,
-        "export": cmd_export,
-    }[args.command](args, settings)
+    if args.command == "serve" and args.demo and not settings.database_url:
+        settings = settings.model_copy(update={"storelink_embedded_db": True})  # the demo asks for it
+    try:
+        _COMMANDS[args.command](args, settings)
+    except db.NoDatabase as exc:
+        sys.exit(f"storelink: {exc}")
 
 
 if __name__ == "__main__":

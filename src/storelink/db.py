@@ -26,7 +26,11 @@ def embedded_url(data_dir: Path) -> str:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); nothing to act on.
         warnings.simplefilter("ignore")
-        import pgserver
+        try:
+            import pgserver
+        except ImportError:
+            raise NoDatabase("the embedded database is not installed: pip install 'storelink[embedded]', "
+                             "or set DATABASE_URL") from None
 
     pgdata = (data_dir / "pgdata").resolve()
     key = str(pgdata)
@@ -39,8 +43,17 @@ def embedded_url(data_dir: Path) -> str:
     return _embedded[key].get_uri()
 
 
+class NoDatabase(RuntimeError):
+    """Neither DATABASE_URL nor a request for the embedded database (a configuration error)."""
+
+
 def database_url(settings: Settings) -> str:
-    return settings.database_url or embedded_url(settings.storelink_data_dir)
+    if settings.database_url:
+        return settings.database_url
+    if not (settings.debug or settings.storelink_embedded_db):
+        raise NoDatabase("no database: set DATABASE_URL (or STORELINK_EMBEDDED_DB=1 for a database inside "
+                         "this machine's data directory, which a container loses with itself)")
+    return embedded_url(settings.storelink_data_dir)
 
 
 def async_url(url: str) -> str:

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     storelink_data_dir: Path = Path("./.storelink")
+    # Without DATABASE_URL the embedded PostgreSQL (in the data dir) is used only when asked for:
+    # this, DEBUG or `serve --demo`. A container would otherwise keep its data in a layer it loses.
+    storelink_embedded_db: bool = False
     jwt_secret: str | None = None
     debug: bool = False
     public_base_url: str = "http://localhost:8000"
@@ -77,10 +80,7 @@ class Settings(BaseSettings):
                 raise ValueError("phone encryption keys must be at least 32 bytes")
         if self.debug:
             if not self.jwt_secret:
-                # Dev convenience only: a per-process random key, so tokens die with the process.
-                import secrets
-
-                self.jwt_secret = secrets.token_urlsafe(48)
+                self.jwt_secret = _debug_secret(self.storelink_data_dir)
             return self  # phone_cipher falls back to its fixed development key
         secret = self.jwt_secret or ""
         if len(secret.encode()) < 32 or secret.lower() in _WEAK_SECRETS:
@@ -104,6 +104,31 @@ class Settings(BaseSettings):
     @property
     def wechat_configured(self) -> bool:
         return bool(self.wechat_appid and self.wechat_secret)
+
+
+def _debug_secret(data_dir: Path) -> str:
+    """DEBUG without JWT_SECRET: a random key kept in the data directory (owner-only), so every
+    worker process of one development server signs alike and tokens outlive a restart."""
+    import os
+    import secrets
+
+    path = data_dir / "debug-jwt-secret"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    for _ in range(100):  # another worker may have created it an instant ago, still empty
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+        import time
+
+        time.sleep(0.01)
+    raise ValueError(f"{path} is empty; delete it to make a new development key")
 
 
 @lru_cache

@@ -1,0 +1,129 @@
+"""Running it as an operator does: migrations from several replicas at once, the embedded database
+only when asked for, one DEBUG signing key per data directory."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+
+import asyncpg
+import pytest
+
+from storelink import db
+from storelink.settings import Settings
+from tests.builders import PHONE_KEY, TEST_SECRET
+
+
+def _env(**extra) -> dict:
+    env = {**os.environ, "JWT_SECRET": TEST_SECRET, "PHONE_ENCRYPTION_KEY": PHONE_KEY, **extra}
+    env.pop("DEBUG", None)
+    return env
+
+
+async def test_two_replicas_migrating_an_empty_database_at_once_both_succeed(database_url, tmp_path):
+    # given an empty database
+    base, _, query = database_url.partition("?")
+    name = f"storelink_race_{uuid.uuid4().hex[:8]}"
+    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    admin = await asyncpg.connect(database_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        # when two `storelink migrate` start together
+        procs = [subprocess.Popen([sys.executable, "-m", "storelink", "migrate"], env=_env(DATABASE_URL=url),
+                                  cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for _ in range(2)]
+        outputs = [await asyncio.to_thread(p.communicate, timeout=180) for p in procs]
+        conn = await asyncpg.connect(url)
+        versions = await conn.fetch("SELECT version_num FROM alembic_version")
+        await conn.close()
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+    # then both succeed and the database is at one version
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert len(versions) == 1
+
+
+def test_without_database_url_the_embedded_database_must_be_asked_for(tmp_path):
+    # given no DATABASE_URL, no DEBUG and no STORELINK_EMBEDDED_DB
+    settings = Settings(jwt_secret=TEST_SECRET, phone_encryption_key=PHONE_KEY, storelink_data_dir=tmp_path)
+    # when the database is wanted, then it is refused with one line naming DATABASE_URL
+    with pytest.raises(db.NoDatabase, match="DATABASE_URL"):
+        db.database_url(settings)
+    assert not (tmp_path / "pgdata").exists()
+
+
+def test_the_command_line_refuses_to_start_without_a_database(tmp_path):
+    env = _env(STORELINK_DATA_DIR=str(tmp_path))
+    env.pop("DATABASE_URL", None)
+    run = subprocess.run([sys.executable, "-m", "storelink", "migrate"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert run.stderr.strip().splitlines() == [
+        "storelink: no database: set DATABASE_URL (or STORELINK_EMBEDDED_DB=1 for a database inside "
+        "this machine's data directory, which a container loses with itself)"]
+
+
+def test_debug_workers_share_one_signing_key_per_data_directory(tmp_path, monkeypatch):
+    # given DEBUG without JWT_SECRET; when two workers read their settings from one data directory
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    first = Settings(debug=True, storelink_data_dir=tmp_path)
+    second = Settings(debug=True, storelink_data_dir=tmp_path)
+    other = Settings(debug=True, storelink_data_dir=tmp_path / "other")
+    # then they sign with the same key (tokens of one work in the other); another directory differs
+    assert first.jwt_secret == second.jwt_secret != other.jwt_secret
+    assert len(first.jwt_secret) >= 32
+    assert oct((tmp_path / "debug-jwt-secret").stat().st_mode & 0o777) == "0o600"
+
+
+def _postgres_serving(pgdata) -> list[int]:
+    """Pids of postgres processes whose command line names this data directory."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if "postgres" in cmdline and str(pgdata) in cmdline:
+            found.append(int(pid))
+    return found
+
+
+def test_sigterm_stops_the_server_and_its_embedded_database(tmp_path):
+    # given `storelink serve` on the embedded database, answering
+    import socket
+    import signal
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = _env(STORELINK_DATA_DIR=str(tmp_path), STORELINK_EMBEDDED_DB="1")
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "storelink", "serve", "--port", str(port)], env=env,
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        pgdata = (tmp_path / "pgdata").resolve()
+        assert _postgres_serving(pgdata), "the embedded PostgreSQL did not start"
+        # when it gets SIGTERM
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    finally:
+        proc.kill()
+    # then the server and its database are gone
+    for _ in range(100):
+        if not _postgres_serving(pgdata):
+            break
+        time.sleep(0.1)
+    assert _postgres_serving(pgdata) == []
