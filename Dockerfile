@@ -3,9 +3,12 @@ FROM python:3.11-slim AS build
 WORKDIR /app
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
+# Dependencies first, from pyproject alone, so a code change does not reinstall them.
 COPY pyproject.toml README.md ./
+RUN mkdir -p src/storelink && touch src/storelink/__init__.py \
+    && pip install --no-cache-dir . && pip uninstall -y storelink
 COPY src ./src
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
 
 # Runtime stage: just the virtualenv and the migrations, run as an unprivileged user.
 FROM python:3.11-slim

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from storelink import db, phone_cipher
 from storelink.api.http import StorelinkGraphQL
+from storelink.api.metrics import metrics_endpoint
 from storelink.api.schema import build_schema
 from storelink.logs import RequestIdMiddleware
 from storelink import worker as background
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/qr/{name}", qr_image, methods=["GET"]),
             Route("/webhooks/payments/{provider}", payment_webhook, methods=["POST"]),
             Route("/reports/store/{name}", store_report_csv, methods=["GET"]),

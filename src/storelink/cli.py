@@ -114,7 +114,7 @@ def cmd_serve(args, settings: Settings) -> None:
             settings = settings.model_copy(update={"payment_sandbox_secret": DEMO_SANDBOX_SECRET})
             print(f"demo: payments use the sandbox provider; sign notifications with '{DEMO_SANDBOX_SECRET}'")
     try:
-        uvicorn.run(create_app(settings, worker=True), host=args.host, port=args.port, log_config=None,
+        uvicorn.run(create_app(settings, worker=not args.no_worker), host=args.host, port=args.port, log_config=None,
                     proxy_headers=True)
     finally:
         if fake:
@@ -209,6 +209,15 @@ def cmd_export(args, settings: Settings) -> None:
     print(f"{args.kind}: {count} rows written to {args.file}")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("storelink")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _terminated(signum, frame) -> None:
     raise SystemExit(128 + signum)
 
@@ -229,11 +238,14 @@ _COMMANDS = {
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="storelink")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="migrate the database, then serve the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed the demo brand on first start")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="leave the background jobs to a `storelink worker` process")
     sub.add_parser("migrate", help="upgrade the database to the latest migration")
     admin = sub.add_parser("create-admin", help="create an HQ admin account")
     admin.add_argument("--username", required=True)

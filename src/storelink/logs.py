@@ -1,7 +1,9 @@
 """Logging: a request id on every line, and redaction of phone numbers, tokens and codes."""
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import uuid
 from contextvars import ContextVar
@@ -45,12 +47,27 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO") -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (LOG_FORMAT=json), for log collectors; redacted like the text form."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
+                "request_id": getattr(record, "request_id", "-"), "message": record.getMessage()}
+        if record.exc_info or record.exc_text:
+            line["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO", log_format: str | None = None) -> None:
+    """Text lines by default; LOG_FORMAT=json for one JSON object per line."""
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
-    )
+    if (log_format or os.environ.get("LOG_FORMAT", "text")).lower() == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

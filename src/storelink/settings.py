@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     phone_encryption_key: str | None = None
     phone_encryption_old_keys: str = ""
 
+    # When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: str | None = None
+
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
     # Failed staff logins per username before RATE_LIMITED, and the window they are counted in.

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from storelink import metrics
 from storelink.clock import utcnow
 from storelink.errors import RateLimited
 from storelink.modelbase import created_at_field
@@ -53,6 +54,7 @@ async def count_attempt(session: AsyncSession, key: str, *, limit: int, window: 
         failures = (await connection.execute(statement)).scalar_one()
         await connection.commit()
     if failures > limit:
+        metrics.THROTTLED.labels(key.partition(":")[0]).inc()  # login, join, scan: never the key itself
         raise RateLimited(message)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 import storelink.appointments.booking  # noqa: F401  (registers the reminder sender)
 import storelink.orders.cart  # noqa: F401  (registers the cart-push sender)
+from storelink import metrics
 from storelink.orders import checkout
 from storelink.outbox import service as outbox
 from storelink.recommend import train
@@ -42,6 +43,7 @@ async def run(sessionmaker: async_sessionmaker, wechat: WeChatClient, *, setting
     while not stop.is_set():
         try:
             await run_once(sessionmaker, wechat, settings)
+            metrics.WORKER_LAST_RUN.set_to_current_time()
         except Exception:  # the worker must outlive a bad batch or a database blip
             log.exception("worker round failed")
         try:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from storelink import metrics
 from storelink.api.context import Context, preferred_language
 from storelink.limits import MAX_BODY_BYTES
 
@@ -57,6 +58,8 @@ class StorelinkGraphQL(GraphQL):
                 response = error_response(413, f"The request body may not exceed {MAX_BODY_BYTES} bytes.")
             except HTTPException as exc:
                 response = error_response(exc.status_code, exc.reason)
+        if response.status_code in (400, 413):
+            metrics.REFUSED_REQUESTS.labels(str(response.status_code)).inc()
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:

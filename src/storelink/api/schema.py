@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
+from storelink.api.metrics import OperationMetrics
 from storelink.api.context import Info
 from storelink.accounts.mutations import AccountMutations
 from storelink.accounts.queries import AccountQueries
@@ -75,7 +76,8 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
     ]
     if not debug:
         rules.append(NoSchemaIntrospectionCustomRule)
-    extensions = [lambda: RequestPipeline(rules=tuple(rules), max_tokens=MAX_TOKENS)]
+    # OperationMetrics first: it wraps the others, so it counts the errors as the policy left them.
+    extensions = [OperationMetrics, lambda: RequestPipeline(rules=tuple(rules), max_tokens=MAX_TOKENS)]
     if not debug:
         # "Did you mean ...?" hints describe the schema to whoever probes it.
         # (The package re-exports a function of the same name, hence the explicit module import.)
