@@ -127,3 +127,19 @@ def test_sigterm_stops_the_server_and_its_embedded_database(tmp_path):
             break
         time.sleep(0.1)
     assert _postgres_serving(pgdata) == []
+
+
+def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path):
+    # given DATABASE_URL naming a port where nothing listens
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = _env(DATABASE_URL=f"postgresql://someone:hunter2-secret@127.0.0.1:{port}/brand")
+    # when a command needs the database
+    run = subprocess.run([sys.executable, "-m", "storelink", "migrate"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    # then it says so in one line, naming where, never the password
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 1 and len(lines) == 1, run.stderr
+    assert lines[0].startswith(f"storelink: cannot reach the database at 127.0.0.1:{port}/brand: ")
+    assert "hunter2" not in run.stderr

@@ -5,8 +5,6 @@ Revises: 0004
 Create Date: 2026-11-24 10:47:23.866454
 """
 from alembic import op
-import sqlalchemy as sa
-import sqlmodel
 
 
 revision = '0005'

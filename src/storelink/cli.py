@@ -9,6 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from storelink import db, phone_cipher
 from storelink.logs import configure_logging
 from storelink.settings import Settings
@@ -94,6 +96,10 @@ def cmd_serve(args, settings: Settings) -> None:
     from storelink import migrate
     from storelink.app import create_app
 
+    if "public_base_url" not in settings.model_fields_set:
+        # QR links and pickup links must reach this server: its own port, not the default's.
+        host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+        settings = settings.model_copy(update={"public_base_url": f"http://{host}:{args.port}"})
     migrate.upgrade(db.database_url(settings))
     fake = None
     if args.demo:
@@ -209,6 +215,33 @@ def cmd_export(args, settings: Settings) -> None:
     print(f"{args.kind}: {count} rows written to {args.file}")
 
 
+def _is_unreachable(exc: BaseException) -> bool:
+    """Refused, unknown host, timed out, or turned away at login: an operator's problem to fix."""
+    import asyncpg
+
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    cause = getattr(cause, "__cause__", None) or cause
+    return isinstance(cause, (OSError, asyncpg.InvalidAuthorizationSpecificationError,
+                              asyncpg.InvalidCatalogNameError, asyncpg.InvalidPasswordError))
+
+
+def _reason(exc: BaseException) -> str:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    cause = getattr(cause, "__cause__", None) or cause
+    return (str(cause).splitlines() or [type(cause).__name__])[0]
+
+
+def _where(settings: Settings) -> str:
+    """host:port/database of DATABASE_URL, never its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(db.async_url(settings.database_url or ""))
+    except Exception:
+        return "DATABASE_URL"
+    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -287,6 +320,10 @@ def main(argv: list[str] | None = None) -> None:
         _COMMANDS[args.command](args, settings)
     except db.NoDatabase as exc:
         sys.exit(f"storelink: {exc}")
+    except (OSError, DBAPIError) as exc:
+        if not _is_unreachable(exc):
+            raise
+        sys.exit(f"storelink: cannot reach the database at {_where(settings)}: {_reason(exc)}")
 
 
 if __name__ == "__main__":
