@@ -143,3 +143,49 @@ def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path
     assert run.returncode == 1 and len(lines) == 1, run.stderr
     assert lines[0].startswith(f"storelink: cannot reach the database at 127.0.0.1:{port}/brand: ")
     assert "hunter2" not in run.stderr
+
+
+def test_two_debug_server_processes_accept_each_others_tokens(tmp_path):
+    # given `storelink serve --workers 2` with DEBUG and no JWT_SECRET, and an HQ account
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DEBUG": "1", "STORELINK_DATA_DIR": str(tmp_path)}
+    for name in ("DATABASE_URL", "JWT_SECRET", "PHONE_ENCRYPTION_KEY"):
+        env.pop(name, None)
+    subprocess.run([sys.executable, "-m", "storelink", "create-admin", "--username", "hq-admin",
+                    "--password", "hq-password-1"], env=env, cwd=tmp_path, check=True, capture_output=True,
+                   timeout=120)
+    proc = subprocess.Popen([sys.executable, "-m", "storelink", "serve", "--port", str(port), "--workers", "2"],
+                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        for _ in range(600):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        login = httpx.post(url, json={"query": 'mutation { staffLogin(username: "hq-admin", password: '
+                                               '"hq-password-1") { accessToken } }'}, timeout=10).json()
+        token = login["data"]["staffLogin"]["accessToken"]
+        # when the token is used on fresh connections (spread over both processes)
+        answers = [httpx.post(url, json={"query": "{ clientBook(first: 1) { totalCount } }"}, timeout=10,
+                              headers={"authorization": f"Bearer {token}", "connection": "close"}).json()
+                   for _ in range(12)]
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    # then every answer knows the signed-in staff member; and once stopped, no database is left running
+    assert all("errors" not in a for a in answers), answers
+    pgdata = (tmp_path / "pgdata").resolve()
+    for _ in range(100):
+        if not _postgres_serving(pgdata):
+            break
+        time.sleep(0.1)
+    assert _postgres_serving(pgdata) == []

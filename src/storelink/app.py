@@ -62,6 +62,17 @@ def build_wechat(http: aiohttp.ClientSession, settings: Settings) -> WeChatClien
                         secret=settings.wechat_secret or "")
 
 
+def app_from_environment() -> Starlette:
+    """One of `serve --workers N`'s server processes: settings from the environment, the same
+    logging, no background jobs (a `storelink worker` process runs them)."""
+    from storelink import process
+    from storelink.logs import configure_logging
+
+    configure_logging()
+    process.exit_cleanly_on_sigterm()
+    return create_app(get_settings(), worker=False)
+
+
 def create_app(settings: Settings | None = None, *, worker: bool = False) -> Starlette:
     """worker=True also runs the background worker in the server process (what `serve` does)."""
     settings = settings or get_settings()

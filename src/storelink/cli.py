@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from storelink import db, phone_cipher
+from storelink import db, phone_cipher, process
 from storelink.logs import configure_logging
 from storelink.settings import Settings
 
@@ -119,12 +120,33 @@ def cmd_serve(args, settings: Settings) -> None:
             # Checkout needs a payment provider: the sandbox, with a key the demo prints.
             settings = settings.model_copy(update={"payment_sandbox_secret": DEMO_SANDBOX_SECRET})
             print(f"demo: payments use the sandbox provider; sign notifications with '{DEMO_SANDBOX_SECRET}'")
+    jobs = None
     try:
-        uvicorn.run(create_app(settings, worker=not args.no_worker), host=args.host, port=args.port, log_config=None,
-                    proxy_headers=True)
+        if args.workers > 1:
+            # Several server processes, each building its app from the environment: what was
+            # decided here goes there as environment variables. The background jobs run once,
+            # in a `storelink worker` process beside them (unless --no-worker).
+            os.environ.update({name.upper(): str(getattr(settings, name)) for name in _PASSED_ON
+                               if getattr(settings, name) is not None})
+            if not args.no_worker:
+                jobs = subprocess.Popen([sys.executable, "-m", "storelink", "worker"])
+            uvicorn.run("storelink.app:app_from_environment", factory=True, workers=args.workers,
+                        host=args.host, port=args.port, log_config=None, proxy_headers=True)
+        else:
+            uvicorn.run(create_app(settings, worker=not args.no_worker), host=args.host, port=args.port,
+                        log_config=None, proxy_headers=True)
     finally:
+        if jobs:
+            jobs.terminate()
+            jobs.wait(30)
         if fake:
             fake.stop()
+
+
+# Settings `serve` may decide (the demo's fake WeChat and sandbox, the port's links, the embedded
+# database) that its server processes must see too.
+_PASSED_ON = ("public_base_url", "wechat_api_base", "wechat_appid", "wechat_secret", "payment_sandbox_secret",
+              "storelink_embedded_db")
 
 
 def cmd_worker(args, settings: Settings) -> None:
@@ -251,10 +273,6 @@ def _version() -> str:
         return "unknown"
 
 
-def _terminated(signum, frame) -> None:
-    raise SystemExit(128 + signum)
-
-
 _COMMANDS = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
@@ -277,6 +295,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed the demo brand on first start")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes (default 1); with more, the background jobs run in one "
+                            "`storelink worker` process beside them")
     serve.add_argument("--no-worker", action="store_true",
                        help="leave the background jobs to a `storelink worker` process")
     sub.add_parser("migrate", help="upgrade the database to the latest migration")
@@ -308,9 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     configure_logging()
-    # SIGTERM (docker stop, systemd, uvicorn re-raising it after its graceful shutdown) ends the
-    # process like Ctrl-C: through `finally` and atexit, so an embedded PostgreSQL is stopped too.
-    signal.signal(signal.SIGTERM, _terminated)
+    process.exit_cleanly_on_sigterm()
     if args.command == "export-schema":
         return cmd_export_schema(args, None)
     settings = _settings()
