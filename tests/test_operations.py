@@ -189,3 +189,16 @@ def test_two_debug_server_processes_accept_each_others_tokens(tmp_path):
             break
         time.sleep(0.1)
     assert _postgres_serving(pgdata) == []
+
+
+def test_only_the_server_needs_jwt_secret_and_a_missing_one_is_one_line(tmp_path, database_url):
+    env = _env(DATABASE_URL=database_url)
+    env.pop("JWT_SECRET")
+    migrate = subprocess.run([sys.executable, "-m", "storelink", "migrate"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+    serve = subprocess.run([sys.executable, "-m", "storelink", "serve", "--port", "1"], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert migrate.returncode == 0, migrate.stderr
+    assert serve.returncode == 1 and serve.stderr.strip().splitlines() == [
+        "storelink: configuration error: JWT_SECRET must be set to at least 32 random bytes "
+        "(or set DEBUG=1 for development)"]

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from storelink import db, phone_cipher, process
@@ -21,11 +22,22 @@ log = logging.getLogger("storelink")
 DEMO_SANDBOX_SECRET = "demo-sandbox-secret"
 
 
-def _settings() -> Settings:
+# Only the server signs tokens; every other command may run without JWT_SECRET (a throwaway key
+# satisfies the settings and signs nothing).
+_SIGNS_TOKENS = {"serve"}
+
+
+def _settings(command: str) -> Settings:
+    overrides = {}
+    if command not in _SIGNS_TOKENS and not os.environ.get("JWT_SECRET"):
+        import secrets
+
+        overrides["jwt_secret"] = secrets.token_urlsafe(48)
     try:
-        settings = Settings()
-    except ValueError as exc:
-        sys.exit(f"storelink: configuration error: {exc}")
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        sys.exit(f"storelink: configuration error: {first['msg'].removeprefix('Value error, ')}")
     phone_cipher.configure(settings)
     return settings
 
@@ -332,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
     process.exit_cleanly_on_sigterm()
     if args.command == "export-schema":
         return cmd_export_schema(args, None)
-    settings = _settings()
+    settings = _settings(args.command)
     if args.command == "serve" and args.demo and not settings.database_url:
         settings = settings.model_copy(update={"storelink_embedded_db": True})  # the demo asks for it
     try:
