@@ -202,3 +202,36 @@ def test_only_the_server_needs_jwt_secret_and_a_missing_one_is_one_line(tmp_path
     assert serve.returncode == 1 and serve.stderr.strip().splitlines() == [
         "storelink: configuration error: JWT_SECRET must be set to at least 32 random bytes "
         "(or set DEBUG=1 for development)"]
+
+
+def test_the_demo_keeps_the_servers_startup_line_and_access_log(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DEBUG": "1", "STORELINK_DATA_DIR": str(tmp_path)}
+    for name in ("DATABASE_URL", "JWT_SECRET", "PHONE_ENCRYPTION_KEY", "WECHAT_APPID", "WECHAT_SECRET"):
+        env.pop(name, None)
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "storelink", "serve", "--port", str(port), "--demo"],
+                                env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(1200):
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            time.sleep(0.5)
+        finally:
+            proc.terminate()
+            proc.wait(60)
+    text = log.read_text()
+    assert f"Uvicorn running on http://127.0.0.1:{port}" in text, text[-2000:]
+    assert '"GET /healthz HTTP/1.1" 200' in text, text[-2000:]

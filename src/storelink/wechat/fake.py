@@ -146,7 +146,10 @@ class FakeWeChatServer:
         self.fake = fake or FakeWeChat()
         self.port = port or free_port()
         self._server = uvicorn.Server(
-            uvicorn.Config(self.fake.app, host="127.0.0.1", port=self.port, log_level="warning",
+            # No log_level, log_config or access_log: uvicorn would set them on its process-wide
+            # loggers and silence the real server's startup line and access log (serve --demo
+            # runs both). Its lines go through the same redacting handler.
+            uvicorn.Config(self.fake.app, host="127.0.0.1", port=self.port, log_level=None, log_config=None,
                            lifespan="off")
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="fake-wechat")
