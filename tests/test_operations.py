@@ -235,3 +235,23 @@ def test_the_demo_keeps_the_servers_startup_line_and_access_log(tmp_path):
     text = log.read_text()
     assert f"Uvicorn running on http://127.0.0.1:{port}" in text, text[-2000:]
     assert '"GET /healthz HTTP/1.1" 200' in text, text[-2000:]
+
+
+def test_a_killed_user_of_the_embedded_database_does_not_keep_it_running(tmp_path):
+    # given the embedded database's list of users naming a process that was killed outright
+    import json
+
+    env = _env(STORELINK_DATA_DIR=str(tmp_path), STORELINK_EMBEDDED_DB="1")
+    env.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "storelink", "migrate"], env=env, cwd=tmp_path, check=True,
+                   capture_output=True, timeout=180)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    pgdata = (tmp_path / "pgdata").resolve()
+    (pgdata / ".handle_pids.json").write_text(json.dumps([gone.pid]))
+    # when a command uses the database and exits
+    subprocess.run([sys.executable, "-m", "storelink", "migrate"], env=env, cwd=tmp_path, check=True,
+                   capture_output=True, timeout=180)
+    # then the server stopped with it, the dead process forgotten
+    assert _postgres_serving(pgdata) == []
+    assert json.loads((pgdata / ".handle_pids.json").read_text()) == []

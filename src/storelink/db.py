@@ -36,6 +36,7 @@ def embedded_url(data_dir: Path) -> str:
     key = str(pgdata)
     if key not in _embedded:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_users(pgdata)
         log.info("starting embedded PostgreSQL in %s", pgdata)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -45,6 +46,38 @@ def embedded_url(data_dir: Path) -> str:
 
 class NoDatabase(RuntimeError):
     """Neither DATABASE_URL nor a request for the embedded database (a configuration error)."""
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """pgserver stops the server when the last process using it exits, counting them in
+    .handle_pids.json; a process killed outright (SIGKILL, a crash) stays listed and would keep
+    the server running forever. Drop the pids of processes that are gone, under pgserver's lock."""
+    import json
+    import os
+
+    from pgserver.postgres_server import PostgresServer
+
+    path = pgdata / ".handle_pids.json"
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # someone else's process: alive
+            return True
+        return True
+
+    with PostgresServer._lock:
+        if not path.exists():
+            return
+        try:
+            pids = json.loads(path.read_text())
+        except ValueError:
+            pids = []
+        living = [pid for pid in pids if isinstance(pid, int) and alive(pid)]
+        if living != pids:
+            path.write_text(json.dumps(living))
 
 
 def database_url(settings: Settings) -> str:
