@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink import db
 from storelink.accounts.models import Customer, Staff
 from storelink.bulk import fields
-from storelink.bulk.common import duplicates, one_phone_key, unknown
+from storelink.bulk.common import duplicates, move_in, one_phone_key, unknown
 from storelink.bulk.kind import Counts, Kind, Row, Setting
 from storelink.loyalty.models import PointsEntry, PointsReason
 from storelink.members.models import ConsentRecord, JoinChannel, Membership
@@ -49,6 +49,7 @@ def record(row: Row, s: Setting) -> tuple:
         bool(consent), row.get("member_no", fields.text, max_len=32),
         row.get("join_channel", fields.choice, allowed=_CHANNELS) or JoinChannel.IMPORTED.value,
         row.get("recruited_by", fields.username), row.has("recruited_by"),
+        codes.new_member_nos(1)[0],  # used only if the row makes a new member
     )
 
 
@@ -78,17 +79,26 @@ async def _resolve(session: AsyncSession) -> None:
         "SELECT line, coalesce(customer_id, nextval(pg_get_serial_sequence('customer', 'id'))) AS customer_id, "
         "customer_id IS NULL AS new_customer, "
         "coalesce(membership_id, nextval(pg_get_serial_sequence('membership', 'id'))) AS membership_id, "
-        "membership_id IS NULL AS new_membership, NULL::text AS member_no FROM ("
-        "  SELECT DISTINCT ON (r.line) r.line, c.id AS customer_id, m.id AS membership_id FROM import_rows r "
+        "membership_id IS NULL AS new_membership, member_no FROM ("
+        "  SELECT DISTINCT ON (r.line) r.line, c.id AS customer_id, m.id AS membership_id, r.member_no "
+        "  FROM import_rows r "
         "  LEFT JOIN customer c ON c.phone_index = r.phone_index AND c.deleted_at IS NULL "
         "  LEFT JOIN membership m ON m.customer_id = c.id "
         "  ORDER BY r.line, m.id IS NULL, c.openid IS NULL, c.id) found"))
     await session.execute(text("ALTER TABLE import_resolved ADD PRIMARY KEY (line)"))
 
 
+async def _clashing_numbers(session: AsyncSession) -> list[int]:
+    return (await session.execute(text(
+        "SELECT line FROM (SELECT line, member_no, row_number() OVER (PARTITION BY member_no ORDER BY line) AS nth "
+        "FROM import_resolved WHERE new_membership) x "
+        "WHERE nth > 1 OR EXISTS (SELECT 1 FROM membership m WHERE m.member_no = x.member_no)"))).scalars().all()
+
+
 async def _number_new_members(session: AsyncSession) -> None:
-    """Member numbers for the new memberships, drawn again for the few that clash."""
-    lines = (await session.execute(text("SELECT line FROM import_resolved WHERE new_membership"))).scalars().all()
+    """Each row drew a member number as it was read; the few that clash (with each other or
+    with a member's) draw again until none does."""
+    lines = await _clashing_numbers(session)
     while lines:
         await session.execute(text("CREATE TEMP TABLE IF NOT EXISTS import_numbers (line int, member_no text) "
                                    "ON COMMIT DROP"))
@@ -97,10 +107,7 @@ async def _number_new_members(session: AsyncSession) -> None:
                            list(zip(lines, codes.new_member_nos(len(lines)))))
         await session.execute(text(
             "UPDATE import_resolved x SET member_no = n.member_no FROM import_numbers n WHERE n.line = x.line"))
-        lines = (await session.execute(text(
-            "SELECT line FROM (SELECT line, member_no, row_number() OVER (PARTITION BY member_no ORDER BY line) AS nth "
-            "FROM import_resolved WHERE new_membership) x "
-            "WHERE nth > 1 OR EXISTS (SELECT 1 FROM membership m WHERE m.member_no = x.member_no)"))).scalars().all()
+        lines = await _clashing_numbers(session)
 
 
 async def load(session: AsyncSession, s: Setting) -> Counts:
@@ -109,6 +116,16 @@ async def load(session: AsyncSession, s: Setting) -> Counts:
     await session.execute(text("LOCK TABLE customer IN SHARE ROW EXCLUSIVE MODE"))
     await _resolve(session)
     await _number_new_members(session)
+    rows = (await session.execute(text("SELECT count(*) FROM import_resolved"))).scalar_one()
+    async with move_in(session, _WRITTEN, rows):
+        return await _write(session, s)
+
+
+# What a members import writes, in order.
+_WRITTEN = ("customer", "membership", "consent_record", "binding_change", "points_entry")
+
+
+async def _write(session: AsyncSession, s: Setting) -> Counts:
     joined = ("FROM import_rows r JOIN import_resolved x ON x.line = r.line "
               "LEFT JOIN staff g ON g.username = r.guide_username "
               "LEFT JOIN staff rg ON rg.username = CASE WHEN r.has_recruiter THEN r.recruiter ELSE r.guide_username END "
@@ -190,7 +207,7 @@ KIND = Kind(
     staging=(("phone_sealed", "bytea"), ("phone_key_id", "text"), ("phone_index", "bytea"), ("phone_masked", "text"),
              ("joined_at", "timestamptz"), ("store_code", "text"), ("guide_username", "text"), ("points", "int"),
              ("marketing", "bool"), ("former_no", "text"), ("channel", "text"), ("recruiter", "text"),
-             ("has_recruiter", "bool")),
+             ("has_recruiter", "bool"), ("member_no", "text")),
     record=record,
     checks=CHECKS,
     load=load,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink import limits
 from storelink.accounts.models import Customer, Staff
 from storelink.bulk import fields
-from storelink.bulk.common import duplicates, one_phone_key, staged_rows, unknown
+from storelink.bulk.common import duplicates, move_in, one_phone_key, staged_rows, unknown
 from storelink.bulk.kind import Counts, Kind, Row, Setting
 from storelink.catalog.models import Sku
 from storelink.orders.models import PAID_STATUSES, Order, OrderLine
@@ -100,7 +100,13 @@ CHECKS = (
 
 async def load(session: AsyncSession, s: Setting) -> Counts:
     total = await staged_rows(session)
-    inserted = (await session.execute(text(
+    async with move_in(session, ("sales_order", "order_line"), total):
+        inserted = await _write(session)
+    return Counts(inserted=inserted, unchanged=total - inserted)
+
+
+async def _write(session: AsyncSession) -> int:
+    return (await session.execute(text(
         "WITH orders AS ("
         "  SELECT order_no, min(line) AS first_line, sum(quantity * unit_price_fen) AS total FROM import_rows r "
         "  WHERE NOT EXISTS (SELECT 1 FROM sales_order e WHERE e.order_no = r.order_no) GROUP BY order_no), "
@@ -119,7 +125,6 @@ async def load(session: AsyncSession, s: Setting) -> Counts:
         "  SELECT n.id, sku.id, r.quantity, r.unit_price_fen, r.quantity * r.unit_price_fen FROM import_rows r "
         "  JOIN new_orders n ON n.order_no = r.order_no JOIN sku ON sku.code = r.sku_code RETURNING 1) "
         "SELECT count(*) FROM new_lines"))).scalar_one()
-    return Counts(inserted=inserted, unchanged=total - inserted)
 
 
 async def export(session: AsyncSession, s: Setting):
