@@ -48,7 +48,8 @@ async def test_two_replicas_migrating_an_empty_database_at_once_both_succeed(dat
 
 def test_without_database_url_the_embedded_database_must_be_asked_for(tmp_path):
     # given no DATABASE_URL, no DEBUG and no STORELINK_EMBEDDED_DB
-    settings = Settings(jwt_secret=TEST_SECRET, phone_encryption_key=PHONE_KEY, storelink_data_dir=tmp_path)
+    settings = Settings(jwt_secret=TEST_SECRET, phone_encryption_key=PHONE_KEY, storelink_data_dir=tmp_path,
+                        database_url=None, debug=False, storelink_embedded_db=False)  # whatever the environment says
     # when the database is wanted, then it is refused with one line naming DATABASE_URL
     with pytest.raises(db.NoDatabase, match="DATABASE_URL"):
         db.database_url(settings)
