@@ -34,6 +34,8 @@ class Settings(BaseSettings):
 
     # The privacy policy a customer must have accepted to join (ConsentInput.privacyPolicyVersion).
     privacy_policy_version: str = "2026-01"
+    # Where the mini-program links to the policy's text (Query.privacyPolicy.url); none by default.
+    privacy_policy_url: str | None = None
 
     # Online orders not paid within this many minutes are cancelled and release what they held.
     order_payment_minutes: int = Field(default=30, ge=1, le=24 * 60)

@@ -4,7 +4,7 @@ from tests.builders import SET_STOCK, UPSERT_PRODUCT, codes_of
 PRODUCTS = """
 query($q: String, $c: String, $first: Int!, $after: String) {
   products(query: $q, category: $c, first: $first, after: $after) {
-    edges { cursor node { name category skus { code } } } pageInfo { hasNextPage endCursor } } }
+    edges { cursor node { name category skus { code } } } pageInfo { hasNextPage endCursor hasPreviousPage startCursor } } }
 """
 STOCK_AT = """query($id: ID!, $s1: ID!, $s2: ID!) { node(id: $id) { ... on Sku {
   onlineStock a: stockAt(storeId: $s1) b: stockAt(storeId: $s2) product { name } } } }"""
@@ -45,6 +45,10 @@ async def test_products_page_by_cursor(api, mall):
     # then
     assert names(first) == ["羊毛大衣", "羊绒围巾"] and first["products"]["pageInfo"]["hasNextPage"] is True
     assert names(rest) == ["Cotton T-shirt 纯棉T恤"] and rest["products"]["pageInfo"]["hasNextPage"] is False
+    first_info, rest_info = first["products"]["pageInfo"], rest["products"]["pageInfo"]
+    assert first_info["hasPreviousPage"] is False and rest_info["hasPreviousPage"] is True
+    assert first_info["startCursor"] == first["products"]["edges"][0]["cursor"]
+    assert rest_info["startCursor"] == rest_info["endCursor"] == rest["products"]["edges"][0]["cursor"]
 
 
 async def test_bad_page_arguments_are_input_errors(api, mall):

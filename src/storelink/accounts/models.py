@@ -29,6 +29,7 @@ class Customer(SQLModel, table=True):
     openid: str | None = Field(default=None, max_length=64, unique=True)
     unionid: str | None = Field(default=None, max_length=64, index=True)
     nickname: str | None = Field(default=None, max_length=64)
+    avatar_url: str | None = Field(default=None, max_length=1024)
     # The phone at rest (phone_cipher): sealed, the id of its key, its blind index, and the masked
     # form staff see. All four are set together or all null.
     phone_sealed: bytes | None = Field(default=None, sa_type=LargeBinary)

@@ -67,6 +67,18 @@ class AccountMutations:
 
         return await in_transaction(info, CustomerPayload, work)
 
+    @strawberry.mutation(description=(
+        "The signed-in customer's nickname (1-32 characters) and avatar (an https:// link); "
+        "null leaves a field as it is."))
+    async def update_profile(self, info: Info, nickname: str | None = None,
+                             avatar_url: str | None = None) -> CustomerPayload:
+        async def work(session):
+            me = await caller.customer(info)
+            row = await service.update_profile(session, customer_id=me.id, nickname=nickname, avatar_url=avatar_url)
+            return {"customer": Customer.from_model(row)}
+
+        return await in_transaction(info, CustomerPayload, work)
+
     @strawberry.mutation(description="HQ admin (any role), or a store manager (guides of their own store).")
     async def create_staff(self, info: Info, input: CreateStaffInput) -> StaffPayload:
         async def work(session):

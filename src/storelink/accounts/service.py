@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -335,4 +336,40 @@ async def live_customer(session: AsyncSession, customer_id: int, *, lock: bool =
         if field is not None:
             raise NotFound("No such member", field=field)
         raise Unauthenticated("Please sign in again")
+    return customer
+
+
+MAX_NICKNAME = 32
+MAX_AVATAR_URL = 1024
+
+
+def _nickname(value: str) -> str:
+    nickname = value.strip()
+    if not 1 <= len(nickname) <= MAX_NICKNAME or any(unicodedata.category(ch) == "Cc" for ch in nickname):
+        raise InvalidInput(f"A nickname is 1-{MAX_NICKNAME} characters, without control characters",
+                           field=["nickname"])
+    return nickname
+
+
+def _avatar_url(value: str) -> str:
+    # https only: the mini-program's <image> refuses plain http, and a link is all we keep.
+    if (len(value) > MAX_AVATAR_URL or not value.startswith("https://") or len(value) == len("https://")
+            or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value)):
+        raise InvalidInput(f"The avatar must be an https:// link of at most {MAX_AVATAR_URL} characters",
+                           field=["avatarUrl"])
+    return value
+
+
+async def update_profile(session: AsyncSession, *, customer_id: int, nickname: str | None,
+                         avatar_url: str | None) -> Customer:
+    """Change what is given (null leaves a field as it is); all checked before anything is written."""
+    values = {}
+    if nickname is not None:
+        values["nickname"] = _nickname(nickname)
+    if avatar_url is not None:
+        values["avatar_url"] = _avatar_url(avatar_url)
+    customer = await live_customer(session, customer_id, lock=True)
+    for name, value in values.items():
+        setattr(customer, name, value)
+    await session.flush()
     return customer

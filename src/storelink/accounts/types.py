@@ -78,6 +78,7 @@ async def load_staff(info: Info, pk: int | None) -> Staff | None:
 class Customer(Node):
     id: strawberry.ID
     nickname: str | None
+    avatar_url: str | None
     phone_masked: str | None = strawberry.field(
         description="Phone with the middle four digits hidden, e.g. 138****5678. Null until a phone is bound."
     )
@@ -86,7 +87,7 @@ class Customer(Node):
     @classmethod
     def from_model(cls, row: models.Customer) -> "Customer":
         return cls(
-            id=to_global_id("Customer", row.id), nickname=row.nickname,
+            id=to_global_id("Customer", row.id), nickname=row.nickname, avatar_url=row.avatar_url,
             phone_masked=row.phone_masked, pk=row.id,
         )
 
@@ -116,8 +117,8 @@ class Customer(Node):
         secret = info.context.settings.jwt_secret
         edges = [edge(node=order.from_model(r, secret, for_owner=True), cursor=cursor_for("Order", r.id))
                  for r in rows]
-        return lazy_class("OrderConnection", _ORDERS)(edges=edges, page_info=PageInfo(
-            has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
+        return lazy_class("OrderConnection", _ORDERS)(edges=edges, page_info=PageInfo.of(
+            [e.cursor for e in edges], more=more, after=after))
 
     @strawberry.field
     async def coupons(

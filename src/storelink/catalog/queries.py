@@ -35,7 +35,7 @@ class CatalogQueries:
             loader.prime(row.id, row)
         edges = [ProductEdge(node=Product.from_model(r), cursor=cursor_for("Product", r.id)) for r in rows]
         return ProductConnection(
-            edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
+            edges=edges, page_info=PageInfo.of([e.cursor for e in edges], more=more, after=after))
 
     @strawberry.field
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:

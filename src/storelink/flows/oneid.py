@@ -102,10 +102,11 @@ async def _take_over(session: AsyncSession, *, from_customer: Customer, to_custo
             update(table).where(table.customer_id == from_customer.id).values(customer_id=to_customer.id)
             .execution_options(synchronize_session=False)
         )
+    # Copied before the update below, which also clears them on the session's copy of the row.
+    to_customer.nickname = to_customer.nickname or from_customer.nickname
+    to_customer.avatar_url = to_customer.avatar_url or from_customer.avatar_url
     await session.execute(
         update(Customer).where(Customer.id == from_customer.id)
-        .values(**accounts.NO_PHONE, nickname=None, deleted_at=utcnow())
+        .values(**accounts.NO_PHONE, nickname=None, avatar_url=None, deleted_at=utcnow())
     )
-    if to_customer.nickname is None and from_customer.nickname:
-        to_customer.nickname = from_customer.nickname
     await session.flush()

@@ -60,7 +60,7 @@ async def export_customer(session: AsyncSession, customer_id: int, settings: Set
         "exportedAt": _iso(utcnow()),
         "customer": {
             "wechatOpenid": customer.openid, "wechatUnionid": customer.unionid,
-            "nickname": customer.nickname, "phone": accounts.phone_of(customer),
+            "nickname": customer.nickname, "avatarUrl": customer.avatar_url, "phone": accounts.phone_of(customer),
             "phoneCountryCode": customer.phone_country_code,
             "phoneBoundAt": _iso(customer.phone_bound_at), "createdAt": _iso(customer.created_at),
         },
@@ -111,7 +111,7 @@ async def delete_customer(session: AsyncSession, customer_id: int) -> None:
     await accounts.live_customer(session, customer_id, lock=True)
     await session.execute(
         update(Customer).where(Customer.id == customer_id).values(
-            openid=None, unionid=None, nickname=None, **accounts.NO_PHONE, deleted_at=utcnow(),
+            openid=None, unionid=None, nickname=None, avatar_url=None, **accounts.NO_PHONE, deleted_at=utcnow(),
         )
     )
     await session.execute(

@@ -10,10 +10,20 @@ from storelink.errors import InvalidInput
 from storelink.limits import valid_pk
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Relay page info. Pages run forward only (first/after): hasPreviousPage is true when `after` was "
+    "given, since the item the cursor names comes before this page."))
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+    has_previous_page: bool = False
+    start_cursor: str | None = None
+
+    @classmethod
+    def of(cls, cursors: list[str], *, more: bool, after: str | None) -> "PageInfo":
+        """The page info of a forward page whose edges carry `cursors` (in order)."""
+        return cls(has_next_page=more, end_cursor=cursors[-1] if cursors else None,
+                   has_previous_page=after is not None, start_cursor=cursors[0] if cursors else None)
 
 
 def cursor_for(kind: str, pk: int) -> str:

@@ -11,7 +11,7 @@ from storelink.graphql.relay import decode_id, decode_optional_id, node_resolver
 from storelink.members import client_book, models
 from storelink.members.scope import member_in_scope
 from storelink.members.types import (
-    MemberProfile, MemberProfileConnection, MemberProfileEdge, MemberSegment, member_profile,
+    MemberProfile, MemberProfileConnection, MemberProfileEdge, MemberSegment, PrivacyPolicy, member_profile,
 )
 
 
@@ -30,6 +30,11 @@ async def load_member_profile(info: Info, membership_id: int) -> MemberProfile |
 
 @strawberry.type
 class MemberQueries:
+    @strawberry.field(description="Public: the privacy policy a customer accepts to join.")
+    def privacy_policy(self, info: Info) -> PrivacyPolicy:
+        settings = info.context.settings
+        return PrivacyPolicy(version=settings.privacy_policy_version, url=settings.privacy_policy_url)
+
     @strawberry.field(description="Staff: a member of their scope, with cart, recent orders and tags.")
     async def member(self, info: Info, id: strawberry.ID) -> MemberProfile | None:
         try:
@@ -53,5 +58,5 @@ class MemberQueries:
                 before_id=id_after(after, "MemberProfile"), settings=info.context.settings)
         edges = [MemberProfileEdge(node=MemberProfile.from_rows(m, c), cursor=cursor_for("MemberProfile", m.id))
                  for m, c in rows]
-        return MemberProfileConnection(edges=edges, total_count=total, page_info=PageInfo(
-            has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
+        return MemberProfileConnection(edges=edges, total_count=total, page_info=PageInfo.of(
+            [e.cursor for e in edges], more=more, after=after))

@@ -270,3 +270,10 @@ class ConsentPayload:
 class DeletePayload:
     deleted: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PrivacyPolicy:
+    version: str = strawberry.field(
+        description="The version a customer must accept to join (ConsentInput.privacyPolicyVersion).")
+    url: str | None
