@@ -3,6 +3,7 @@ HTTP server on 127.0.0.1, and the real app driven over ASGI."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -186,13 +187,13 @@ async def _note_server_error(response: httpx.Response) -> None:
         _server_statuses.append(response.status_code)
 
 
-@pytest.fixture(scope="session")
-def live_server(settings):
-    """The app served by uvicorn on a free port of 127.0.0.1: real HTTP, real sockets."""
+@contextlib.contextmanager
+def serving(application):
+    """`application` served by uvicorn on a free port of 127.0.0.1: real HTTP, real sockets."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -201,9 +202,17 @@ def live_server(settings):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings):
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from storelink.graphql.errors import ErrorCode
 SRC = Path(__file__).resolve().parents[1] / "src"
 # What the kit (storelink.graphql) may build on besides itself: the platform, never a domain.
 PLATFORM = {"storelink.errors", "storelink.db", "storelink.logs", "storelink.ids", "storelink.settings", "storelink.limits",
-            "storelink.clock"}
+            "storelink.clock", "storelink.i18n"}  # i18n: the catalog of what people read, like errors
 
 
 def _modules() -> dict[str, Path]:

@@ -15,14 +15,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from storelink import db, phone_cipher
+from storelink.api import ide
 from storelink.api.http import StorelinkGraphQL
+from storelink.documents.service import Documents
 from storelink.api.metrics import metrics_endpoint
 from storelink.api.schema import build_schema
 from storelink.logs import RequestIdMiddleware
 from storelink import worker as background
 from storelink.kpi.report_csv import store_report_csv
 from storelink.members.qr import qr_image
-from storelink.orders.webhooks import payment_webhook
+from storelink.orders.webhooks import demo_payment, payment_webhook
 from storelink.payments import providers as payments
 from storelink.settings import Settings, get_settings
 from storelink.wechat.client import WeChatClient
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
         app.state.http = http
         app.state.wechat = build_wechat(http, settings)
         app.state.payments = payments.build(settings, http)
+        graphql_app.documents = Documents(app.state.reader, trusted_only=settings.trusted_documents_only)
         stop = asyncio.Event()
         worker_task = (
             asyncio.create_task(background.run(app.state.sessionmaker, app.state.wechat, settings=settings, stop=stop))
@@ -106,7 +109,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
             await engine.dispose()
 
     graphql_app = StorelinkGraphQL(
-        build_schema(debug=settings.debug),
+        build_schema(debug=settings.debug, timezone=settings.brand_timezone),
         graphql_ide="graphiql" if settings.debug else None,
         allow_queries_via_get=False,
     )
@@ -120,6 +123,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
             Route("/qr/{name}", qr_image, methods=["GET"]),
             Route("/webhooks/payments/{provider}", payment_webhook, methods=["POST"]),
             Route("/reports/store/{name}", store_report_csv, methods=["GET"]),
+            *([Route("/graphiql/{name}", ide.asset, methods=["GET"])] if settings.debug else []),
+            # A mini-program developer's stand-in for paying (the sandbox only, never in production).
+            *([Route("/demo/pay/{order_no}", demo_payment, methods=["POST"])]
+              if (settings.debug or settings.demo) and settings.payment_sandbox_secret else []),
         ],
         lifespan=lifespan,
     )

@@ -116,6 +116,7 @@ def cmd_serve(args, settings: Settings) -> None:
     migrate.upgrade(db.database_url(settings))
     fake = None
     if args.demo:
+        settings = settings.model_copy(update={"demo": True})
         cmd_seed_demo(args, settings)
         if not settings.wechat_configured:
             # No mini-program credentials: log customers in against our fake WeChat on loopback.
@@ -132,6 +133,8 @@ def cmd_serve(args, settings: Settings) -> None:
             # Checkout needs a payment provider: the sandbox, with a key the demo prints.
             settings = settings.model_copy(update={"payment_sandbox_secret": DEMO_SANDBOX_SECRET})
             print(f"demo: payments use the sandbox provider; sign notifications with '{DEMO_SANDBOX_SECRET}'")
+        if settings.payment_sandbox_secret:
+            print(f"demo: POST {settings.public_base_url.rstrip('/')}/demo/pay/<orderNo> pays an order")
     jobs = None
     try:
         if args.workers > 1:
@@ -158,7 +161,7 @@ def cmd_serve(args, settings: Settings) -> None:
 # Settings `serve` may decide (the demo's fake WeChat and sandbox, the port's links, the embedded
 # database) that its server processes must see too.
 _PASSED_ON = ("public_base_url", "wechat_api_base", "wechat_appid", "wechat_secret", "payment_sandbox_secret",
-              "storelink_embedded_db")
+              "storelink_embedded_db", "demo")
 
 
 def cmd_worker(args, settings: Settings) -> None:
@@ -249,6 +252,22 @@ def cmd_export(args, settings: Settings) -> None:
     print(f"{args.kind}: {count} rows written to {args.file}")
 
 
+def cmd_trust_documents(args, settings: Settings) -> None:
+    from storelink.api.schema import build_schema
+    from storelink.documents import service
+
+    path = Path(args.file)
+    if not path.is_file():
+        sys.exit(f"storelink: {args.file}: no such file")
+    try:
+        documents = service.read_manifest(path.read_text(encoding="utf-8"))
+        service.check_against(build_schema(debug=True)._schema, documents)
+        new, known = asyncio.run(_with_session(settings, lambda session: service.trust(session, documents)))
+    except (service.BadManifest, UnicodeDecodeError) as exc:
+        sys.exit(f"storelink: {args.file}: {exc}; nothing was loaded")
+    print(f"{new} documents trusted, {known} already trusted")
+
+
 def _is_unreachable(exc: BaseException) -> bool:
     """Refused, unknown host, timed out, or turned away at login: an operator's problem to fix."""
     import asyncpg
@@ -296,6 +315,7 @@ _COMMANDS = {
     "rotate-phone-key": cmd_rotate_phone_key,
     "import": cmd_import,
     "export": cmd_export,
+    "trust-documents": cmd_trust_documents,
 }
 
 
@@ -335,6 +355,9 @@ def main(argv: list[str] | None = None) -> None:
     exporting.add_argument("file")
     sub.add_parser("rotate-phone-key",
                    help="re-seal every phone under PHONE_ENCRYPTION_KEY (old keys in PHONE_ENCRYPTION_OLD_KEYS)")
+    trusting = sub.add_parser("trust-documents",
+                              help="load the apps' persisted-operation manifest (relay, graphql-codegen or Apollo)")
+    trusting.add_argument("file")
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.add_argument("--check", action="store_true", help="fail when the file is stale")

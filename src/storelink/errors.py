@@ -39,7 +39,7 @@ Bookkeeping = Callable[[Any], Awaitable[None]]
 
 
 class DomainError(Exception):
-    """An expected failure a caller can act on."""
+    """An expected failure a caller can act on; its message says what to do next."""
 
     code: Code = Code.INVALID_INPUT
 
@@ -50,9 +50,14 @@ class DomainError(Exception):
         code: Code | None = None,
         field: Sequence[str] | None = None,
         bookkeeping: Bookkeeping | None = None,
+        **values: Any,
     ):
-        super().__init__(message)
-        self.message = message
+        # `message` is an English template with {named} values; the catalog in storelink.i18n
+        # says it in Chinese. `self.message` is the English text, for logs and tests.
+        self.template = message
+        self.values = values
+        self.message = message.format(**values) if values else message
+        super().__init__(self.message)
         if code is not None:
             if not isinstance(code, Code):
                 raise TypeError(f"error code {code!r} is not a storelink.errors.Code")

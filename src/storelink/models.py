@@ -2,9 +2,10 @@
 from storelink.accounts.models import AuthSession, Customer, RefreshToken, Staff
 from storelink.appointments.models import Appointment, ServiceType, SlotUsage, StoreService
 from storelink.catalog.models import Product, Sku, StoreStock
+from storelink.documents.models import TrustedDocument
 from storelink.loyalty.models import Coupon, CouponCampaign, PointsEntry
 from storelink.members.models import (
-    BindingChange, ConsentRecord, JoinCode, JoinScan, MemberCode, Membership,
+    BindingChange, ConsentRecord, JoinCode, JoinScan, MemberCode, Membership, MiniProgramCode,
 )
 from storelink.orders.models import CartLine, Order, OrderLine, PaymentNotice
 from storelink.outbox.models import OutboxMessage
@@ -17,5 +18,6 @@ __all__ = [
     "BindingChange", "ConsentRecord", "JoinCode", "JoinScan", "MemberCode", "Membership",
     "Appointment", "OutboxMessage", "Product", "Sku", "StoreStock", "Coupon", "CouponCampaign",
     "PointsEntry", "CartLine", "Order", "OrderLine", "PaymentNotice", "RecoModel", "RecoNeighbour", "RecoPopular",
-    "RecoShown", "ServiceType", "SlotUsage", "StoreService", "SpecialDay", "Store",
+    "RecoShown", "ServiceType", "SlotUsage", "StoreService", "SpecialDay", "Store", "TrustedDocument",
+    "MiniProgramCode",
 ]

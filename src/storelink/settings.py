@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that show up in tutorials and .env examples; refusing them catches copy-paste deploys.
@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     wechat_secret: str | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_timeout_seconds: float = 5.0
+    # The mini-program page a join code's mini-program code opens (its `scene` is the join code),
+    # and which version of the mini-program: release, trial or develop.
+    mini_program_join_page: str = "pages/join/index"
+    mini_program_env: str = Field(default="release", pattern="^(release|trial|develop)$")
 
     payment_sandbox_secret: str | None = None
     member_code_ttl_seconds: int = Field(default=60, ge=5, le=60)
@@ -36,6 +40,13 @@ class Settings(BaseSettings):
     privacy_policy_version: str = "2026-01"
     # Where the mini-program links to the policy's text (Query.privacyPolicy.url); none by default.
     privacy_policy_url: str | None = None
+
+    # Production for a mini-program: run only the operations `storelink trust-documents` loaded
+    # from the apps' build manifests (storelink/documents/service.py).
+    trusted_documents_only: bool = False
+
+    # `serve --demo`: besides DEBUG, what opens POST /demo/pay/{orderNo} (a sandbox payment).
+    demo: bool = False
 
     # Online orders not paid within this many minutes are cancelled and release what they held.
     order_payment_minutes: int = Field(default=30, ge=1, le=24 * 60)
@@ -77,6 +88,16 @@ class Settings(BaseSettings):
     # Failed staff logins per username before RATE_LIMITED, and the window they are counted in.
     login_max_failures: int = 5
     login_lockout_seconds: int = 15 * 60
+
+    @field_validator("brand_timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, available_timezones
+
+        if name not in available_timezones():
+            raise ValueError(f"BRAND_TIMEZONE {name!r} is not an IANA timezone (e.g. Asia/Shanghai)")
+        ZoneInfo(name)
+        return name
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> "Settings":

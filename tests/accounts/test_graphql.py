@@ -69,9 +69,13 @@ async def test_wechat_login_failures_are_user_errors_and_create_nothing(api, ses
     assert await count_customers(sessionmaker) == 0
 
 
-async def test_chinese_callers_get_chinese_messages(api):
-    body = await api.post(WECHAT_LOGIN, {"code": "bad-code"}, headers={"accept-language": "zh-CN,zh;q=0.9"})
-    assert body["data"]["wechatLogin"]["userErrors"][0]["message"] == "无效的码"
+async def test_chinese_by_default_english_on_request(api):
+    chinese = await api.post(WECHAT_LOGIN, {"code": "bad-code"}, headers={"accept-language": "zh-CN,zh;q=0.9"})
+    default = await api.post(WECHAT_LOGIN, {"code": "bad-code"})
+    english = await api.post(WECHAT_LOGIN, {"code": "bad-code"}, headers={"accept-language": "en-GB,en;q=0.9"})
+    assert chinese["data"]["wechatLogin"]["userErrors"][0]["message"] == "微信登录未通过，请重试"
+    assert default["data"]["wechatLogin"]["userErrors"][0]["message"] == "微信登录未通过，请重试"
+    assert english["data"]["wechatLogin"]["userErrors"][0]["message"] == "WeChat did not accept the login; please try again"
 
 
 # ------------------------------------------------------------------ phone binding

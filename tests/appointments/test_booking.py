@@ -229,7 +229,7 @@ async def test_a_guide_cannot_be_double_booked_across_services(api, salon):
     assert (await salon.book(a, at(tomorrow(), "10:00"), guideId=guide))["userErrors"] == []
     clash = await salon.book(b, at(tomorrow(), "10:30"), service=salon.repair, guideId=guide)
     assert clash["userErrors"] == [{"code": "SLOT_UNAVAILABLE", "field": ["input", "guideId"],
-                                    "message": "This guide is booked at that time"}]
+                                    "message": "该导购此时段已有预约，请选择其他时间或导购"}]
     assert (await salon.book(b, at(tomorrow(), "11:00"), service=salon.repair, guideId=guide))["userErrors"] == []
 
 

@@ -178,3 +178,34 @@ async def test_wechatpay_unavailable_keeps_the_order_for_a_retry(paymall):
     assert second["payment"]["provider"] == "wechatpay"
 
 
+
+
+# ------------------------------------------------------------------ paying in the demo
+
+@pytest.mark.parametrize("mode", [{"debug": True}, {"demo": True}])
+async def test_the_demo_pays_an_order_through_the_sandbox(mall, settings, mode):
+    # given an order waiting for payment, and a server in DEBUG or demo mode on the same database
+    alice, order = await placed_order(mall)
+    demo = create_app(settings.model_copy(update=mode))
+    async with demo.router.lifespan_context(demo):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo), base_url="http://demo") as client:
+            # when the developer asks for it to be paid, twice
+            paid = await client.post(f"/demo/pay/{order['orderNo']}")
+            again = await client.post(f"/demo/pay/{order['orderNo']}")
+            unknown = await client.post("/demo/pay/20260101000000999")
+            odd = await client.post("/demo/pay/%00abc")
+    # then it is paid once, as a signed sandbox notification would pay it
+    assert (paid.status_code, paid.json()) == (200, {"orderNo": order["orderNo"], "status": "PAID"})
+    assert (again.status_code, again.json()["status"]) == (200, "PAID")
+    assert unknown.status_code == odd.status_code == 404
+    assert (await mall.me(alice))["orders"]["edges"][0]["node"]["status"] == "PAID"
+    async with mall.sessionmaker() as session:
+        notices = (await session.execute(select(PaymentNotice.provider, PaymentNotice.outcome))).all()
+    assert notices == [("sandbox", "PAID")]
+
+
+async def test_there_is_no_demo_payment_in_production(mall):
+    alice, order = await placed_order(mall)
+    resp = await mall.client.post(f"/demo/pay/{order['orderNo']}")
+    assert resp.status_code == 404
+    assert (await mall.me(alice))["orders"]["edges"][0]["node"]["status"] == "PENDING_PAYMENT"

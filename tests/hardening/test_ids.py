@@ -62,7 +62,7 @@ async def test_the_csv_report_of_a_store_that_cannot_exist_is_404(client, mall, 
 async def test_the_csv_report_takes_the_store_global_id(client, mall):
     resp = await client.get(f"/reports/store/{mall.stores['S1']}.csv?from=2026-10-01&to=2026-10-31",
                             headers={"authorization": f"Bearer {mall.hq}"})
-    assert resp.status_code == 200 and resp.text.splitlines()[1].startswith("store,")
+    assert resp.status_code == 200 and resp.text.splitlines()[1].startswith("门店,")
 
 
 NODE = "query($id: ID!) { node(id: $id) { id } }"

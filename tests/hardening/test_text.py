@@ -74,7 +74,8 @@ async def test_bad_text_in_a_key_or_deep_inside_is_refused(client):
 
 
 @pytest.mark.parametrize("path", ["/qr/ab%00cd.png", "/qr/%ED%A0%80.png", "/qr/ab%00cd.svg", "/qr/%00.png",
-                                  "/qr/" + "a" * 40 + ".png"])
+                                  "/qr/" + "a" * 40 + ".png", "/qr/ab%00cd.wxa.png", "/qr/%ED%A0%80.wxa.png",
+                                  "/qr/.wxa.png", "/qr/" + "a" * 40 + ".wxa.png"])
 async def test_qr_images_of_impossible_codes_are_404(client, path):
     assert (await client.get(path)).status_code == 404
 

@@ -1,5 +1,7 @@
 """A variable that does not fit its type is the client's mistake: INVALID_INPUT with GraphQL's own
-message, never "Unexpected error." (the autouse guard also fails the test on a logged error)."""
+message (in English; a Chinese caller reads what the code means, GraphQL's words kept in
+extensions.detail for the developer), never "Unexpected error." (the autouse guard also fails the
+test on a logged error)."""
 from __future__ import annotations
 
 import json
@@ -33,12 +35,16 @@ CASES = [
 @pytest.mark.parametrize("query,variables,says", CASES)
 async def test_a_variable_of_the_wrong_shape_is_invalid_input(http, query, variables, says):
     # when a variable does not fit its type
-    resp = await http.post("/graphql", json={"query": query, "variables": variables})
+    resp = await http.post("/graphql", json={"query": query, "variables": variables},
+                           headers={"accept-language": "en"})
+    chinese = (await http.post("/graphql", json={"query": query, "variables": variables})).json()
     body = resp.json()
     # then GraphQL says why, coded INVALID_INPUT, and nothing ran
     assert resp.status_code == 200 and body.get("data") is None
     assert set(top_codes(body)) == {"INVALID_INPUT"}
     assert any(says in e["message"] for e in body["errors"])
+    assert {e["message"] for e in chinese["errors"]} == {"输入有误，请检查后重试"}
+    assert any(says in e["extensions"]["detail"] for e in chinese["errors"])
 
 
 async def test_nan_is_not_a_float(http):

@@ -247,9 +247,15 @@ async def test_who_may_see_what(world):
 async def test_csv_report_has_the_same_figures(world, client):
     m = world.mall
     url = f"/reports/store/{m.stores['S1']}.csv?from=2026-10-01&to=2026-10-31"
-    resp = await client.get(url, headers={"authorization": f"Bearer {m.managers['S1']}"})
+    resp = await client.get(url, headers={"authorization": f"Bearer {m.managers['S1']}", "accept-language": "en"})
+    chinese = await client.get(url, headers={"authorization": f"Bearer {m.managers['S1']}"})
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
+    # Chinese headers and scopes by default, the same figures
+    zh_lines = chinese.content.decode("utf-8-sig").splitlines()
+    assert zh_lines[0].split(",")[:5] == ["范围", "名称", "开始日期", "结束日期", "新会员"]
+    assert zh_lines[1].startswith("门店,S1店,") and zh_lines[2].startswith("导购,guide-a,")
     lines = resp.content.decode("utf-8-sig").splitlines()
+    assert [ln.split(",")[4:] for ln in lines[1:]] == [ln.split(",")[4:] for ln in zh_lines[1:]]
     header, rows = lines[0].split(","), [dict(zip(lines[0].split(","), ln.split(","))) for ln in lines[1:]]
     assert header[:5] == ["scope", "name", "from", "to", "newMembers"]
     assert [(r["scope"], r["name"]) for r in rows] == [("store", "S1店"), ("guide", "guide-a"), ("guide", "guide-b")]
@@ -262,3 +268,4 @@ async def test_csv_report_has_the_same_figures(world, client):
     bad_date = await client.get(url.replace("2026-10-31", "31/10/2026"),
                                 headers={"authorization": f"Bearer {m.managers['S1']}"})
     assert (other.status_code, anonymous.status_code, bad_date.status_code) == (403, 401, 400)
+    assert bad_date.text == "请按 YYYY-MM-DD 填写日期（to）"

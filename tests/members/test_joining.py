@@ -79,6 +79,48 @@ async def test_qr_of_unknown_revoked_or_expired_codes_is_404(api, client, shop, 
     assert (await client.get(f"/qr/{fresh}.svg")).status_code == 404
 
 
+async def test_a_mini_program_code_is_drawn_by_wechat_once_and_kept(api, client, shop, sessionmaker, wechat_server):
+    # given a guide's code, and its URL in the API
+    code = await personal_code(sessionmaker, shop.guide_a[0])
+    listed = (await api.data("{ staffMe { joinCode { miniProgramCodeUrl } } }", token=shop.guide_a[1]))
+    # when the tablet shows it three times
+    first = await client.get(f"/qr/{code}.wxa.png")
+    again = [await client.get(f"/qr/{code.upper()}.wxa.png") for _ in range(2)]
+    # then WeChat drew it once, with the code as the scene and the join page
+    assert listed["staffMe"]["joinCode"]["miniProgramCodeUrl"] == f"http://localhost:8000/qr/{code}.wxa.png"
+    assert first.status_code == 200 and first.headers["content-type"] == "image/png"
+    assert first.headers["x-code-kind"] == "mini-program" and first.headers["cache-control"] == "public, max-age=300"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(first.content)))
+    assert [d.text for d in decoded] == [f"{code}|pages/join/index"]
+    assert [r.content for r in again] == [first.content, first.content]
+    assert wechat_server.fake.calls["getwxacodeunlimit"] == 1
+
+
+async def test_when_wechat_cannot_draw_it_the_url_qr_stands_in(client, shop, sessionmaker, wechat_server):
+    # given WeChat failing once
+    code = await personal_code(sessionmaker, shop.guide_a[0])
+    wechat_server.fake.failing_codes = 1
+    # when
+    stand_in = await client.get(f"/qr/{code}.wxa.png")
+    later = await client.get(f"/qr/{code}.wxa.png")
+    # then the plain QR, not kept by anyone; the next request gets the real one
+    assert stand_in.status_code == 200 and stand_in.headers["x-code-kind"] == "url-qr"
+    assert stand_in.headers["cache-control"] == "no-store"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(stand_in.content)))
+    assert [d.text for d in decoded] == [f"http://localhost:8000/j/{code}"]
+    assert later.headers["x-code-kind"] == "mini-program"
+
+
+async def test_no_mini_program_code_for_a_code_that_is_not_live(api, client, shop, sessionmaker, wechat_server):
+    code = await personal_code(sessionmaker, shop.guide_a[0])
+    assert (await client.get(f"/qr/{code}.wxa.png")).status_code == 200
+    await api.data(REVOKE, {"c": code}, shop.manager1)
+    assert (await client.get(f"/qr/{code}.wxa.png")).status_code == 404
+    assert (await client.get("/qr/nosuchcode.wxa.png")).status_code == 404
+    assert (await client.get("/qr/a-b.wxa.png")).status_code == 404
+    assert wechat_server.fake.calls["getwxacodeunlimit"] == 1
+
+
 async def test_revoking_a_personal_code_issues_a_new_one(api, shop, sessionmaker):
     old = await personal_code(sessionmaker, shop.guide_a[0])
     revoked = (await api.data(REVOKE, {"c": old}, shop.manager1))["revokeJoinCode"]

@@ -39,7 +39,9 @@ async def test_cart_recommendations_name_their_cause_and_skip_the_cart(mall, api
     await mall.add(alice, "COAT-M", 1)
     recs = (await api.data(RECS, {"c": "CART"}, alice))["recommendations"]
     assert recs[0]["product"]["name"] == "羊绒围巾"
-    assert recs[0]["reasons"][0] == "often bought with 羊毛大衣 in your cart"
+    assert recs[0]["reasons"][0] == "常与购物车中的羊毛大衣一起购买"
+    english = (await api.post(RECS, {"c": "CART"}, alice, headers={"accept-language": "en-US,en;q=0.9"}))
+    assert english["data"]["recommendations"][0]["reasons"][0] == "often bought with 羊毛大衣 in your cart"
     assert "羊毛大衣" not in [r["product"]["name"] for r in recs]  # in the cart already
     assert all(r["id"] for r in recs) and recs[0]["score"] > recs[-1]["score"]
 
@@ -145,7 +147,7 @@ async def test_product_context_unknown_product_and_an_empty_store(mall, api):
     assert "羊毛大衣" not in [r["product"]["name"] for r in viewed]
     # a product that does not exist: no error, the popular items
     unknown = (await api.data(RECS, {"c": "PRODUCT", "p": "UHJvZHVjdDo5OTk5OQ=="}))["recommendations"]
-    assert unknown and all(r["reasons"] == ["popular online"] for r in unknown)
+    assert unknown and all(r["reasons"] == ["线上热销"] for r in unknown)
     # a store with nothing on its shelves: nothing to suggest there
     alice = await mall.member("alice")
     for sku in mall.skus.values():

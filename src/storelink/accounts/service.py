@@ -125,8 +125,11 @@ async def _open_session(
 def wechat_failure(exc: Exception, what: str) -> DomainError:
     """The userError for a failed WeChat call: the user's code was bad, or WeChat was not there."""
     if isinstance(exc, WeChatError):
-        return DomainError(f"WeChat refused the {what} code; please try again", code=Code.CODE_INVALID,
-                           field=["code"])
+        if what == "login":
+            return DomainError("WeChat did not accept the login; please try again", code=Code.CODE_INVALID,
+                               field=["code"])
+        return DomainError("WeChat did not accept the phone number; please authorise it again",
+                           code=Code.CODE_INVALID, field=["code"])
     return UpstreamUnavailable("WeChat is not reachable right now; please try again")
 
 
@@ -294,7 +297,7 @@ async def create_staff(
         )
     if not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
         raise InvalidInput(
-            f"Password must be {passwords.MIN_LENGTH}-{passwords.MAX_LENGTH} characters",
+            "Password must be {low} to {high} characters", low=passwords.MIN_LENGTH, high=passwords.MAX_LENGTH,
             field=f + ["password"],
         )
     name = name.strip()
@@ -346,7 +349,7 @@ MAX_AVATAR_URL = 1024
 def _nickname(value: str) -> str:
     nickname = value.strip()
     if not 1 <= len(nickname) <= MAX_NICKNAME or any(unicodedata.category(ch) == "Cc" for ch in nickname):
-        raise InvalidInput(f"A nickname is 1-{MAX_NICKNAME} characters, without control characters",
+        raise InvalidInput("A nickname is 1 to {n} characters, without control characters", n=MAX_NICKNAME,
                            field=["nickname"])
     return nickname
 
@@ -355,7 +358,7 @@ def _avatar_url(value: str) -> str:
     # https only: the mini-program's <image> refuses plain http, and a link is all we keep.
     if (len(value) > MAX_AVATAR_URL or not value.startswith("https://") or len(value) == len("https://")
             or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value)):
-        raise InvalidInput(f"The avatar must be an https:// link of at most {MAX_AVATAR_URL} characters",
+        raise InvalidInput("The avatar must be an https:// link of at most {n} characters", n=MAX_AVATAR_URL,
                            field=["avatarUrl"])
     return value
 

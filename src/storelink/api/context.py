@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from storelink import i18n
 from storelink.accounts import service as accounts
 from storelink.accounts.tokens import InvalidToken
 from storelink.settings import Settings
@@ -18,8 +19,7 @@ _UNSET: Any = object()
 
 
 def preferred_language(request: Request | None) -> str:
-    header = request.headers.get("accept-language", "") if request is not None else ""
-    return "zh" if header.strip().lower().startswith("zh") else "en"
+    return i18n.negotiate(request.headers.get("accept-language") if request is not None else None)
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Context:
     reader: async_sessionmaker[AsyncSession]  # autocommit sessions for every plain read (db.create_reader)
     wechat: WeChatClient
     payments: Any = None
-    lang: str = "en"
+    lang: str = i18n.DEFAULT
     response: Any = None
     # The request's DataLoaders by class (graphql/dataloaders.RequestLoader.of).
     loaders: dict = field(default_factory=dict)

@@ -2,7 +2,9 @@
 
 A body over MAX_BODY_BYTES is refused (413) before it is read whole; a body that is not a JSON
 object (a string, a number, null, a list, nesting past Python's recursion limit) is refused (400);
-every such refusal is a JSON GraphQL error, never a plain-text 500.
+every such refusal is a JSON GraphQL error, never a plain-text 500. Persisted operations (a
+`documentId`, or APQ's `extensions.persistedQuery`) are looked up before strawberry parses the
+request (storelink/documents/service.py).
 """
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from storelink import metrics
+from storelink import i18n, metrics
+from storelink.api import ide
 from storelink.api.context import Context, preferred_language
+from storelink.documents.service import ID_KEYS, DocumentRefused, Documents, NotPersisted, requested
 from storelink.limits import MAX_BODY_BYTES
 
 
@@ -45,6 +49,9 @@ def limited(receive: Receive, limit: int) -> Receive:
 
 
 class StorelinkGraphQL(GraphQL):
+    # Set when the app starts (it needs the database); see create_app.
+    documents: Documents | None = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
@@ -58,9 +65,18 @@ class StorelinkGraphQL(GraphQL):
                 response = error_response(413, f"The request body may not exceed {MAX_BODY_BYTES} bytes.")
             except HTTPException as exc:
                 response = error_response(exc.status_code, exc.reason)
+            except DocumentRefused as exc:
+                # A GraphQL error in a 200, as APQ clients expect; the protocol's own signal as it is.
+                lang = i18n.negotiate(dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1"))
+                message = exc.template if isinstance(exc, NotPersisted) else i18n.say(exc.template, lang=lang)
+                response = error_response(200, message, exc.code)
         if response.status_code in (400, 413):
             metrics.REFUSED_REQUESTS.labels(str(response.status_code)).inc()
         await response(scope, receive, send)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return ide.page()  # strawberry's GraphiQL page, loading its files from us (api/ide.py)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -75,7 +91,22 @@ class StorelinkGraphQL(GraphQL):
         found = self.decode_json(data)
         if not isinstance(found, dict):
             raise HTTPException(400, "The request body must be a JSON object with a `query`.")
+        # strawberry reads only query, variables, operationName and extensions: a document id
+        # travels on to parse_http_body inside the extensions.
+        document_id = next((found[key] for key in ID_KEYS if key in found), None)
+        if document_id is not None and isinstance(found.get("extensions", {}) or {}, dict):
+            found["extensions"] = {**(found.get("extensions") or {}), "_documentId": document_id}
         return found
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        if self.documents is None or isinstance(data, list):
+            return data
+        extensions = data.extensions or {}
+        asked = requested(data.query, extensions, extensions.pop("_documentId", None))
+        data.query = await self.documents.text_for(asked)
+        data.extensions = extensions or None
+        return data
 
     async def get_context(self, request: Request, response: Any = None) -> Context:  # type: ignore[override]
         state = request.app.state

@@ -4,6 +4,7 @@ Importing a domain's queries module also registers its node resolvers (graphql/r
 from __future__ import annotations
 
 import importlib
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
@@ -24,7 +25,7 @@ from storelink.catalog.types import Product, Sku
 from storelink.api.scanning import ScanMutations
 from storelink.graphql.pipeline import RequestPipeline
 from storelink.graphql.relay import Node, resolve_node
-from storelink.graphql.scalars import SCALAR_MAP
+from storelink.graphql.scalars import scalar_map
 from storelink.kpi.queries import KpiQueries
 from storelink.loyalty.mutations import LoyaltyMutations
 from storelink.loyalty.queries import LoyaltyQueries
@@ -66,7 +67,8 @@ class StorelinkSchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, debug: bool = False) -> strawberry.Schema:
+def build_schema(*, debug: bool = False, timezone: str = "Asia/Shanghai") -> strawberry.Schema:
+    """`timezone`: the brand's, in which DateTimes that belong to no store are said."""
     # The limit rules are built once, because the validation cache is keyed by the rule
     # classes and each limiter instance makes new ones. strawberry's limiters serve only as
     # makers of those rules; one extension per request applies them (graphql/pipeline.py).
@@ -88,7 +90,7 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
         types=[Customer, Staff, Store, ServiceType, MemberProfile, Appointment, Product, Sku, Order, Coupon,
                CouponCampaign],
         extensions=extensions,
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(scalar_map=scalar_map(ZoneInfo(timezone))),
     )
 
 

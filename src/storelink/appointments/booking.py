@@ -133,15 +133,16 @@ async def _check_start(session: AsyncSession, offer: Offer, start_at: dt.datetim
     # Staff may book the slot that is running now (a walk-in); customers need the minimum notice.
     earliest = now - offer.interval if by_staff else now + dt.timedelta(minutes=offer.settings.min_notice_minutes)
     if start_at < earliest:
-        raise DomainError("That time is past" if start_at < now else "Too short notice for this service", code=Code.BOOKING_WINDOW_CLOSED, field=field)
+        raise DomainError("That time has passed; choose a later one" if start_at < now
+                          else "Too short notice for this service; choose a later time", code=Code.BOOKING_WINDOW_CLOSED, field=field)
     if start_at > now + dt.timedelta(days=offer.settings.booking_window_days):
-        raise DomainError("That day cannot be booked yet", code=Code.BOOKING_WINDOW_CLOSED, field=field)
+        raise DomainError("That day cannot be booked yet; choose an earlier day", code=Code.BOOKING_WINDOW_CLOSED, field=field)
     local = start_at.astimezone(offer.tz)
     for day in (local.date(), local.date() - dt.timedelta(days=1)):
         for start, end in await _grid(session, offer, day):
             if start == start_at:
                 return start, end
-    raise DomainError("Not a bookable slot: outside opening hours or off the slot grid", code=Code.SLOT_UNAVAILABLE, field=field)
+    raise DomainError("Not a bookable time: outside opening hours or between slots; choose one of the listed slots", code=Code.SLOT_UNAVAILABLE, field=field)
 
 
 async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datetime]) -> None:
@@ -151,7 +152,7 @@ async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datet
     # instead of queueing on the row lock. The locked upsert below is the real guard.
     used = await _usage(session, offer, min(cells), max(cells))
     if any(used.get(c, 0) >= offer.settings.capacity for c in cells):
-        raise DomainError("This slot is fully booked", code=Code.SLOT_FULL, field=["input", "startAt"])
+        raise DomainError("This slot is fully booked; choose another time", code=Code.SLOT_FULL, field=["input", "startAt"])
     for cell in sorted(cells):  # one order for everyone: no deadlocks between overlapping bookings
         taken = (
             await session.execute(
@@ -166,7 +167,7 @@ async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datet
             )
         ).scalar_one_or_none()
         if taken is None or taken > offer.settings.capacity:
-            raise DomainError("This slot is fully booked", code=Code.SLOT_FULL, field=["input", "startAt"])
+            raise DomainError("This slot is fully booked; choose another time", code=Code.SLOT_FULL, field=["input", "startAt"])
 
 
 async def _free_places(session: AsyncSession, appointment: Appointment, cells: list[dt.datetime]) -> None:
@@ -207,7 +208,7 @@ async def _check_guide(session: AsyncSession, guide_id: int, store_id: int, star
         ).limit(1)
     )
     if busy.first() is not None:
-        raise DomainError("This guide is booked at that time", code=Code.SLOT_UNAVAILABLE, field=["input", "guideId"])
+        raise DomainError("This guide is booked at that time; choose another time or guide", code=Code.SLOT_UNAVAILABLE, field=["input", "guideId"])
 
 
 async def _queue_reminder(session: AsyncSession, appointment: Appointment) -> None:
@@ -237,7 +238,7 @@ async def book(
     if idempotency_key is not None and not 0 < len(idempotency_key) <= 64:
         raise InvalidInput("idempotencyKey: 1-64 characters", field=["idempotencyKey"])
     if note is not None and len(note) > MAX_NOTE:
-        raise InvalidInput(f"At most {MAX_NOTE} characters", field=["input", "note"])
+        raise InvalidInput("At most {n} characters", n=MAX_NOTE, field=["input", "note"])
     # Serialises one customer's bookings (idempotency, one per service per day).
     await live_customer(session, customer_id, lock=True, field=["input", "memberId"])
     if idempotency_key is not None:
@@ -293,7 +294,7 @@ async def cancel(session: AsyncSession, *, appointment_id: int, customer: Custom
                  staff: Staff | None = None) -> Appointment:
     appointment = await _own_appointment(session, appointment_id, customer=customer, staff=staff)
     if appointment.status != "BOOKED":
-        raise DomainError(f"The appointment is {appointment.status.lower()}", code=Code.INVALID_STATE)
+        raise DomainError("This appointment is {status}", status=appointment.status, code=Code.INVALID_STATE)
     offer = await load_offer(session, appointment.store_id, appointment.service_id, for_booking=False)
     cutoff = appointment.start_at - dt.timedelta(minutes=offer.settings.cancel_cutoff_minutes)
     if customer is not None and utcnow() > cutoff:
@@ -311,7 +312,7 @@ async def reschedule(session: AsyncSession, *, appointment_id: int, start_at: dt
     """Atomic: the new place is taken before the old one is freed, in one transaction."""
     appointment = await _own_appointment(session, appointment_id, customer=customer, staff=staff)
     if appointment.status != "BOOKED":
-        raise DomainError(f"The appointment is {appointment.status.lower()}", code=Code.INVALID_STATE)
+        raise DomainError("This appointment is {status}", status=appointment.status, code=Code.INVALID_STATE)
     offer = await load_offer(session, appointment.store_id, appointment.service_id, for_booking=True)
     now = utcnow()
     if customer is not None and now > appointment.start_at - dt.timedelta(minutes=offer.settings.cancel_cutoff_minutes):
@@ -344,7 +345,7 @@ async def reschedule(session: AsyncSession, *, appointment_id: int, start_at: dt
 async def mark_no_show(session: AsyncSession, *, appointment_id: int, staff: Staff) -> Appointment:
     appointment = await _own_appointment(session, appointment_id, customer=None, staff=staff)
     if appointment.status != "BOOKED":
-        raise DomainError(f"The appointment is {appointment.status.lower()}", code=Code.INVALID_STATE)
+        raise DomainError("This appointment is {status}", status=appointment.status, code=Code.INVALID_STATE)
     if appointment.start_at > utcnow():
         raise DomainError("The appointment has not started yet", code=Code.INVALID_STATE)
     appointment.status = "NO_SHOW"
@@ -388,7 +389,7 @@ async def check_in(session: AsyncSession, request: scanner.ScanRequest) -> Appoi
     if appointment.status == "CHECKED_IN":
         raise DomainError("Already checked in", code=Code.CODE_USED_UP, field=["code"])
     if appointment.status != "BOOKED":
-        raise DomainError(f"The appointment is {appointment.status.lower()}", code=Code.CODE_EXPIRED, field=["code"])
+        raise DomainError("This appointment is {status}", status=appointment.status, code=Code.CODE_EXPIRED, field=["code"])
     store = await session.get(Store, appointment.store_id)
     today = utcnow().astimezone(ZoneInfo(store.timezone)).date()
     if today > appointment.local_day:

@@ -36,9 +36,7 @@ async def upsert_service_type(
     if description is not None and len(description) > 1000:
         raise InvalidInput("At most 1000 characters", field=f + ["description"])
     if not 0 < duration_minutes <= MAX_DURATION_MINUTES:
-        raise InvalidInput(
-            f"Duration must be 1..{MAX_DURATION_MINUTES} minutes", field=f + ["durationMinutes"]
-        )
+        raise InvalidInput("Duration must be 1 to {n} minutes", n=MAX_DURATION_MINUTES, field=f + ["durationMinutes"])
     values = {"name": name, "description": description, "duration_minutes": duration_minutes}
     stmt = (
         insert(ServiceType)
@@ -52,9 +50,9 @@ async def upsert_service_type(
     return service
 
 
-def _in_range(value: int, low: int, high: int, field: str, what: str) -> None:
+def _in_range(value: int, low: int, high: int, field: str) -> None:
     if not low <= value <= high:
-        raise InvalidInput(f"{what} must be {low}..{high}", field=["input", field])
+        raise InvalidInput("Must be {low} to {high}", low=low, high=high, field=["input", field])
 
 
 async def configure_store_service(
@@ -74,11 +72,11 @@ async def configure_store_service(
     permissions.ensure_manages_store(actor, store_id)
     if await session.get(ServiceType, service_id) is None:
         raise NotFound("No such service", field=["input", "serviceId"])
-    _in_range(capacity, 1, 500, "capacity", "Capacity")
-    _in_range(slot_interval_minutes, 5, 240, "slotIntervalMinutes", "Slot interval (minutes)")
-    _in_range(min_notice_minutes, 0, 7 * 24 * 60, "minNoticeMinutes", "Minimum notice (minutes)")
-    _in_range(booking_window_days, 1, 365, "bookingWindowDays", "Booking window (days)")
-    _in_range(cancel_cutoff_minutes, 0, 7 * 24 * 60, "cancelCutoffMinutes", "Cancellation cut-off")
+    _in_range(capacity, 1, 500, "capacity")
+    _in_range(slot_interval_minutes, 5, 240, "slotIntervalMinutes")
+    _in_range(min_notice_minutes, 0, 7 * 24 * 60, "minNoticeMinutes")
+    _in_range(booking_window_days, 1, 365, "bookingWindowDays")
+    _in_range(cancel_cutoff_minutes, 0, 7 * 24 * 60, "cancelCutoffMinutes")
     values = {
         "capacity": capacity,
         "slot_interval_minutes": slot_interval_minutes,

@@ -37,7 +37,7 @@ def _tags(tags: Sequence[str]) -> list[str]:
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
-        raise InvalidInput(f"At most {MAX_TAGS} tags", field=["input", "tags"])
+        raise InvalidInput("At most {n} tags; remove some", n=MAX_TAGS, field=["input", "tags"])
     return cleaned
 
 
@@ -45,7 +45,7 @@ def _check_skus(skus: Sequence[SkuSpec]) -> list[SkuSpec]:
     if not skus:
         raise InvalidInput("A product needs at least one SKU", field=["input", "skus"])
     if len(skus) > MAX_SKUS:
-        raise InvalidInput(f"At most {MAX_SKUS} SKUs", field=["input", "skus"])
+        raise InvalidInput("At most {n} SKUs per product", n=MAX_SKUS, field=["input", "skus"])
     checked, seen = [], set()
     for i, sku in enumerate(skus):
         f = ["input", "skus", str(i)]
@@ -54,7 +54,7 @@ def _check_skus(skus: Sequence[SkuSpec]) -> list[SkuSpec]:
             raise InvalidInput("Two SKUs share this code", field=f + ["code"])
         seen.add(code)
         if not 0 < sku.price_fen <= MAX_PRICE_FEN:
-            raise InvalidInput(f"Price must be 1..{MAX_PRICE_FEN} fen", field=f + ["priceFen"])
+            raise InvalidInput("Price must be 1 to {n} fen", n=MAX_PRICE_FEN, field=f + ["priceFen"])
         checked.append(SkuSpec(code, store_service.clean_text(sku.title, f + ["title"], max_len=100), sku.price_fen))
     return checked
 
@@ -138,7 +138,7 @@ async def set_stock(
         await store_service.require_store(session, store_id, ["input", "storeId"])
         permissions.ensure_manages_store(actor, store_id)
     if not 0 <= quantity <= MAX_STOCK:
-        raise InvalidInput(f"Quantity must be 0..{MAX_STOCK}", field=["input", "quantity"])
+        raise InvalidInput("Quantity must be 0 to {n}", n=MAX_STOCK, field=["input", "quantity"])
     now = utcnow()
     if store_id is None:
         await session.execute(update(Sku).where(Sku.id == sku_id).values(online_stock=quantity))
@@ -174,8 +174,8 @@ async def take_stock(session: AsyncSession, *, store_id: int | None, wanted: dic
                     .values(quantity=StoreStock.quantity - quantity, updated_at=utcnow())
                     .returning(StoreStock.sku_id))
         if (await session.execute(stmt)).first() is None:
-            where = "at this store" if store_id is not None else "online"
-            raise DomainError(f"Not enough stock {where}", code=Code.OUT_OF_STOCK,
+            raise DomainError("Not enough stock at this store; lower the quantity" if store_id is not None
+                              else "Not enough stock online; lower the quantity", code=Code.OUT_OF_STOCK,
                               field=(field_of or {}).get(sku_id))
 
 
@@ -208,7 +208,7 @@ async def list_products(
 ) -> tuple[list[Product], bool]:
     """Active products in id order after the cursor; (page, has_next_page)."""
     if not 0 < first <= MAX_PAGE:
-        raise InvalidInput(f"first must be 1..{MAX_PAGE}", field=["first"])
+        raise InvalidInput("first must be 1 to {n}", n=MAX_PAGE, field=["first"])
     stmt = select(Product).where(Product.active)
     if category:
         stmt = stmt.where(Product.category == category.strip())

@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError, VariableDefinitionNode
 from strawberry.extensions import SchemaExtension
 
+from storelink import i18n
 from storelink.db import transaction
 from storelink.errors import Code, DomainError
 from storelink.logs import request_id_var
@@ -19,21 +20,6 @@ log = logging.getLogger("storelink.graphql")
 
 # The GraphQL face of the one list of codes (storelink.errors.Code).
 ErrorCode = strawberry.enum(Code, name="ErrorCode")
-
-
-# Shown instead of the English message when the caller prefers Chinese.
-_ZH = {
-    Code.INVALID_INPUT: "输入有误，请检查后重试",
-    Code.NOT_FOUND: "找不到该对象",
-    Code.UNAUTHENTICATED: "请先登录",
-    Code.FORBIDDEN: "没有权限执行此操作",
-    Code.RATE_LIMITED: "操作过于频繁，请稍后再试",
-    Code.CONFLICT: "与现有数据冲突",
-    Code.CODE_INVALID: "无效的码",
-    Code.CODE_EXPIRED: "码已过期",
-    Code.CODE_USED_UP: "码已被使用",
-    Code.UPSTREAM_UNAVAILABLE: "微信服务暂时不可用，请稍后再试",
-}
 
 
 @strawberry.type
@@ -49,9 +35,8 @@ class UserError:
     )
 
     @classmethod
-    def from_domain(cls, err: DomainError, lang: str = "en") -> "UserError":
-        message = _ZH.get(err.code, err.message) if lang == "zh" else err.message
-        return cls(code=err.code, field=err.field, message=message)
+    def from_domain(cls, err: DomainError, lang: str = i18n.DEFAULT) -> "UserError":
+        return cls(code=err.code, field=err.field, message=i18n.say(err.template, err.values, lang))
 
 
 P = TypeVar("P")
@@ -69,12 +54,12 @@ async def in_transaction(info: strawberry.Info, payload: Callable[..., P], work:
     return payload(user_errors=[], **fields)
 
 
-def _public(error: GraphQLError) -> GraphQLError | None:
+def _public(error: GraphQLError, lang: str) -> GraphQLError | None:
     """The error as the client may see it, or None when it must be masked."""
     original = error.original_error
     if isinstance(original, DomainError):
         return GraphQLError(
-            original.message,
+            i18n.say(original.template, original.values, lang),
             nodes=error.nodes,
             path=error.path,
             extensions={"code": original.code.value, **({"field": original.field} if original.field else {})},
@@ -83,7 +68,11 @@ def _public(error: GraphQLError) -> GraphQLError | None:
         return error  # parse, validation and limit errors carry their own safe message
     if any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ()):
         # A variable that does not fit its type (a Date "2026-13-01", an Int "abc"): the
-        # client's mistake, said as GraphQL says it for the same value written inline.
+        # client's mistake, said as GraphQL says it for the same value written inline (and, to a
+        # Chinese caller, as what the code means, with GraphQL's words kept for the developer).
+        if lang == "zh":
+            return GraphQLError(i18n.zh.CODES[Code.INVALID_INPUT.value], nodes=error.nodes,
+                                extensions={"code": Code.INVALID_INPUT.value, "detail": error.message})
         return GraphQLError(error.message, nodes=error.nodes, extensions={"code": Code.INVALID_INPUT.value})
     return None
 
@@ -97,16 +86,18 @@ class ErrorPolicy(SchemaExtension):
         result = self.execution_context.result
         if not result or not getattr(result, "errors", None):
             return
+        context = self.execution_context.context
+        lang = getattr(context, "lang", i18n.DEFAULT)
         processed = []
         for error in result.errors:
-            public = _public(error)
+            public = _public(error, lang)
             if public is None:
                 log.error(
                     "unexpected error in %s", ".".join(map(str, error.path or [])) or "operation",
                     exc_info=error.original_error,
                 )
                 public = GraphQLError(
-                    "Unexpected error.",
+                    i18n.say("Unexpected error.", lang=lang),
                     nodes=error.nodes,
                     path=error.path,
                     extensions={"code": "INTERNAL", "requestId": request_id_var.get()},

@@ -41,7 +41,7 @@ def decode_id(gid: str, type_name: str, field: list[str] | None = None) -> int:
         raise InvalidInput("Malformed ID", field=field) from None
     found = valid_pk(pk)
     if found_type != type_name or found is None:  # no such row can exist: the same as a missing one
-        raise NotFound(f"No such {type_name}", field=field)
+        raise NotFound("Not found; check the ID", field=field)
     return found
 
 

@@ -39,15 +39,28 @@ def _parsed(parse, type_name: str):
     return parse_value
 
 
-# Date and DateTime keep strawberry's names and descriptions, so the schema reads the same.
-SCALAR_MAP = {
-    Long: strawberry.scalar(
-        name="Long",
-        description="A 64-bit integer as a JSON number (exact up to 2^53), for sums of money that can pass 2^31 fen.",
-        serialize=int, parse_value=_long),
-    dt.date: strawberry.scalar(name="Date", description="Date (isoformat)", serialize=dt.date.isoformat,
-                               parse_value=_parsed(dt.date.fromisoformat, "Date")),
-    dt.datetime: strawberry.scalar(name="DateTime", description="Date with time (isoformat)",
-                                   serialize=dt.datetime.isoformat,
-                                   parse_value=_parsed(dateutil.parser.isoparse, "DateTime")),
-}
+def _in_zone(zone: dt.tzinfo):
+    """DateTime output: a value still in UTC (as the database gives it) is said in `zone`; one a type
+    already put in a store's zone (appointments, slots) keeps it. So no DateTime leaves in UTC."""
+    def serialize(value: dt.datetime) -> str:
+        if value.tzinfo is None or value.tzinfo is dt.timezone.utc:
+            value = value.replace(tzinfo=dt.timezone.utc).astimezone(zone)
+        return value.isoformat()
+
+    return serialize
+
+
+def scalar_map(zone: dt.tzinfo = dt.timezone.utc) -> dict:
+    """The scalars, DateTimes said in `zone` (the brand's timezone) unless a store's."""
+    # Date and DateTime keep strawberry's names and descriptions, so the schema reads the same.
+    return {
+        Long: strawberry.scalar(
+            name="Long",
+            description="A 64-bit integer as a JSON number (exact up to 2^53), for sums of money that can pass 2^31 fen.",
+            serialize=int, parse_value=_long),
+        dt.date: strawberry.scalar(name="Date", description="Date (isoformat)", serialize=dt.date.isoformat,
+                                   parse_value=_parsed(dt.date.fromisoformat, "Date")),
+        dt.datetime: strawberry.scalar(name="DateTime", description="Date with time (isoformat)",
+                                       serialize=_in_zone(zone),
+                                       parse_value=_parsed(dateutil.parser.isoparse, "DateTime")),
+    }

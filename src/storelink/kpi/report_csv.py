@@ -2,7 +2,8 @@
 
 The same figures as storeKpis and guideKpis: one row for the store, then one per guide of the
 store. Bearer token of HQ or that store's manager. UTF-8 with a byte-order mark, so spreadsheet
-programs show the Chinese names.
+programs show the Chinese names. Headers and scopes are Chinese unless Accept-Language prefers
+English (the English headers are the GraphQL field names, for scripts).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from storelink import i18n
 from storelink.accounts import service as accounts
 from storelink.accounts.models import Staff, StaffRole
 from storelink.accounts.tokens import InvalidToken
@@ -29,6 +31,15 @@ COLUMNS = [
     "onlineToStoreMembers", "onlineGmvFen", "storeGmvFen", "appointmentsBooked", "appointmentsAttended",
     "joinScans", "scanJoins",
 ]
+# The spreadsheet in Chinese unless the caller prefers English (Accept-Language).
+_CHANNELS_ZH = {"STORE_QR": "门店码", "GUIDE_QR": "导购码", "CAMPAIGN_QR": "活动码", "ONLINE": "线上",
+                "TILL": "收银台", "IMPORTED": "导入"}
+COLUMNS_ZH = [
+    "范围", "名称", "开始日期", "结束日期", "新会员", *[f"新会员（{_CHANNELS_ZH[c.value]}）" for c in JoinChannel],
+    "消费会员", "复购会员", "复购率", "店转线上会员", "线上转店会员", "线上销售额（分）", "门店销售额（分）",
+    "预约数", "到店数", "入会码扫码数", "扫码入会数",
+]
+_SCOPES = {"zh": {"store": "门店", "guide": "导购"}, "en": {"store": "store", "guide": "guide"}}
 _STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "INVALID_INPUT": 400}
 
 
@@ -50,9 +61,10 @@ def _day(value: str | None, name: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(value or "")
     except ValueError:
-        raise DomainError(f"`{name}` must be a date, YYYY-MM-DD", code=Code.INVALID_INPUT, field=[name]) from None
+        raise DomainError("Give `{name}` as a date, YYYY-MM-DD", name=name, code=Code.INVALID_INPUT, field=[name]) from None
     if not date_in_range(day):
-        raise DomainError(f"`{name}` must be between {MIN_DATE} and {MAX_DATE}", code=Code.INVALID_INPUT,
+        raise DomainError("`{name}` must be between {first} and {last}", name=name, first=MIN_DATE, last=MAX_DATE,
+                          code=Code.INVALID_INPUT,
                           field=[name])
     return day
 
@@ -87,14 +99,18 @@ async def store_report_csv(request: Request) -> Response:
             )).scalars().all()
             guide_figures = await service.figures(session, scope="guide", keys=[g.id for g in guides], period=days)
     except DomainError as err:
-        return PlainTextResponse(err.message, status_code=_STATUS.get(err.code, 400))
+        lang = i18n.negotiate(request.headers.get("accept-language"))
+        return PlainTextResponse(i18n.say(err.template, err.values, lang), status_code=_STATUS.get(err.code, 400))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerow(_row("store", store.name, first, last, store_figures))
+    lang = i18n.negotiate(request.headers.get("accept-language"))
+    scopes = _SCOPES[lang]
+    writer.writerow(COLUMNS_ZH if lang == "zh" else COLUMNS)
+    writer.writerow(_row(scopes["store"], store.name, first, last, store_figures))
     for guide in guides:
         if guide.active or guide.id in guide_figures:
-            writer.writerow(_row("guide", guide.name, first, last, guide_figures.get(guide.id, service.Figures())))
+            writer.writerow(_row(scopes["guide"], guide.name, first, last,
+                                 guide_figures.get(guide.id, service.Figures())))
     filename = f"store-{store.code}-{first.isoformat()}-{last.isoformat()}.csv"
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

@@ -74,7 +74,7 @@ def period(first: dt.date, last: dt.date, timezone: str) -> Period:
     if last < first:
         raise InvalidInput("`to` must not be before `from`", field=["to"])
     if (last - first).days >= MAX_DAYS:
-        raise InvalidInput(f"A report covers at most {MAX_DAYS} days", field=["to"])
+        raise InvalidInput("A report covers at most {n} days; choose a shorter period", n=MAX_DAYS, field=["to"])
     return Period(first, last, timezone)
 
 

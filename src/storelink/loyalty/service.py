@@ -62,7 +62,7 @@ async def redeem_points(session: AsyncSession, *, membership: Membership, points
     await session.execute(select(Membership.id).where(Membership.id == membership.id).with_for_update())
     balance = (await balances(session, [membership.id]))[membership.id]
     if points > balance:
-        raise DomainError(f"Only {max(balance, 0)} points available", code=Code.INSUFFICIENT_POINTS, field=field)
+        raise DomainError("Only {n} points available; redeem fewer", n=max(balance, 0), code=Code.INSUFFICIENT_POINTS, field=field)
     await add_points(session, membership_id=membership.id, delta=-points, reason=PointsReason.REDEEM,
                      order_id=order_id)
 
@@ -118,7 +118,7 @@ async def create_campaign(
     if not title or len(title) > 100:
         raise InvalidInput("Title: 1-100 characters", field=f + ["title"])
     if not 0 < discount_fen <= MAX_DISCOUNT_FEN:
-        raise InvalidInput(f"Discount must be 1..{MAX_DISCOUNT_FEN} fen", field=f + ["discountFen"])
+        raise InvalidInput("Discount must be 1 to {n} fen", n=MAX_DISCOUNT_FEN, field=f + ["discountFen"])
     if not 0 <= min_spend_fen <= MAX_DISCOUNT_FEN * 10:
         raise InvalidInput("Minimum spend must not be negative", field=f + ["minSpendFen"])
     for name, value in (("validFrom", valid_from), ("validUntil", valid_until)):
@@ -129,7 +129,7 @@ async def create_campaign(
     if valid_until <= utcnow():
         raise InvalidInput("The campaign would already be over", field=f + ["validUntil"])
     if total_quantity is not None and not 0 < total_quantity <= MAX_CAMPAIGN_QUANTITY:
-        raise InvalidInput(f"totalQuantity must be 1..{MAX_CAMPAIGN_QUANTITY}", field=f + ["totalQuantity"])
+        raise InvalidInput("totalQuantity must be 1 to {n}", n=MAX_CAMPAIGN_QUANTITY, field=f + ["totalQuantity"])
     if not 0 < per_customer_limit <= 100:
         raise InvalidInput("perCustomerLimit must be 1..100", field=f + ["perCustomerLimit"])
     campaign = CouponCampaign(
@@ -218,7 +218,8 @@ async def redeem(session: AsyncSession, *, coupon: Coupon, customer_id: int | No
     if now >= campaign.valid_until:
         raise DomainError("This coupon has expired", code=Code.CODE_EXPIRED, field=field)
     if subtotal_fen < campaign.min_spend_fen:
-        raise DomainError(f"This coupon needs a spend of at least {campaign.min_spend_fen / 100:.2f} yuan",
+        raise DomainError("This coupon needs a spend of at least {yuan} yuan; add more to the order",
+                          yuan=f"{campaign.min_spend_fen / 100:.2f}",
                           code=Code.COUPON_NOT_APPLICABLE, field=field)
     used = (
         await session.execute(

@@ -56,7 +56,7 @@ def _search(query: str):
     """Member number (or the brand's old one, from an import), nickname, or the phone's last four digits."""
     text = query.strip()
     if not text or len(text) > MAX_QUERY:
-        raise InvalidInput(f"query: 1-{MAX_QUERY} characters", field=["query"])
+        raise InvalidInput("Search with 1 to {n} characters", n=MAX_QUERY, field=["query"])
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     person = aliased(Customer)
     about_them = [person.nickname.ilike(f"%{like}%", escape="\\")]
@@ -74,7 +74,7 @@ async def page(session: AsyncSession, *, book: Book, segment: MemberSegment | No
                ) -> tuple[list[tuple[Membership, Customer]], bool, int]:
     """(members newest first, whether more follow, how many the filtered book holds)."""
     if not 0 < first <= MAX_PAGE:
-        raise InvalidInput(f"first must be 1..{MAX_PAGE}", field=["first"])
+        raise InvalidInput("first must be 1 to {n}", n=MAX_PAGE, field=["first"])
     # A deleted (anonymised) customer keeps their membership for the KPIs but leaves every book.
     dead = aliased(Customer)
     gone = select(dead.id).where(dead.id == Membership.customer_id, dead.deleted_at.is_not(None))

@@ -70,7 +70,7 @@ async def create_join_code(
     if campaign is not None:
         campaign = campaign.strip()
         if not campaign or len(campaign) > MAX_CAMPAIGN_LENGTH:
-            raise InvalidInput(f"Campaign: 1-{MAX_CAMPAIGN_LENGTH} characters", field=["input", "campaign"])
+            raise InvalidInput("Campaign: 1 to {n} characters", n=MAX_CAMPAIGN_LENGTH, field=["input", "campaign"])
     if expires_at is not None:
         if expires_at.tzinfo is None:
             raise InvalidInput("Give the time with its UTC offset", field=["input", "expiresAt"])

@@ -86,7 +86,7 @@ def check_consent(consent: Consent, customer: Customer, settings: Settings) -> N
         raise DomainError("Bind your phone number first", code=Code.PHONE_REQUIRED)
     if consent.privacy_policy_version.strip() != settings.privacy_policy_version:
         raise DomainError(
-            f"Please accept privacy policy {settings.privacy_policy_version}",
+            "Please accept privacy policy {version} to join", version=settings.privacy_policy_version,
             code=Code.CONSENT_REQUIRED, field=["consent", "privacyPolicyVersion"],
         )
 

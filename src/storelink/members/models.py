@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from storelink.modelbase import created_at_field, timestamp_field
@@ -73,6 +73,18 @@ class JoinCode(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="staff.id")
     created_at: datetime = created_at_field()
     revoked_at: datetime | None = timestamp_field()
+
+
+class MiniProgramCode(SQLModel, table=True):
+    """A join code's WeChat mini-program code image, kept once WeChat drew it (WeChat limits how
+    often it may be asked; the image never changes for the same code and page)."""
+
+    __tablename__ = "mini_program_code"
+
+    join_code_id: int = Field(foreign_key="join_code.id", primary_key=True, ondelete="CASCADE")
+    page: str = Field(max_length=100)
+    image: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = created_at_field()
 
 
 class Membership(SQLModel, table=True):

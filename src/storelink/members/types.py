@@ -39,6 +39,10 @@ class JoinCode:
     image_url: str = strawberry.field(
         description="Where the rendered QR image is served: this path with .png or .svg."
     )
+    mini_program_code_url: str = strawberry.field(
+        description="The WeChat mini-program code (PNG) opening the join page with this code as its scene; "
+                    "the plain-URL QR while WeChat cannot draw it."
+    )
     campaign: str | None
     expires_at: dt.datetime | None
     max_uses: int | None
@@ -52,7 +56,7 @@ class JoinCode:
         base = public_base_url.rstrip("/")
         return cls(
             code=row.code, kind=JoinCodeKind(row.kind), url=f"{base}/j/{row.code}",
-            image_url=f"{base}/qr/{row.code}", campaign=row.campaign, expires_at=row.expires_at,
+            image_url=f"{base}/qr/{row.code}", mini_program_code_url=f"{base}/qr/{row.code}.wxa.png", campaign=row.campaign, expires_at=row.expires_at,
             max_uses=row.max_uses, uses=row.uses, active=row.active, store_pk=row.store_id,
             guide_pk=row.guide_id,
         )

@@ -38,14 +38,14 @@ async def lines_of(session: AsyncSession, customer_ids: Sequence[int]) -> dict[i
 def _check_quantity(quantity: int, field: list[str], *, allow_zero: bool = False) -> None:
     if quantity < (0 if allow_zero else 1) or quantity > MAX_LINE_QUANTITY:
         low = 0 if allow_zero else 1
-        raise InvalidInput(f"Quantity must be {low}..{MAX_LINE_QUANTITY}", field=field)
+        raise InvalidInput("Quantity must be {low} to {high}", low=low, high=MAX_LINE_QUANTITY, field=field)
 
 
 async def _ensure_available(session: AsyncSession, sku: Sku, quantity: int, field: list[str]) -> None:
     """A line may not exceed what one place holds: the warehouse, or a single store (checkout
     then checks the place that fulfils it)."""
     if quantity > await catalog.available_anywhere(session, sku):
-        raise DomainError("Not enough stock for that quantity", code=Code.OUT_OF_STOCK, field=field)
+        raise DomainError("Not enough stock for that quantity; lower it", code=Code.OUT_OF_STOCK, field=field)
 
 
 async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity: int,
@@ -66,11 +66,11 @@ async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity:
         )
     ).one()
     if line.quantity > MAX_LINE_QUANTITY:
-        raise InvalidInput(f"At most {MAX_LINE_QUANTITY} of one item", field=["quantity"])
+        raise InvalidInput("At most {n} of one item", n=MAX_LINE_QUANTITY, field=["quantity"])
     await _ensure_available(session, sku, line.quantity, ["quantity"])
     count, subtotal = await _size(session, customer_id)
     if count > MAX_LINES:
-        raise InvalidInput(f"A cart holds at most {MAX_LINES} different items", field=["skuId"])
+        raise InvalidInput("A cart holds at most {n} different items; check out or remove some first", n=MAX_LINES, field=["skuId"])
     _check_subtotal(subtotal, ["quantity"])
     return line
 
@@ -87,7 +87,7 @@ async def _size(session: AsyncSession, customer_id: int) -> tuple[int, int]:
 def _check_subtotal(subtotal: int, field: list[str]) -> None:
     """A cart may total at most MAX_INT fen: what one order may come to, and GraphQL's Int."""
     if subtotal > MAX_INT:
-        raise InvalidInput(f"A cart may come to at most {MAX_INT / 100:,.2f} yuan", field=field)
+        raise InvalidInput("A cart may come to at most {yuan} yuan; check out part of it first", yuan=f"{MAX_INT / 100:,.2f}", field=field)
 
 
 async def update_line(session: AsyncSession, *, customer_id: int, line_id: int, quantity: int) -> None:

@@ -63,7 +63,7 @@ def _check_request(request: Checkout, idempotency_key: str) -> str | None:
         if not address:
             raise InvalidInput("A delivery needs an address", field=["input", "address"])
         if len(address) > MAX_ADDRESS:
-            raise InvalidInput(f"At most {MAX_ADDRESS} characters", field=["input", "address"])
+            raise InvalidInput("At most {n} characters", n=MAX_ADDRESS, field=["input", "address"])
         if request.pickup_store_id is not None:
             raise InvalidInput("A delivery has no pickup store", field=["input", "pickupStoreId"])
         return address
@@ -86,10 +86,10 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
         await store_service.require_store(session, request.pickup_store_id, ["input", "pickupStoreId"])
     lines = (await cart.lines_of(session, [customer_id]))[customer_id]
     if not lines:
-        raise DomainError("Your cart is empty", code=Code.INVALID_STATE)
+        raise DomainError("Your cart is empty; add something first", code=Code.INVALID_STATE)
     for line, sku in lines:
         if not sku.active:
-            raise DomainError(f"{sku.title} is no longer sold; remove it from your cart",
+            raise DomainError("{title} is no longer sold; remove it from your cart", title=sku.title,
                               code=Code.OUT_OF_STOCK, field=["cart", global_id("CartLine", line.id)])
     membership = await membership_of(session, customer_id)
     if request.points_to_redeem and membership is None:
@@ -99,7 +99,7 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     credit = await attribution.credit_online(session, membership=membership, lines=[ln for ln, _ in lines], now=now)
     subtotal = sum(line.quantity * sku.price_fen for line, sku in lines)
     if subtotal > MAX_INT:  # a price raised since the cart was filled
-        raise InvalidInput(f"One order may come to at most {MAX_INT / 100:,.2f} yuan", field=["cart"])
+        raise InvalidInput("One order may come to at most {yuan} yuan; remove some items", yuan=f"{MAX_INT / 100:,.2f}", field=["cart"])
     order = Order(
         order_no=new_order_no(now), customer_id=customer_id, channel="ONLINE", fulfilment=request.fulfilment,
         member_channel=membership.join_channel if membership else None,

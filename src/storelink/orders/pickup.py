@@ -31,7 +31,7 @@ async def scan_pickup(session: AsyncSession, request: scanner.ScanRequest) -> Pi
     if order.status == OrderStatus.COMPLETED.value:
         raise DomainError("This order has been picked up", code=Code.CODE_USED_UP, field=["code"])
     if order.status != OrderStatus.READY_FOR_PICKUP.value:
-        raise DomainError(f"The order is {order.status.lower()}", code=Code.CODE_EXPIRED, field=["code"])
+        raise DomainError("This order cannot be picked up: it is {status}", status=order.status, code=Code.CODE_EXPIRED, field=["code"])
     return PickupScanned(order)
 
 
@@ -48,7 +48,7 @@ async def complete(session: AsyncSession, *, staff: Staff, order_id: int) -> Ord
     )).first()
     if done is None:
         await session.refresh(order)
-        raise DomainError(f"The order is {order.status.lower()}, not ready for pickup", code=Code.INVALID_STATE,
+        raise DomainError("This order is {status}, not ready for pickup", status=order.status, code=Code.INVALID_STATE,
                           field=["orderId"])
     await session.refresh(order)
     return order

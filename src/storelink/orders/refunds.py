@@ -32,14 +32,14 @@ def _may_refund(staff: Staff, order: Order) -> bool:
 async def refund(session: AsyncSession, *, staff: Staff, order_id: int, reason: str) -> Order:
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_REASON:
-        raise InvalidInput(f"Give a reason of 1-{MAX_REASON} characters", field=["reason"])
+        raise InvalidInput("Give a reason of 1 to {n} characters", n=MAX_REASON, field=["reason"])
     order = await session.get(Order, order_id, with_for_update=True)
     if order is None:
         raise NotFound("No such order", field=["id"])
     if not _may_refund(staff, order):
         raise Forbidden("Only HQ or the store's manager may refund this order")
     if order.status not in PAID_STATUSES:
-        raise DomainError(f"The order is {order.status.lower()}; only paid orders are refunded",
+        raise DomainError("This order is {status}; only paid orders can be refunded", status=order.status,
                           code=Code.INVALID_STATE, field=["id"])
     await release(session, order)
     if order.points_earned and order.customer_id is not None:

@@ -19,7 +19,7 @@ async def customer_orders(session: AsyncSession, *, customer_id: int, first: int
                           ) -> tuple[list[Order], bool]:
     """Newest first; keyset pagination on the id."""
     if not 0 < first <= MAX_PAGE:
-        raise InvalidInput(f"first must be 1..{MAX_PAGE}", field=["first"])
+        raise InvalidInput("first must be 1 to {n}", n=MAX_PAGE, field=["first"])
     stmt = select(Order).where(Order.customer_id == customer_id)
     if before_id is not None:
         stmt = stmt.where(Order.id < before_id)

@@ -96,15 +96,15 @@ def _check_lines(lines: Sequence[SaleLine]) -> None:
     if not lines:
         raise InvalidInput("A purchase has at least one line", field=["input", "lines"])
     if len(lines) > MAX_LINES:
-        raise InvalidInput(f"At most {MAX_LINES} lines", field=["input", "lines"])
+        raise InvalidInput("At most {n} lines", n=MAX_LINES, field=["input", "lines"])
     for i, line in enumerate(lines):
         f = ["input", "lines", str(i)]
         if not 0 < line.quantity <= MAX_QUANTITY:
-            raise InvalidInput(f"Quantity must be 1..{MAX_QUANTITY}", field=f + ["quantity"])
+            raise InvalidInput("Quantity must be 1 to {n}", n=MAX_QUANTITY, field=f + ["quantity"])
         if not 0 <= line.unit_price_fen <= MAX_UNIT_PRICE_FEN:
             raise InvalidInput("Unit price out of range", field=f + ["unitPriceFen"])
     if sum(ln.quantity * ln.unit_price_fen for ln in lines) > MAX_INT:
-        raise InvalidInput(f"One purchase may come to at most {MAX_INT / 100:,.2f} yuan", field=["input", "lines"])
+        raise InvalidInput("One purchase may come to at most {yuan} yuan; split it", yuan=f"{MAX_INT / 100:,.2f}", field=["input", "lines"])
 
 
 async def record(

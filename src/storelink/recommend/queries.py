@@ -32,7 +32,7 @@ class RecommendQueries:
             product_pk = decode_optional_id(product_id, "Product", ["productId"])
             return await serve.recommend(
                 session, context=context.value, customer_id=customer.id if customer else None, staff_id=None,
-                store=store, product_id=product_pk, first=first)
+                store=store, product_id=product_pk, first=first, lang=info.context.lang)
 
         return [Recommendation.from_shown(s) for s in await transaction(info.context.sessionmaker, work)]
 
@@ -49,6 +49,6 @@ class RecommendQueries:
                 session, staff, decode_id(member_id, "MemberProfile", ["memberId"]), ["memberId"])
             return await serve.recommend(
                 session, context="STORE_VISIT", customer_id=membership.customer_id, staff_id=staff.id,
-                store=store, product_id=None, first=first)
+                store=store, product_id=None, first=first, lang=info.context.lang)
 
         return [Recommendation.from_shown(s) for s in await transaction(info.context.sessionmaker, work)]

@@ -17,6 +17,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from storelink import i18n
+
 NEIGHBOURS = 30  # kept per product and kind
 MAX_BASKET = 25  # a bigger basket is a bulk buy: its pairs say little and cost a lot
 MAX_BUCKET = 60  # products compared per shared word, the most popular first (keeps training linear)
@@ -186,18 +188,24 @@ def rank(*, model_complements: dict[int, list[tuple[int, float]]], model_substit
     return choose(found, tastes=tastes, info=info, available=available, first=first)
 
 
-def reasons_for(candidate: Candidate, info: dict[int, ProductInfo], store_name: str | None) -> list[str]:
-    """Short true reasons, strongest first, naming the product that caused each."""
+def reasons_for(candidate: Candidate, info: dict[int, ProductInfo], store_name: str | None,
+                lang: str = i18n.DEFAULT) -> list[str]:
+    """Short true reasons, strongest first, naming the product that caused each, in `lang`."""
     texts, seen = [], set()
     for _, kind, seed in sorted(candidate.reasons, key=lambda r: -r[0]):
         name = info[seed].name if seed is not None and seed in info else None
-        text = {
-            "with_cart": f"often bought with {name} in your cart",
-            "with_bought": f"often bought with {name}, which you bought",
-            "with_viewed": f"often bought with {name}",
-            "like": f"similar to {name}",
-            "popular": f"popular at {store_name}" if store_name else "popular online",
-        }[kind]
+        if kind == "with_cart":
+            text = i18n.say("often bought with {name} in your cart", {"name": name}, lang)
+        elif kind == "with_bought":
+            text = i18n.say("often bought with {name}, which you bought", {"name": name}, lang)
+        elif kind == "with_viewed":
+            text = i18n.say("often bought with {name}", {"name": name}, lang)
+        elif kind == "like":
+            text = i18n.say("similar to {name}", {"name": name}, lang)
+        elif store_name:
+            text = i18n.say("popular at {store}", {"store": store_name}, lang)
+        else:
+            text = i18n.say("popular online", lang=lang)
         if text not in seen:
             seen.add(text)
             texts.append(text)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storelink import i18n
 from storelink.catalog.models import Product, Sku, StoreStock
 from storelink.clock import utcnow
 from storelink.errors import InvalidInput
@@ -53,10 +54,10 @@ async def _member_signals(session: AsyncSession, customer_id: int, now: dt.datet
 
 
 async def recommend(session: AsyncSession, *, context: str, customer_id: int | None, staff_id: int | None,
-                    store: Store | None, product_id: int | None, first: int, now: dt.datetime | None = None
-                    ) -> list[Shown]:
+                    store: Store | None, product_id: int | None, first: int, now: dt.datetime | None = None,
+                    lang: str = i18n.DEFAULT) -> list[Shown]:
     if not 0 < first <= MAX_FIRST:
-        raise InvalidInput(f"first must be 1..{MAX_FIRST}", field=["first"])
+        raise InvalidInput("first must be 1 to {n}", n=MAX_FIRST, field=["first"])
     if context == "PRODUCT" and product_id is None:
         raise InvalidInput("A PRODUCT recommendation needs productId", field=["productId"])
     if context == "STORE_VISIT" and store is None:
@@ -134,7 +135,7 @@ async def recommend(session: AsyncSession, *, context: str, customer_id: int | N
         {"customer_id": customer_id, "staff_id": staff_id, "context": context,
          "store_id": store.id if store else None, "product_id": c.product_id,
          "sku_id": best_sku[c.product_id][0], "score": round(c.score, 6),
-         "reasons": reco.reasons_for(c, info, store_name), "created_at": now}
+         "reasons": reco.reasons_for(c, info, store_name, lang), "created_at": now}
         for c in ranked
     ]
     shown = (await session.execute(insert(RecoShown).returning(RecoShown), rows)).scalars().all()

@@ -24,7 +24,7 @@ class Recommendation:
     sku: Sku = strawberry.field(description="The SKU to add, in stock where the recommendation is used.")
     score: float
     reasons: list[str] = strawberry.field(
-        description="Short human-readable reasons, e.g. 'often bought with 羊毛大衣 in your cart'.")
+        description="Short human-readable reasons in the caller's language, e.g. '常与购物车中的羊毛大衣一起购买'.")
 
     @classmethod
     def from_shown(cls, shown: Shown) -> "Recommendation":

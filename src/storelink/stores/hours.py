@@ -27,7 +27,7 @@ def minutes(hhmm: str) -> int:
 def check_hhmm(value: str | None, field: list[str], *, closing: bool = False) -> str:
     if value is not None and (_HHMM.match(value) or (closing and value == _MIDNIGHT_END)):
         return value
-    raise InvalidInput(f"Time must be HH:MM (00:00-23:59), got {value!r}", field=field)
+    raise InvalidInput("Give the time as HH:MM (00:00-23:59)", field=field)
 
 
 def check_interval(opens: str | None, closes: str | None, field: list[str]) -> tuple[str, str]:
@@ -41,11 +41,11 @@ def check_interval(opens: str | None, closes: str | None, field: list[str]) -> t
 def check_timezone(name: str, field: list[str]) -> str:
     # available_timezones() is the real IANA list; ZoneInfo alone would also accept file paths.
     if name not in _zones():
-        raise InvalidInput(f"Unknown IANA timezone {name!r}", field=field)
+        raise InvalidInput("Unknown timezone; give an IANA name such as Asia/Shanghai", field=field)
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"Unknown IANA timezone {name!r}", field=field) from None
+        raise InvalidInput("Unknown timezone; give an IANA name such as Asia/Shanghai", field=field) from None
     return name
 
 
@@ -74,9 +74,7 @@ def check_weekly_hours(hours: Sequence[Mapping], field: list[str]) -> list[dict]
     clean.sort(key=lambda h: (h["weekday"], minutes(h["opens"])))
     for prev, cur in zip(clean, clean[1:]):
         if prev["weekday"] == cur["weekday"] and end_minute(prev) > minutes(cur["opens"]):
-            raise InvalidInput(
-                f"Hours overlap on weekday {cur['weekday']}", field=field
-            )
+            raise InvalidInput("Opening hours overlap on weekday {weekday}", weekday=cur["weekday"], field=field)
     return clean
 
 

@@ -38,7 +38,7 @@ def clean_text(value: str | None, field: list[str], *, max_len: int, required: b
             raise InvalidInput("This field is required", field=field)
         return None
     if len(value) > max_len:
-        raise InvalidInput(f"At most {max_len} characters", field=field)
+        raise InvalidInput("At most {n} characters", n=max_len, field=field)
     return value
 
 
@@ -212,9 +212,9 @@ async def nearby_stores(
     """Stores within radius_m, nearest first; optionally offering a service, holding a SKU."""
     check_coordinates(lat, lng, [])
     if not 0 < radius_m <= MAX_RADIUS_M:
-        raise InvalidInput(f"radiusMeters must be 1..{MAX_RADIUS_M}", field=["radiusMeters"])
+        raise InvalidInput("radiusMeters must be 1 to {n}", n=MAX_RADIUS_M, field=["radiusMeters"])
     if not 0 < first <= MAX_NEARBY:
-        raise InvalidInput(f"first must be 1..{MAX_NEARBY}", field=["first"])
+        raise InvalidInput("first must be 1 to {n}", n=MAX_NEARBY, field=["first"])
     lat, lng = to_gcj02(lat, lng, coord_system)
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(lat, lng, radius_m)
     stmt = _NEARBY[(service_id is not None, in_stock_sku_id is not None)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -99,16 +100,45 @@ class WeChatClient:
             self._token_expires = time.monotonic() + max(lifetime - _TOKEN_MARGIN_SECONDS, 1)
             return self._token
 
-    async def _call_with_token(self, path: str, body: dict) -> dict:
+    async def _call_with_token(self, path: str, body: dict, *, call=None):
+        call = call or self._call
         token = await self.access_token()
         try:
-            return await self._call("POST", path, params={"access_token": token}, json=body)
+            return await call("POST", path, params={"access_token": token}, json=body)
         except WeChatError as exc:
             if exc.errcode not in (40001, 42001):  # token invalid / expired: refresh once
                 raise
             self._token = None
             token = await self.access_token()
-            return await self._call("POST", path, params={"access_token": token}, json=body)
+            return await call("POST", path, params={"access_token": token}, json=body)
+
+    async def _call_for_image(self, method: str, path: str, **kwargs) -> bytes:
+        """An API that answers an image on success and JSON (errcode) on failure."""
+        try:
+            async with self._http.request(method, self._base + path, **kwargs) as resp:
+                body = await resp.read()
+                kind = resp.headers.get("content-type", "")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise WeChatUnavailable(f"{path}: {type(exc).__name__}") from None
+        if resp.status == 200 and kind.startswith("image/") and body:
+            return body
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise WeChatUnavailable(f"{path}: unexpected response") from None
+        errcode = data.get("errcode", 0) if isinstance(data, dict) else 0
+        if errcode and errcode != -1:
+            raise WeChatError(errcode, str(data.get("errmsg", "")))
+        raise WeChatUnavailable(f"{path}: no image")
+
+    async def unlimited_code(self, *, scene: str, page: str, env_version: str = "release") -> bytes:
+        """A mini-program code (PNG, transparent) opening `page` with `scene` (at most 32 characters)."""
+        return await self._call_with_token(
+            "/wxa/getwxacodeunlimit",
+            {"scene": scene, "page": page, "check_path": False, "env_version": env_version, "width": 430,
+             "is_hyaline": True},
+            call=self._call_for_image,
+        )
 
     async def get_phone_number(self, code: str) -> PhoneInfo:
         data = await self._call_with_token("/wxa/business/getuserphonenumber", {"code": code})

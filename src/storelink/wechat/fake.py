@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import secrets
 import socket
 import threading
 import time
 
+import qrcode
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 
@@ -32,6 +34,7 @@ class FakeWeChat:
                 Route("/cgi-bin/stable_token", self.stable_token, methods=["POST"]),
                 Route("/wxa/business/getuserphonenumber", self.phone_number, methods=["POST"]),
                 Route("/cgi-bin/message/subscribe/send", self.subscribe_send, methods=["POST"]),
+                Route("/wxa/getwxacodeunlimit", self.unlimited_code, methods=["POST"]),
                 Route("/v3/pay/transactions/jsapi", self.pay_jsapi, methods=["POST"]),
             ]
         )
@@ -44,6 +47,7 @@ class FakeWeChat:
         self.sent_messages: list[dict] = []
         self.calls: dict[str, int] = {}
         self.failing_sends = 0  # the next N subscribe messages fail with "system busy"
+        self.failing_codes = 0  # the next N mini-program codes fail with "system busy"
 
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
@@ -131,6 +135,25 @@ class FakeWeChat:
             return JSONResponse({"errcode": -1, "errmsg": "system error"})
         self.sent_messages.append(await request.json())
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
+
+
+    async def unlimited_code(self, request: Request) -> Response:
+        """Like WeChat: a PNG on success (here a QR of "scene|page", so a test can read what was
+        asked), JSON with an errcode on failure."""
+        self._count("getwxacodeunlimit")
+        if not self._token_ok(request):
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        if self.failing_codes > 0:
+            self.failing_codes -= 1
+            return JSONResponse({"errcode": -1, "errmsg": "system error"})
+        body = await request.json()
+        scene, page = body.get("scene", ""), body.get("page", "")
+        if not 0 < len(scene) <= 32:
+            return JSONResponse({"errcode": 40169, "errmsg": "invalid length for scene"})
+        image = qrcode.make(f"{scene}|{page}")
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return Response(buffer.getvalue(), media_type="image/png")
 
 
 def free_port() -> int:
