@@ -12,12 +12,14 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from storelink import db, phone_cipher
 from storelink.api import ide
 from storelink.api.http import StorelinkGraphQL
 from storelink.documents.service import Documents
+from storelink.live.bus import Hub
 from storelink.api.metrics import metrics_endpoint
 from storelink.api.schema import build_schema
 from storelink.logs import RequestIdMiddleware
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
         app.state.wechat = build_wechat(http, settings)
         app.state.payments = payments.build(settings, http)
         graphql_app.documents = Documents(app.state.reader, trusted_only=settings.trusted_documents_only)
+        app.state.hub = Hub(engine)
+        await app.state.hub.start()
         stop = asyncio.Event()
         worker_task = (
             asyncio.create_task(background.run(app.state.sessionmaker, app.state.wechat, settings=settings, stop=stop))
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
             yield
         finally:
             stop.set()
+            await app.state.hub.stop()  # subscriptions end cleanly
             if worker_task is not None:
                 await worker_task
             await http.close()
@@ -112,11 +117,13 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
         build_schema(debug=settings.debug, timezone=settings.brand_timezone),
         graphql_ide="graphiql" if settings.debug else None,
         allow_queries_via_get=False,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )
     app = Starlette(
         debug=False,  # never show tracebacks to clients, even with DEBUG
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

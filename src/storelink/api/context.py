@@ -34,12 +34,20 @@ class Context:
     response: Any = None
     # The request's DataLoaders by class (graphql/dataloaders.RequestLoader.of).
     loaders: dict = field(default_factory=dict)
+    hub: Any = None  # live events (live/bus.Hub)
+    # A WebSocket's connection_init payload: where its token comes from.
+    connection_params: dict | None = None
     _principal: Any = field(default=_UNSET, repr=False)
 
     def bearer_token(self) -> str | None:
-        if self.request is None:
+        if self.connection_params is not None:  # a subscription: the token came in connection_init
+            given = next((v for k, v in self.connection_params.items() if str(k).lower() == "authorization"), "")
+            header = given if isinstance(given, str) else ""
+        elif self.request is not None:
+            header = self.request.headers.get("authorization", "")
+        else:
             return None
-        scheme, _, token = self.request.headers.get("authorization", "").partition(" ")
+        scheme, _, token = header.partition(" ")
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
     async def principal(self) -> accounts.Principal | None:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
 from storelink import i18n, metrics
 from storelink.api import ide
@@ -108,6 +109,12 @@ class StorelinkGraphQL(GraphQL):
         data.extensions = extensions or None
         return data
 
+    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+        """connection_init: a valid token, or the socket closes (4403) before any subscription."""
+        if await context.principal() is None:
+            raise ConnectionRejectionError()
+        return await super().on_ws_connect(context)
+
     async def get_context(self, request: Request, response: Any = None) -> Context:  # type: ignore[override]
         state = request.app.state
         return Context(
@@ -119,4 +126,5 @@ class StorelinkGraphQL(GraphQL):
             payments=state.payments,
             lang=preferred_language(request),
             response=response,
+            hub=getattr(state, "hub", None),
         )

@@ -29,6 +29,7 @@ from storelink.graphql.scalars import scalar_map
 from storelink.kpi.queries import KpiQueries
 from storelink.loyalty.mutations import LoyaltyMutations
 from storelink.loyalty.queries import LoyaltyQueries
+from storelink.live.subscriptions import LiveSubscriptions
 from storelink.loyalty.types import Coupon, CouponCampaign
 from storelink.members.mutations import MemberMutations
 from storelink.members.queries import MemberQueries
@@ -41,6 +42,11 @@ from storelink.orders.types import Order
 from storelink.stores.mutations import StoreMutations
 from storelink.stores.queries import StoreQueries
 from storelink.stores.types import Store
+
+@strawberry.type
+class Subscription(LiveSubscriptions):
+    pass
+
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -87,6 +93,7 @@ def build_schema(*, debug: bool = False, timezone: str = "Asia/Shanghai") -> str
     return StorelinkSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Customer, Staff, Store, ServiceType, MemberProfile, Appointment, Product, Sku, Order, Coupon,
                CouponCampaign],
         extensions=extensions,

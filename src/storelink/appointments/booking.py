@@ -22,6 +22,7 @@ from storelink.appointments.models import (
 )
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
+from storelink.live import bus as live
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.scanning import codes
 from storelink.members.joining import membership_of
@@ -275,7 +276,16 @@ async def book(
     # Take the places last: everyone booking the slot queues on these rows' locks, so they are
     # held only for these statements and the commit.
     await _take_places(session, offer, _cells(offer, start, end))
+    await _announce(session, appointment, "APPOINTMENT_BOOKED")
     return appointment, True
+
+
+async def _announce(session: AsyncSession, appointment: Appointment, store_kind: str | None) -> None:
+    """Live events: the store's tablet (when `store_kind`), and the customer's screen on any change."""
+    if store_kind is not None:
+        await live.publish(session, kind=store_kind, store_id=appointment.store_id, appointment=appointment.id)
+    await live.publish(session, kind="APPOINTMENT_CHANGED", customer_id=appointment.customer_id,
+                       appointment=appointment.id)
 
 
 async def _own_appointment(session: AsyncSession, appointment_id: int, *, customer: Customer | None,
@@ -304,6 +314,7 @@ async def cancel(session: AsyncSession, *, appointment_id: int, customer: Custom
     appointment.cancelled_at = utcnow()
     await outbox.withdraw(session, subject=f"appointment:{appointment.id}", kind=REMINDER_KIND)
     await session.flush()
+    await _announce(session, appointment, "APPOINTMENT_CANCELLED")
     return appointment
 
 
@@ -339,6 +350,7 @@ async def reschedule(session: AsyncSession, *, appointment_id: int, start_at: dt
     await outbox.withdraw(session, subject=f"appointment:{appointment.id}", kind=REMINDER_KIND)
     await session.flush()
     await _queue_reminder(session, appointment)
+    await _announce(session, appointment, None)
     return appointment
 
 
@@ -399,6 +411,7 @@ async def check_in(session: AsyncSession, request: scanner.ScanRequest) -> Appoi
     appointment.status = "CHECKED_IN"
     appointment.checked_in_at = utcnow()
     await session.flush()
+    await _announce(session, appointment, "APPOINTMENT_CHECKED_IN")
     return AppointmentCheckedIn(appointment)
 
 

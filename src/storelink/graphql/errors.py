@@ -83,7 +83,15 @@ class ErrorPolicy(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        self._make_public(self.execution_context.result)
+
+    def on_stream_result(self, result) -> Iterator[None]:
+        # A subscription's results (its refusal, each event) are sent one by one, before the
+        # operation ends: each goes through the same policy on its way out.
+        self._make_public(result)
+        yield
+
+    def _make_public(self, result) -> None:
         if not result or not getattr(result, "errors", None):
             return
         context = self.execution_context.context

@@ -259,6 +259,8 @@ MESSAGES = {
     "similar to {name}": "与{name}相似",
     "popular at {store}": "{store}热销",
     "popular online": "线上热销",
+    # ---- live events
+    "You can only follow your own store": "只能关注本店的动态",
     # ---- said by the API itself
     "persistedQuery must be version 1 with a sha256Hash of 64 hex digits": "持久化查询须为第 1 版，并带 64 位十六进制的哈希值",
     "documentId must be a string of 1 to 200 characters": "文档编号须为 1 至 200 个字符",

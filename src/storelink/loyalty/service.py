@@ -19,6 +19,7 @@ from storelink.accounts import permissions
 from storelink.accounts.models import Staff
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
+from storelink.live import bus as live
 from storelink.errors import Code, Conflict, DomainError, InvalidInput, NotFound
 from storelink.loyalty.models import Coupon, CouponCampaign, PointsEntry, PointsReason, coupon_status
 from storelink.scanning import codes
@@ -187,6 +188,7 @@ async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int) ->
                     claimed_at=now)
     session.add(coupon)
     await session.flush()
+    await live.publish(session, kind="COUPON_ISSUED", customer_id=customer_id, coupon=coupon.id)
     return coupon
 
 

@@ -13,6 +13,7 @@ from storelink import throttle
 from storelink.accounts.models import Customer
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
+from storelink.live import bus as live
 from storelink.errors import Code, DomainError
 from storelink.members import binding
 from storelink.members.join_codes import code_problem
@@ -121,6 +122,8 @@ async def create_membership(
             "membership_id": membership.id, "to_guide_id": credit.guide_id,
             "reason": BindingReason.JOIN.value, "changed_at": now,
         })
+    if credit.store_id is not None:
+        await live.publish(session, kind="MEMBER_JOINED", store_id=credit.store_id, member=membership.id)
     return membership
 
 
@@ -156,6 +159,7 @@ async def join_by_code(
             outcome = await binding.on_rescan(session, existing, row, settings)
             await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome=outcome)
             await throttle.give_back(session, key)
+            await live.publish(session, kind="MEMBER_SCANNED", store_id=row.store_id, member=existing.id)
             return existing, False
         check_consent(consent, customer, settings)
         membership = await create_membership(

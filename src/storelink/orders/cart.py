@@ -12,6 +12,7 @@ from storelink.catalog import service as catalog
 from storelink.catalog.models import Product, Sku
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
+from storelink.live import bus as live
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.limits import MAX_INT
 from storelink.members.scope import member_for_staff
@@ -127,6 +128,7 @@ async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_i
         session, kind=CART_PUSH_KIND, subject=f"cart_line:{line.id}",
         payload={"customerId": customer.id, "skuId": sku_id, "guideId": staff.id}, due_at=utcnow(),
     )
+    await live.publish(session, kind="CART_UPDATED_BY_GUIDE", customer_id=customer.id)
     return customer.id
 
 

@@ -17,12 +17,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storelink.catalog import service as catalog
+from storelink.accounts.models import Staff
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
 from storelink.db import transaction
 from storelink.errors import Code, DomainError, InvalidInput, NotFound
 from storelink.ids import global_id
 from storelink.limits import MAX_INT
+from storelink.live import bus as live
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import Coupon, PointsReason
 from storelink.scanning import codes
@@ -163,6 +165,22 @@ async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, tran
         await loyalty.add_points(session, membership_id=membership.id, delta=order.points_earned,
                                  reason=PointsReason.EARN, order_id=order.id)
     await session.flush()
+    await _announce_paid(session, order)
+
+
+async def _announce_paid(session: AsyncSession, order: Order) -> None:
+    """Live events (sent when the payment's transaction commits): the customer's screen, the pickup
+    store's tablet, and the stores whose guides pushed an item of it."""
+    ready = order.status == OrderStatus.READY_FOR_PICKUP.value
+    await live.publish(session, kind="ORDER_READY_FOR_PICKUP" if ready else "ORDER_PAID",
+                       customer_id=order.customer_id, order=order.id)
+    if ready:
+        await live.publish(session, kind="PICKUP_ORDER_PAID", store_id=order.pickup_store_id, order=order.id)
+    pushed_from = (await session.execute(
+        select(Staff.store_id).distinct().join(OrderLine, OrderLine.pushed_by_guide_id == Staff.id)
+        .where(OrderLine.order_id == order.id, Staff.store_id.is_not(None)))).scalars().all()
+    for store_id in pushed_from:
+        await live.publish(session, kind="PUSHED_ITEM_ORDERED", store_id=store_id, order=order.id)
 
 
 async def _credit_recommendations(session: AsyncSession, order: Order) -> None:

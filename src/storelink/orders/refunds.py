@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.accounts import permissions
 from storelink.accounts.models import Staff, StaffRole
 from storelink.clock import utcnow
+from storelink.live import bus as live
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import PointsReason
@@ -52,4 +53,5 @@ async def refund(session: AsyncSession, *, staff: Staff, order_id: int, reason: 
     order.refunded_by_id = staff.id
     order.refund_reason = reason
     await session.flush()
+    await live.publish(session, kind="REFUNDED", customer_id=order.customer_id, order=order.id)
     return order

@@ -1,0 +1,147 @@
+"""Live events over a real WebSocket (graphql-transport-ws) against a running server: the event is
+produced by another app (another connection pool, as another process would), reaches the
+subscriber only after commit, and only subscribers allowed to see it."""
+from __future__ import annotations
+
+import asyncio
+
+from storelink.app import create_app
+from storelink.db import transaction
+from storelink.live import bus as live
+from tests.builders import pk_of
+from tests.conftest import serving
+from tests.live.common import MY_EVENTS, STORE_EVENTS, Subscriber
+
+
+async def test_a_store_tablet_sees_a_member_join_as_it_happens(mall, live_server):
+    # given guide-a's tablet following store S1
+    tablet = await Subscriber.connect(live_server, mall.guides["guide-a"][1])
+    assert await tablet.acknowledged()
+    await tablet.subscribe(STORE_EVENTS, {"s": mall.stores["S1"]})
+    await asyncio.sleep(0.2)  # the subscription is registered before the event
+    # when a customer joins with guide-a's code (through the other app)
+    await mall.member("alice")
+    # then
+    event = (await tablet.next_event())["data"]["storeEvents"]
+    assert event["kind"] == "MEMBER_JOINED" and event["member"]["memberNo"]
+    assert event["at"].endswith("+08:00") and event["order"] is None
+    await tablet.close()
+
+
+async def test_a_customer_sees_their_order_become_ready_for_pickup(mall, live_server):
+    # given alice's mini-program following her events, and an order waiting for payment
+    alice = await mall.member("alice")
+    phone = await Subscriber.connect(live_server, alice)
+    assert await phone.acknowledged()
+    await phone.subscribe(MY_EVENTS)
+    await mall.add(alice, "SCARF-1", 1)
+    order = (await mall.checkout(alice, fulfilment="STORE_PICKUP", pickupStoreId=mall.stores["S1"]))["order"]
+    await asyncio.sleep(0.2)
+    # when the payment arrives
+    await mall.pay(order)
+    # then her screen hears of it, with the order as she may see it
+    event = (await phone.next_event())["data"]["myEvents"]
+    assert event["kind"] == "ORDER_READY_FOR_PICKUP"
+    assert event["order"] == {"orderNo": order["orderNo"], "status": "READY_FOR_PICKUP"}
+    await phone.close()
+
+
+async def test_no_event_for_a_rolled_back_transaction(mall, live_server, sessionmaker):
+    # given a tablet following S1
+    tablet = await Subscriber.connect(live_server, mall.managers["S1"])
+    assert await tablet.acknowledged()
+    await tablet.subscribe(STORE_EVENTS, {"s": mall.stores["S1"]})
+    await asyncio.sleep(0.2)
+    store = pk_of(mall.stores["S1"])
+
+    async def announce_then_fail(session):
+        await live.publish(session, kind="MEMBER_SCANNED", store_id=store)
+        raise RuntimeError("the work failed after announcing")
+
+    # when one transaction announces and rolls back, and a later one commits
+    try:
+        await transaction(sessionmaker, announce_then_fail)
+    except RuntimeError:
+        pass
+    await transaction(sessionmaker, lambda s: live.publish(s, kind="APPOINTMENT_BOOKED", store_id=store))
+    # then only the committed one arrives
+    event = (await tablet.next_event())["data"]["storeEvents"]
+    assert event["kind"] == "APPOINTMENT_BOOKED"
+    assert await tablet.nothing_within(0.5)
+    await tablet.close()
+
+
+async def test_a_missing_or_wrong_token_closes_the_connection(live_server):
+    for params in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": 17}, {"token": "x"}):
+        socket = await Subscriber.connect(live_server, None, params=params)
+        assert await socket.receive() is None
+        assert socket.ws.close_code == 4403
+
+
+async def test_staff_of_another_store_get_an_error_never_events(mall, live_server):
+    # given a guide of S2 asking for S1's events, and a customer asking for a store's
+    other = await Subscriber.connect(live_server, mall.guides["guide-c"][1])
+    assert await other.acknowledged()
+    op = await other.subscribe(STORE_EVENTS, {"s": mall.stores["S1"]})
+    refused = await other.receive()
+    alice = await mall.member("alice")
+    customer = await Subscriber.connect(live_server, alice)
+    assert await customer.acknowledged()
+    await customer.subscribe(STORE_EVENTS, {"s": mall.stores["S1"]})
+    also_refused = await customer.receive()
+    # when something happens at S1
+    await mall.member("bob", phone="13900000001")
+    # then they were told why and hear nothing more
+    assert refused["id"] == op and refused["type"] in ("error", "next")
+    codes = [e["extensions"]["code"] for e in (refused["payload"] if refused["type"] == "error"
+                                               else refused["payload"]["errors"])]
+    assert codes == ["FORBIDDEN"]
+    assert "FORBIDDEN" in str(also_refused) and "只能" not in str(also_refused)
+    assert refused["payload"]["errors"][0]["message"] == "只能关注本店的动态"
+    # each subscription is over: "complete", then silence
+    assert await other.receive() == {"id": op, "type": "complete"}
+    assert (await customer.receive())["type"] == "complete"
+    assert await other.nothing_within(0.5) and await customer.nothing_within(0.1)
+    await other.close()
+    await customer.close()
+
+
+async def test_twenty_tablets_at_once_each_get_the_event(mall, live_server):
+    # given 20 tablets of S1 (manager and guides) subscribed at once
+    tokens = [mall.managers["S1"], mall.guides["guide-a"][1], mall.guides["guide-b"][1]] * 7
+    tablets = await asyncio.gather(*[Subscriber.connect(live_server, t) for t in tokens[:20]])
+    assert all(await asyncio.gather(*[t.acknowledged() for t in tablets]))
+    await asyncio.gather(*[t.subscribe(STORE_EVENTS, {"s": mall.stores["S1"]}) for t in tablets])
+    await asyncio.sleep(0.3)
+    # when one member joins
+    await mall.member("alice")
+    # then every tablet hears it, once
+    events = await asyncio.gather(*[t.next_event() for t in tablets])
+    assert [e["data"]["storeEvents"]["kind"] for e in events] == ["MEMBER_JOINED"] * 20
+    assert all(await asyncio.gather(*[t.nothing_within(0.3) for t in tablets]))
+    await asyncio.gather(*[t.close() for t in tablets])
+
+
+async def test_subscriptions_end_when_the_server_stops(mall, settings):
+    # given a server with a tablet subscribed
+    stopped = asyncio.Event()
+
+    def run_server(ready: asyncio.Future, loop):
+        with serving(create_app(settings)) as url:
+            loop.call_soon_threadsafe(ready.set_result, url)
+            asyncio.run_coroutine_threadsafe(stopped.wait(), loop).result(30)
+
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    server = loop.run_in_executor(None, run_server, ready, loop)
+    url = await ready
+    tablet = await Subscriber.connect(url, mall.managers["S1"])
+    assert await tablet.acknowledged()
+    await tablet.subscribe(STORE_EVENTS, {"s": mall.stores["S1"]})
+    await asyncio.sleep(0.2)
+    # when the server shuts down
+    stopped.set()
+    await asyncio.wait_for(server, 20)
+    # then the tablet's connection ended (it reconnects to another process) and nothing hung
+    message = await tablet.receive(5)
+    assert message is None or message["type"] == "complete"
