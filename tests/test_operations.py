@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
-import uuid
+import time
 
 import asyncpg
+import httpx
 import pytest
 
 from storelink import db
 from storelink.settings import Settings
 from tests.builders import PHONE_KEY, TEST_SECRET
+from tests.databases import empty_database
+from tests.processes import free_port, start_serve, stop
 
 
 def _env(**extra) -> dict:
@@ -24,12 +28,7 @@ def _env(**extra) -> dict:
 
 async def test_two_replicas_migrating_an_empty_database_at_once_both_succeed(database_url, tmp_path):
     # given an empty database
-    base, _, query = database_url.partition("?")
-    name = f"storelink_race_{uuid.uuid4().hex[:8]}"
-    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-    admin = await asyncpg.connect(database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
+    async with empty_database(database_url, "race") as url:
         # when two `storelink migrate` start together
         procs = [subprocess.Popen([sys.executable, "-m", "storelink", "migrate"], env=_env(DATABASE_URL=url),
                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -38,9 +37,6 @@ async def test_two_replicas_migrating_an_empty_database_at_once_both_succeed(dat
         conn = await asyncpg.connect(url)
         versions = await conn.fetch("SELECT version_num FROM alembic_version")
         await conn.close()
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
     # then both succeed and the database is at one version
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert len(versions) == 1
@@ -95,26 +91,10 @@ def _postgres_serving(pgdata) -> list[int]:
 
 def test_sigterm_stops_the_server_and_its_embedded_database(tmp_path):
     # given `storelink serve` on the embedded database, answering
-    import socket
-    import signal
-    import time
-
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = _env(STORELINK_DATA_DIR=str(tmp_path), STORELINK_EMBEDDED_DB="1")
     env.pop("DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "storelink", "serve", "--port", str(port)], env=env,
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, _ = start_serve(env, tmp_path)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         pgdata = (tmp_path / "pgdata").resolve()
         assert _postgres_serving(pgdata), "the embedded PostgreSQL did not start"
         # when it gets SIGTERM
@@ -132,9 +112,7 @@ def test_sigterm_stops_the_server_and_its_embedded_database(tmp_path):
 
 def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path):
     # given DATABASE_URL naming a port where nothing listens
-    with __import__("socket").socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = _env(DATABASE_URL=f"postgresql://someone:hunter2-secret@127.0.0.1:{port}/brand")
     # when a command needs the database
     run = subprocess.run([sys.executable, "-m", "storelink", "migrate"], env=env, cwd=tmp_path,
@@ -148,30 +126,15 @@ def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path
 
 def test_two_debug_server_processes_accept_each_others_tokens(tmp_path):
     # given `storelink serve --workers 2` with DEBUG and no JWT_SECRET, and an HQ account
-    import socket
-    import time
-
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "DEBUG": "1", "STORELINK_DATA_DIR": str(tmp_path)}
     for name in ("DATABASE_URL", "JWT_SECRET", "PHONE_ENCRYPTION_KEY"):
         env.pop(name, None)
     subprocess.run([sys.executable, "-m", "storelink", "create-admin", "--username", "hq-admin",
                     "--password", "hq-password-1"], env=env, cwd=tmp_path, check=True, capture_output=True,
                    timeout=120)
-    proc = subprocess.Popen([sys.executable, "-m", "storelink", "serve", "--port", str(port), "--workers", "2"],
-                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/graphql"
+    proc, base = start_serve(env, tmp_path, "--workers", "2")
+    url = f"{base}/graphql"
     try:
-        for _ in range(600):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         login = httpx.post(url, json={"query": 'mutation { staffLogin(username: "hq-admin", password: '
                                                '"hq-password-1") { accessToken } }'}, timeout=10).json()
         token = login["data"]["staffLogin"]["accessToken"]
@@ -206,35 +169,19 @@ def test_only_the_server_needs_jwt_secret_and_a_missing_one_is_one_line(tmp_path
 
 
 def test_the_demo_keeps_the_servers_startup_line_and_access_log(tmp_path):
-    import socket
-    import time
-
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "DEBUG": "1", "STORELINK_DATA_DIR": str(tmp_path)}
     for name in ("DATABASE_URL", "JWT_SECRET", "PHONE_ENCRYPTION_KEY", "WECHAT_APPID", "WECHAT_SECRET"):
         env.pop(name, None)
     log = tmp_path / "serve.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "storelink", "serve", "--port", str(port), "--demo"],
-                                env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        proc, url = start_serve(env, tmp_path, "--demo", stdout=out, wait_seconds=120)
         try:
-            for _ in range(1200):
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            httpx.get(f"{url}/healthz", timeout=5)
             time.sleep(0.5)
         finally:
-            proc.terminate()
-            proc.wait(60)
+            stop(proc)
     text = log.read_text()
-    assert f"Uvicorn running on http://127.0.0.1:{port}" in text, text[-2000:]
+    assert f"Uvicorn running on {url}" in text, text[-2000:]
     assert '"GET /healthz HTTP/1.1" 200' in text, text[-2000:]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import asyncpg
 import pytest
@@ -16,6 +15,7 @@ from storelink.accounts import phone_rotation
 from storelink.accounts.models import Customer
 from storelink.accounts.service import phone_of
 from storelink.members import phones
+from tests.databases import empty_database
 from tests.builders import PHONE_KEY, member_customer
 
 NEW_KEY = "the-next-phone-key-" + "n" * 40
@@ -82,27 +82,14 @@ async def test_rotation_keeps_phones_findable_and_re_seals_them_under_the_new_ke
 async def test_the_migration_seals_existing_plaintext_phones(database_url, settings, restore_keyring):
     # given a database at revision 0010 with a plaintext phone, and the deployment's key
     phone_cipher.configure(settings)
-    base, _, query = database_url.partition("?")
-    name = f"storelink_mig_{uuid.uuid4().hex[:8]}"
-    server_url = base.rsplit("/", 1)[0]
-    url = f"{server_url}/{name}" + (f"?{query}" if query else "")
+    async with empty_database(database_url, "mig") as url:
+        async def run(sql: str):
+            conn = await asyncpg.connect(url)
+            try:
+                return await conn.fetch(sql)
+            finally:
+                await conn.close()
 
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(database_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    async def run(sql: str):
-        conn = await asyncpg.connect(url)
-        try:
-            return await conn.fetch(sql)
-        finally:
-            await conn.close()
-
-    await admin(f'CREATE DATABASE "{name}"')
-    try:
         await asyncio.to_thread(command.upgrade, migrate.alembic_config(url), "0010")
         await run("INSERT INTO customer (openid, phone, phone_country_code, created_at) "
                   "VALUES ('wx-old', '13812345678', '86', now()), ('wx-none', NULL, NULL, now())")
@@ -112,8 +99,6 @@ async def test_the_migration_seals_existing_plaintext_phones(database_url, setti
                          "FROM customer ORDER BY id")
         columns = {r["column_name"] for r in await run(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'customer'")}
-    finally:
-        await admin(f'DROP DATABASE "{name}" WITH (FORCE)')
     # then the number is sealed, indexed and masked, and the plaintext column is gone
     sealed, empty = rows
     keyring = phone_cipher.keyring()

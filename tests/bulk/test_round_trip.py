@@ -7,9 +7,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import uuid
 
-import asyncpg
 import pytest
 from sqlalchemy import select
 
@@ -21,6 +19,7 @@ from storelink.kpi import service as kpi
 from storelink.stores.models import Store
 from tests.builders import PHONE_KEY, TEST_SECRET
 from tests.bulk.conftest import MEMBERS, STAFF, STORES
+from tests.databases import empty_database
 
 ORDER = ("stores", "staff", "products", "stock", "members", "orders")
 
@@ -28,19 +27,13 @@ ORDER = ("stores", "staff", "products", "stock", "members", "orders")
 @pytest.fixture
 async def fresh_sessionmaker(database_url):
     """A second, empty, migrated database on the same server."""
-    base, _, query = database_url.partition("?")
-    name = f"storelink_fresh_{uuid.uuid4().hex[:8]}"
-    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-    admin = await asyncpg.connect(database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await asyncio.to_thread(migrate.upgrade, url)
-    engine = db.create_engine(url, pool_size=2, max_overflow=0)
-    try:
-        yield db.create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+    async with empty_database(database_url, "fresh") as url:
+        await asyncio.to_thread(migrate.upgrade, url)
+        engine = db.create_engine(url, pool_size=2, max_overflow=0)
+        try:
+            yield db.create_sessionmaker(engine)
+        finally:
+            await engine.dispose()
 
 
 async def _kpis(sessionmaker) -> dict:
