@@ -8,9 +8,10 @@ from storelink.stores.models import Store
 
 
 async def test_demo_brand_has_stock_everywhere_and_seeds_once(app, sessionmaker, api):
-    # when
+    # when (a terminal would show these steps as a progress bar)
+    steps: list[str] = []
     async with sessionmaker() as session:
-        created = await demo.seed_demo(session)
+        created = await demo.seed_demo(session, steps.append)
         await session.commit()
     async with sessionmaker() as session:
         again = await demo.seed_demo(session)
@@ -21,6 +22,7 @@ async def test_demo_brand_has_stock_everywhere_and_seeds_once(app, sessionmaker,
         campaigns = (await session.execute(select(func.count()).select_from(CouponCampaign))).scalar_one()
     # then
     assert (created, again) == (True, False)
+    assert len(steps) == demo.SEED_STEPS and steps[0] == "services" and steps[-1] == "coupon campaign"
     assert stores == len(demo.DEMO_STORES) and skus > 0
     assert stocked == stores * skus  # every SKU on every demo store's shelves
     assert campaigns == 1

@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
         await app.state.hub.start()
         stop = asyncio.Event()
         worker_task = (
-            asyncio.create_task(background.run(app.state.sessionmaker, app.state.wechat, settings=settings, stop=stop))
+            asyncio.create_task(background.run(app.state.sessionmaker, app.state.wechat, settings=settings, http=http,
+                                               stop=stop))
             if worker else None
         )
         try:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from storelink import db, phone_cipher, process
 from storelink.logs import configure_logging
+from storelink.progress import Steps
 from storelink.settings import Settings
 
 log = logging.getLogger("storelink")
@@ -81,7 +82,8 @@ def cmd_create_admin(args, settings: Settings) -> None:
 def cmd_seed_demo(args, settings: Settings) -> None:
     from storelink import demo
 
-    created = asyncio.run(_with_session(settings, demo.seed_demo))
+    with Steps(demo.SEED_STEPS, "seeding the demo") as steps:
+        created = asyncio.run(_with_session(settings, lambda session: demo.seed_demo(session, steps)))
     print("demo brand created" if created else "demo brand already present")
     print(f"sign in as '{demo.HQ_USERNAME}', '<store>-manager' or '<store>-guide1' "
           f"(e.g. sh-njw-guide1) with password '{demo.DEMO_PASSWORD}'")
@@ -176,7 +178,8 @@ def cmd_worker(args, settings: Settings) -> None:
         engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=2)
         async with outbound_http(settings) as http:
             try:
-                await worker.run(db.create_sessionmaker(engine), build_wechat(http, settings), settings=settings)
+                await worker.run(db.create_sessionmaker(engine), build_wechat(http, settings), settings=settings,
+                                 http=http)
             finally:
                 await engine.dispose()
 
@@ -200,7 +203,8 @@ def _with_sessionmaker(settings: Settings, work):
 def cmd_train_recommender(args, settings: Settings) -> None:
     from storelink.recommend import train
 
-    row = _with_sessionmaker(settings, train.train)
+    with Steps(train.TRAIN_STEPS, "training") as steps:
+        row = _with_sessionmaker(settings, lambda sessionmaker: train.train(sessionmaker, advance=steps))
     print(f"recommender trained from {row.orders} orders and {row.products} products: "
           f"{row.pairs} neighbour pairs in {row.seconds:.1f} s")
 
@@ -210,7 +214,7 @@ def cmd_eval_recommender(args, settings: Settings) -> None:
 
     async def work(sessionmaker):
         async with sessionmaker() as session:
-            return await evaluate.evaluate(session, test_share=args.test_share)
+            return await evaluate.evaluate(session, test_share=args.test_share, progress=sys.stderr.isatty())
 
     report = _with_sessionmaker(settings, work)
     print(evaluate.describe(report))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+from storelink.progress import Advance, quiet
 from storelink.flows import staffing
 from storelink.accounts.models import Staff
 from storelink.appointments import service as appointments
@@ -136,8 +137,12 @@ async def _seed_catalog(session: AsyncSession, hq, stores: list) -> None:
                                         quantity=(i * 3 + p * 5 + k * 7) % 9 + 1)
 
 
-async def seed_demo(session: AsyncSession) -> bool:
-    """Create the demo brand; False when it already exists (seeding is run once)."""
+SEED_STEPS = 5
+
+
+async def seed_demo(session: AsyncSession, advance: Advance = quiet) -> bool:
+    """Create the demo brand; False when it already exists (seeding is run once). `advance` hears
+    of each of its SEED_STEPS steps."""
     if (await session.execute(select(Staff.id).where(Staff.username == HQ_USERNAME))).first():
         return False
     hq = await staffing.hire(
@@ -150,6 +155,7 @@ async def seed_demo(session: AsyncSession) -> bool:
         )
         for code, name, desc, minutes in DEMO_SERVICES
     ]
+    advance("services")
     created_stores = []
     for i, (code, name, city, address, lat, lng, week) in enumerate(DEMO_STORES):
         store = await stores.upsert_store(
@@ -180,13 +186,17 @@ async def seed_demo(session: AsyncSession) -> bool:
                 slot_interval_minutes=30, min_notice_minutes=120, booking_window_days=30,
                 cancel_cutoff_minutes=120, active=True,
             )
+    advance("stores and staff")
     await _seed_catalog(session, hq, created_stores)
+    advance("catalog and stock")
     await _seed_history(session, created_stores)
+    advance("a year of orders")
     now = utcnow()
     await loyalty.create_campaign(
         session, actor=hq, title="冬季满1000减100", discount_fen=10000, min_spend_fen=100000,
         valid_from=now, valid_until=now + dt.timedelta(days=90), total_quantity=1000, per_customer_limit=1,
     )
+    advance("coupon campaign")
     log.info("demo brand seeded: %d stores, %d products", len(DEMO_STORES), len(DEMO_PRODUCTS))
     return True
 

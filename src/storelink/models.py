@@ -12,6 +12,7 @@ from storelink.outbox.models import OutboxMessage
 from storelink.recommend.models import RecoModel, RecoNeighbour, RecoPopular, RecoShown
 from storelink.stores.models import SpecialDay, Store
 from storelink.throttle import Throttle
+from storelink.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AuthSession", "Customer", "RefreshToken", "Staff", "Throttle",
@@ -19,5 +20,5 @@ __all__ = [
     "Appointment", "OutboxMessage", "Product", "Sku", "StoreStock", "Coupon", "CouponCampaign",
     "PointsEntry", "CartLine", "Order", "OrderLine", "PaymentNotice", "RecoModel", "RecoNeighbour", "RecoPopular",
     "RecoShown", "ServiceType", "SlotUsage", "StoreService", "SpecialDay", "Store", "TrustedDocument",
-    "MiniProgramCode",
+    "MiniProgramCode", "WebhookDelivery", "WebhookEndpoint",
 ]

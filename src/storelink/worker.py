@@ -1,5 +1,5 @@
-"""The background worker: sends due outbox messages, cancels orders left unpaid, and retrains the
-recommender on its schedule (RECOMMENDER_RETRAIN_HOURS).
+"""The background worker: sends due outbox messages and webhook deliveries, cancels orders left
+unpaid, and retrains the recommender on its schedule (RECOMMENDER_RETRAIN_HOURS).
 
 `serve` runs one in the server process; `storelink worker` runs one alone; several may run at
 once (both jobs lock the rows they take with SKIP LOCKED).
@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 
+import aiohttp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 import storelink.appointments.booking  # noqa: F401  (registers the reminder sender)
@@ -20,13 +21,17 @@ from storelink.outbox import service as outbox
 from storelink.recommend import train
 from storelink.settings import Settings
 from storelink.wechat.client import WeChatClient
+from storelink.webhooks import service as webhooks
 
 log = logging.getLogger(__name__)
 
 
-async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient, settings: Settings | None = None) -> int:
+async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient, settings: Settings | None = None,
+                   http: aiohttp.ClientSession | None = None) -> int:
     """One round of every job; returns how much was done."""
     done = 0
+    if http is not None and settings is not None:
+        done += await webhooks.deliver_due(sessionmaker, http, settings)
     if settings is not None and settings.recommender_retrain_hours > 0:
         every = dt.timedelta(hours=settings.recommender_retrain_hours)
         done += await train.retrain_if_due(sessionmaker, every=every)
@@ -38,11 +43,12 @@ async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient, setti
 
 
 async def run(sessionmaker: async_sessionmaker, wechat: WeChatClient, *, settings: Settings | None = None,
-              interval: float = 5.0, stop: asyncio.Event | None = None) -> None:
+              http: aiohttp.ClientSession | None = None, interval: float = 5.0,
+              stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await run_once(sessionmaker, wechat, settings)
+            await run_once(sessionmaker, wechat, settings, http)
             metrics.WORKER_LAST_RUN.set_to_current_time()
         except Exception:  # the worker must outlive a bad batch or a database blip
             log.exception("worker round failed")

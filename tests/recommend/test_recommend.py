@@ -30,7 +30,9 @@ async def outfit_history(mall):
     for i in range(6):
         await mall.record(guide, receipt=f"tee{i}", lines=[{"skuId": mall.skus["TEE-S"], "quantity": 1,
                                                             "unitPriceFen": 9900}])
-    await train.train(mall.sessionmaker)
+    steps: list[str] = []
+    await train.train(mall.sessionmaker, advance=steps.append)
+    assert steps == ["orders read", "products read", "model built", "model stored"]  # what a terminal shows
 
 
 async def test_cart_recommendations_name_their_cause_and_skip_the_cart(mall, api):

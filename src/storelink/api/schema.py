@@ -42,6 +42,9 @@ from storelink.orders.types import Order
 from storelink.stores.mutations import StoreMutations
 from storelink.stores.queries import StoreQueries
 from storelink.stores.types import Store
+from storelink.webhooks.mutations import WebhookMutations
+from storelink.webhooks.queries import WebhookQueries
+from storelink.webhooks.types import WebhookEndpoint
 
 @strawberry.type
 class Subscription(LiveSubscriptions):
@@ -55,7 +58,7 @@ MAX_TOKENS = 2000
 
 @strawberry.type
 class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, CatalogQueries, LoyaltyQueries,
-            KpiQueries, RecommendQueries):
+            KpiQueries, RecommendQueries, WebhookQueries):
     @strawberry.field
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
@@ -63,7 +66,7 @@ class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, Cat
 
 @strawberry.type
 class Mutation(AccountMutations, StoreMutations, AppointmentMutations, MemberMutations, ScanMutations,
-               CatalogMutations, OrderMutations, LoyaltyMutations, RecommendMutations):
+               CatalogMutations, OrderMutations, LoyaltyMutations, RecommendMutations, WebhookMutations):
     pass
 
 
@@ -95,7 +98,7 @@ def build_schema(*, debug: bool = False, timezone: str = "Asia/Shanghai") -> str
         mutation=Mutation,
         subscription=Subscription,
         types=[Customer, Staff, Store, ServiceType, MemberProfile, Appointment, Product, Sku, Order, Coupon,
-               CouponCampaign],
+               CouponCampaign, WebhookEndpoint],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=scalar_map(ZoneInfo(timezone))),
     )

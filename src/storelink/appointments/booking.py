@@ -23,6 +23,7 @@ from storelink.appointments.models import (
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
 from storelink.live import bus as live
+from storelink.webhooks import bodies, service as webhooks
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.scanning import codes
 from storelink.members.joining import membership_of
@@ -284,6 +285,9 @@ async def _announce(session: AsyncSession, appointment: Appointment, store_kind:
     """Live events: the store's tablet (when `store_kind`), and the customer's screen on any change."""
     if store_kind is not None:
         await live.publish(session, kind=store_kind, store_id=appointment.store_id, appointment=appointment.id)
+    hook = {"APPOINTMENT_BOOKED": "appointment.booked", "APPOINTMENT_CANCELLED": "appointment.cancelled"}.get(store_kind or "")
+    if hook:
+        await webhooks.emit(session, hook, lambda: bodies.appointment(session, appointment))
     await live.publish(session, kind="APPOINTMENT_CHANGED", customer_id=appointment.customer_id,
                        appointment=appointment.id)
 

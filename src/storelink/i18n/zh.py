@@ -261,6 +261,13 @@ MESSAGES = {
     "popular online": "线上热销",
     # ---- live events
     "You can only follow your own store": "只能关注本店的动态",
+    # ---- webhooks
+    "Give an address on the public internet, not this service or a private network": "请填写公网地址，不能是本服务或内网地址",
+    "Give an https:// address of at most {n} characters": "请填写 https:// 开头的地址，最长 {n} 个字符",
+    "Choose events from the list: {events}": "请从以下事件中选择：{events}",
+    "At most {n} webhook endpoints; delete one first": "最多 {n} 个回调地址，请先删除一个",
+    "No such webhook endpoint": "找不到该回调地址",
+    "No such webhook delivery": "找不到该回调记录",
     # ---- said by the API itself
     "persistedQuery must be version 1 with a sha256Hash of 64 hex digits": "持久化查询须为第 1 版，并带 64 位十六进制的哈希值",
     "documentId must be a string of 1 to 200 characters": "文档编号须为 1 至 200 个字符",

@@ -14,6 +14,7 @@ from storelink.accounts.models import Customer
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
 from storelink.live import bus as live
+from storelink.webhooks import bodies, service as webhooks
 from storelink.errors import Code, DomainError
 from storelink.members import binding
 from storelink.members.join_codes import code_problem
@@ -124,6 +125,7 @@ async def create_membership(
         })
     if credit.store_id is not None:
         await live.publish(session, kind="MEMBER_JOINED", store_id=credit.store_id, member=membership.id)
+    await webhooks.emit(session, "member.joined", lambda: bodies.member(session, membership))
     return membership
 
 

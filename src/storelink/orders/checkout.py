@@ -25,6 +25,7 @@ from storelink.errors import Code, DomainError, InvalidInput, NotFound
 from storelink.ids import global_id
 from storelink.limits import MAX_INT
 from storelink.live import bus as live
+from storelink.webhooks import bodies, service as webhooks
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import Coupon, PointsReason
 from storelink.scanning import codes
@@ -181,6 +182,7 @@ async def _announce_paid(session: AsyncSession, order: Order) -> None:
         .where(OrderLine.order_id == order.id, Staff.store_id.is_not(None)))).scalars().all()
     for store_id in pushed_from:
         await live.publish(session, kind="PUSHED_ITEM_ORDERED", store_id=store_id, order=order.id)
+    await webhooks.emit(session, "order.paid", lambda: bodies.order(session, order))
 
 
 async def _credit_recommendations(session: AsyncSession, order: Order) -> None:

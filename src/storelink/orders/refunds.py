@@ -14,6 +14,7 @@ from storelink.accounts import permissions
 from storelink.accounts.models import Staff, StaffRole
 from storelink.clock import utcnow
 from storelink.live import bus as live
+from storelink.webhooks import bodies, service as webhooks
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import PointsReason
@@ -54,4 +55,5 @@ async def refund(session: AsyncSession, *, staff: Staff, order_id: int, reason: 
     order.refund_reason = reason
     await session.flush()
     await live.publish(session, kind="REFUNDED", customer_id=order.customer_id, order=order.id)
+    await webhooks.emit(session, "order.refunded", lambda: bodies.order(session, order))
     return order

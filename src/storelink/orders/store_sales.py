@@ -19,6 +19,7 @@ from storelink.catalog import service as catalog
 from storelink.catalog.models import Sku
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
+from storelink.webhooks import bodies, service as webhooks
 from storelink.limits import MAX_INT
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.loyalty import service as loyalty
@@ -186,4 +187,5 @@ async def record(
         wanted[ln.sku_id] = wanted.get(ln.sku_id, 0) + ln.quantity
     first_line = {ln.sku_id: ["input", "lines", str(i)] for i, ln in reversed(list(enumerate(lines)))}
     await catalog.take_stock(session, store_id=store_id, wanted=wanted, field_of=first_line)
+    await webhooks.emit(session, "store_purchase.recorded", lambda: bodies.order(session, order))
     return order, True

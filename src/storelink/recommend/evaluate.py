@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tqdm import tqdm
+
 from storelink.recommend import ranking as reco
 from storelink.recommend.serve import HISTORY_HALF_LIFE_DAYS, JUST_BOUGHT
 from storelink.recommend.train import Purchase, build, load_products, load_purchases
@@ -39,7 +41,10 @@ def _ndcg(ranked: list[int], targets: set[int]) -> float:
     return dcg / ideal if ideal else 0.0
 
 
-def score(purchases: list[Purchase], products: dict[int, reco.ProductInfo], *, test_share: float) -> Report:
+def score(purchases: list[Purchase], products: dict[int, reco.ProductInfo], *, test_share: float,
+          progress: bool = False) -> Report:
+    """Train on the earlier share, rank for each member's next basket; `progress` shows a bar of
+    the members scored (on stderr)."""
     if not 0 < test_share < 1:
         raise ValueError("test_share must be between 0 and 1")
     ordered = sorted(purchases, key=lambda p: (p.paid_at, p.order_id))
@@ -61,7 +66,8 @@ def score(purchases: list[Purchase], products: dict[int, reco.ProductInfo], *, t
     popular = model.popular.get(0, [])
     hits = ndcg = base_hits = base_ndcg = 0.0
     members = 0
-    for customer, targets in next_basket.items():
+    for customer, targets in tqdm(next_basket.items(), total=len(next_basket), desc="members scored",
+                                  disable=not progress, leave=False):
         bought = history[customer]
         exclude = {p for p, at in bought.items() if cutoff - at < JUST_BOUGHT}
         targets = targets - exclude
@@ -89,12 +95,12 @@ def score(purchases: list[Purchase], products: dict[int, reco.ProductInfo], *, t
     return Report(len(past), members, hits / n, ndcg / n, base_hits / n, base_ndcg / n)
 
 
-async def evaluate(session: AsyncSession, *, test_share: float = 0.2) -> Report:
+async def evaluate(session: AsyncSession, *, test_share: float = 0.2, progress: bool = False) -> Report:
     import datetime as dt
 
     purchases = await load_purchases(session, since=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
     products = await load_products(session)
-    return score(purchases, products, test_share=test_share)
+    return score(purchases, products, test_share=test_share, progress=progress)
 
 
 def describe(report: Report) -> str:

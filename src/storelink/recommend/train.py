@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storelink.progress import Advance, quiet
 from storelink.catalog import search
 from storelink.catalog.models import Product, Sku
 from storelink import db
@@ -97,10 +98,14 @@ async def store(session: AsyncSession, model: reco.Model) -> int:
     return len(neighbours)
 
 
+TRAIN_STEPS = 4
+
+
 async def train(sessionmaker: async_sessionmaker, *, now: dt.datetime | None = None,
-                unless_trained_since: dt.datetime | None = None) -> RecoModel | None:
+                unless_trained_since: dt.datetime | None = None, advance: Advance = quiet) -> RecoModel | None:
     """Rebuild the model from the last year of paid orders. Only one training runs at a time;
-    with `unless_trained_since`, a training that another finished meanwhile is not repeated."""
+    with `unless_trained_since`, a training that another finished meanwhile is not repeated.
+    `advance` hears of each of its TRAIN_STEPS steps."""
     now = now or utcnow()
     started = time.perf_counter()
 
@@ -112,10 +117,14 @@ async def train(sessionmaker: async_sessionmaker, *, now: dt.datetime | None = N
             if last is not None and last >= unless_trained_since:
                 return None
         purchases = await load_purchases(session, since=now - HISTORY)
+        advance("orders read")
         products = await load_products(session)
+        advance("products read")
         # The arithmetic is pure CPU: off the event loop, so a server's worker keeps serving.
         model = await asyncio.to_thread(build, purchases, products, now)
+        advance("model built")
         pairs = await store(session, model)
+        advance("model stored")
         row = RecoModel(trained_at=utcnow(), orders=len(purchases), products=len(products), pairs=pairs,
                         seconds=round(time.perf_counter() - started, 3))
         session.add(row)
