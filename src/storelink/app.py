@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from storelink import db, phone_cipher
+from storelink import db, phone_cipher, tracing
 from storelink.api import ide
 from storelink.api.http import StorelinkGraphQL
 from storelink.documents.service import Documents
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
         # Starting the embedded server blocks for a moment; keep the loop free meanwhile.
         url = await anyio.to_thread.run_sync(db.database_url, settings)
         engine = db.create_engine(url)
+        tracing.trace_statements(engine)
         http = outbound_http(settings)
         app.state.settings = settings
         app.state.engine = engine
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
                 await worker_task
             await http.close()
             await engine.dispose()
+            tracing.flush()
 
     graphql_app = StorelinkGraphQL(
         build_schema(debug=settings.debug, timezone=settings.brand_timezone),
@@ -139,4 +141,5 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
+    tracing.trace_requests(app)  # outermost: the request's span covers everything else
     return app
