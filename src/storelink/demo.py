@@ -162,6 +162,8 @@ async def seed_demo(session: AsyncSession, advance: Advance = quiet) -> bool:
             session, actor=hq, code=code, name=name, city=city, address=address,
             phone=f"021-6{i:03d}8800" if city == "上海" else None, lat=lat, lng=lng,
             coord_system="GCJ02", timezone="Asia/Shanghai", opening_hours=week,
+            # Shanghai's stores ship online orders and deliver within 5 km (same-city).
+            ships_online_orders=city == "上海", same_city_radius_m=5000 if city == "上海" else 0,
         )
         created_stores.append(store)
         slug = code.lower()

@@ -72,6 +72,21 @@ async def test_hq_creates_and_then_updates_a_store_by_code(api, world, sessionma
     assert updated["location"] == {"lat": 31.24, "lng": 121.4737}
     assert await count_stores(sessionmaker) == 1
 
+async def test_a_store_ships_online_orders_and_delivers_same_city_only_when_told(api, world):
+    # given
+    _, hq = await world.staff("hq-root")
+    fields = "{ upsertStore(input: $input) { store { shipsOnlineOrders sameCityRadiusMeters } userErrors { code } } }"
+    query = "mutation($input: StoreInput!) " + fields
+    # when: created without, then updated with, then updated without again
+    plain = (await api.data(query, {"input": store_input()}, hq))["upsertStore"]["store"]
+    shipping = (await api.data(query, {"input": store_input(shipsOnlineOrders=True, sameCityRadiusMeters=5000)},
+                               hq))["upsertStore"]["store"]
+    back = (await api.data(query, {"input": store_input()}, hq))["upsertStore"]["store"]
+    # then (the input's defaults are the contract's: no shipping, no same-city)
+    assert plain == back == {"shipsOnlineOrders": False, "sameCityRadiusMeters": 0}
+    assert shipping == {"shipsOnlineOrders": True, "sameCityRadiusMeters": 5000}
+
+
 async def test_wgs84_input_is_stored_as_gcj02(api, world):
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq, lat=39.90734, lng=116.39089, coordSystem="WGS84")
@@ -92,6 +107,8 @@ async def test_wgs84_input_is_stored_as_gcj02(api, world):
         ({"code": "has space"}, ["input", "code"]),
         ({"code": "x" * 33}, ["input", "code"]),
         ({"name": "  "}, ["input", "name"]),
+        ({"sameCityRadiusMeters": -1}, ["input", "sameCityRadiusMeters"]),
+        ({"sameCityRadiusMeters": 50_001}, ["input", "sameCityRadiusMeters"]),
     ],
 )
 async def test_bad_store_input_is_refused_and_changes_nothing(api, world, sessionmaker, override, field):

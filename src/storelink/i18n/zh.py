@@ -123,6 +123,7 @@ MESSAGES = {
     "Codes are 1-32 letters, digits, '-' or '_'": "编码须为 1 至 32 位字母、数字、“-”或“_”",
     "Latitude must be between -90 and 90": "纬度须在 -90 至 90 之间",
     "Longitude must be between -180 and 180": "经度须在 -180 至 180 之间",
+    "Same-city delivery reaches 0 to {n} meters": "同城配送范围须为 0 至 {n} 米",
     "A closed day has no hours": "休息日无需填写营业时间",
     "Give the time as HH:MM (00:00-23:59)": "请按 HH:MM 填写时间（00:00 至 23:59）",
     "Opening and closing time must differ": "开门和关门时间不能相同",

@@ -25,8 +25,10 @@ class Store(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     # [{"weekday": 1..7, "opens": "HH:MM", "closes": "HH:MM"}]; small and always read whole.
     opening_hours: list[dict] = Field(default_factory=list, sa_type=JSONB)
-    # Whether the store packs online orders (fulfilment); set by the stores import.
+    # Whether the store packs online orders from its own stock (ship-from-store), and how far its
+    # same-city delivery reaches (0: none). The import's default is true, the API's false.
     ships_online_orders: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    same_city_radius_m: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: dt.datetime = created_at_field()
     updated_at: dt.datetime = created_at_field()
 

@@ -33,6 +33,8 @@ class StoreMutations:
                     {"weekday": h.weekday, "opens": h.opens, "closes": h.closes}
                     for h in input.opening_hours
                 ],
+                ships_online_orders=input.ships_online_orders,
+                same_city_radius_m=input.same_city_radius_meters,
             )
             return {"store": Store.from_model(row)}
 

@@ -20,6 +20,7 @@ from storelink.stores.models import SpecialDay, Store
 
 MAX_NEARBY = 50
 MAX_RADIUS_M = 100_000  # beyond a city's reach "nearby" stops meaning anything
+MAX_SAME_CITY_M = 50_000  # same-city delivery: within one city
 _CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -74,9 +75,14 @@ async def upsert_store(
     coord_system: str,
     timezone: str,
     opening_hours: Sequence[dict],
+    ships_online_orders: bool = False,
+    same_city_radius_m: int = 0,
 ) -> Store:
     permissions.ensure_hq(actor)
     f = ["input"]
+    if not 0 <= same_city_radius_m <= MAX_SAME_CITY_M:
+        raise InvalidInput("Same-city delivery reaches 0 to {n} meters", n=MAX_SAME_CITY_M,
+                           field=f + ["sameCityRadiusMeters"])
     values = {
         "code": check_code(code, f + ["code"]),
         "name": clean_text(name, f + ["name"], max_len=100),
@@ -85,6 +91,8 @@ async def upsert_store(
         "phone": clean_text(phone, f + ["phone"], max_len=32, required=False),
         "timezone": hours.check_timezone(timezone, f + ["timezone"]),
         "opening_hours": hours.check_weekly_hours(opening_hours, f + ["openingHours"]),
+        "ships_online_orders": ships_online_orders,
+        "same_city_radius_m": same_city_radius_m,
     }
     check_coordinates(lat, lng, f)
     values["lat"], values["lng"] = to_gcj02(lat, lng, coord_system)

@@ -54,6 +54,9 @@ class Store(Node):
     phone: str | None
     location: GeoPoint
     timezone: str = strawberry.field(description="IANA timezone, e.g. Asia/Shanghai")
+    ships_online_orders: bool = strawberry.field(description="Ships online orders from its own stock (ship-from-store).")
+    same_city_radius_meters: int = strawberry.field(
+        description="Same-city delivery from this store reaches addresses within this distance (0: none).")
     pk: strawberry.Private[int]
     weekly: strawberry.Private[list[dict]]
 
@@ -68,6 +71,8 @@ class Store(Node):
             phone=row.phone,
             location=GeoPoint(lat=row.lat, lng=row.lng),
             timezone=row.timezone,
+            ships_online_orders=row.ships_online_orders,
+            same_city_radius_meters=row.same_city_radius_m,
             pk=row.id,
             weekly=row.opening_hours,
         )
@@ -124,6 +129,8 @@ class StoreInput:
     coord_system: CoordSystem = CoordSystem.GCJ02
     timezone: str = "Asia/Shanghai"
     opening_hours: list[OpeningHoursInput]
+    ships_online_orders: bool = False
+    same_city_radius_meters: int = 0
 
 
 @strawberry.input
