@@ -37,7 +37,10 @@ async def database() -> str:
 
 def start_uvicorn(app: str, env: dict, port: int, *extra: str, cwd: str | None = None) -> subprocess.Popen:
     """`uvicorn --factory app` on 127.0.0.1:port, once it answers; one worker, no access log."""
-    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), cwd, env.get("PYTHONPATH")]))}
+    # Phones are sealed at rest: a benchmark's server needs a key like any deployment (its own
+    # when the benchmark reads phones itself, else this one).
+    env = {"PHONE_ENCRYPTION_KEY": "bench-phone-encryption-key-" + "p" * 32, **env,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), cwd, env.get("PYTHONPATH")]))}
     env.pop("DEBUG", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", app, "--port", str(port), "--log-level", "warning",
@@ -64,3 +67,10 @@ def stop(*procs: subprocess.Popen) -> None:
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(int(len(values) * q), len(values) - 1)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU a process has used so far (Linux /proc), for CPU per action."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from storelink import db, phone_cipher, tracing
+from storelink import db, phone_cipher, process, tracing
 from storelink.api import ide
 from storelink.api.http import StorelinkGraphQL
 from storelink.documents.service import Documents
@@ -69,7 +69,6 @@ def build_wechat(http: aiohttp.ClientSession, settings: Settings) -> WeChatClien
 def app_from_environment() -> Starlette:
     """One of `serve --workers N`'s server processes: settings from the environment, the same
     logging, no background jobs (a `storelink worker` process runs them)."""
-    from storelink import process
     from storelink.logs import configure_logging
 
     configure_logging()
@@ -105,6 +104,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
                                                stop=stop))
             if worker else None
         )
+        process.tune_gc_for_serving()
         try:
             yield
         finally:
