@@ -19,6 +19,7 @@ from starlette.routing import Route
 from storelink.app import create_app
 from storelink.clock import utcnow
 from storelink.db import transaction
+from storelink.ids import global_id
 from storelink.webhooks import service as webhooks
 from storelink.webhooks.models import WebhookDelivery
 from tests.builders import Api, codes_of
@@ -139,7 +140,7 @@ async def test_after_a_day_of_failures_it_gives_up_and_can_be_sent_again(mall, d
     assert 10 <= attempts <= 14 and webhooks.RETRY_FOR - webhooks.LONGEST_WAIT < at - row.created_at
     # and HQ can send it again, which works once the receiver is back
     receiver.answers = []
-    redelivered = await debug[0].data(REDELIVER, {"d": _gid("WebhookDelivery", row.id)}, mall.hq)
+    redelivered = await debug[0].data(REDELIVER, {"d": global_id("WebhookDelivery", row.id)}, mall.hq)
     assert redelivered == {"redeliverWebhook": True}
     assert await deliver(sessionmaker, debug) == 1
     async with sessionmaker() as session:
@@ -214,9 +215,3 @@ async def test_delivery_checks_the_resolved_address():
     assert not await webhooks._public_addresses("127.0.0.1", 443)
     assert not await webhooks._public_addresses("10.1.2.3", 443)
     assert not await webhooks._public_addresses("no-such-host.invalid", 443)
-
-
-def _gid(type_name: str, pk: int) -> str:
-    from storelink.ids import global_id
-
-    return global_id(type_name, pk)

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from cross_web import HTTPException
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
@@ -68,7 +69,7 @@ class StorelinkGraphQL(GraphQL):
                 response = error_response(exc.status_code, exc.reason)
             except DocumentRefused as exc:
                 # A GraphQL error in a 200, as APQ clients expect; the protocol's own signal as it is.
-                lang = i18n.negotiate(dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1"))
+                lang = i18n.negotiate(Headers(scope=scope).get("accept-language"))
                 message = exc.template if isinstance(exc, NotPersisted) else i18n.say(exc.template, lang=lang)
                 response = error_response(200, message, exc.code)
         if response.status_code in (400, 413):

@@ -83,10 +83,6 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    @property
-    def subscribers(self) -> int:
-        return sum(len(queues) for queues in self._queues.values())
-
     @contextlib.asynccontextmanager
     async def subscription(self, audience: str, to: int) -> AsyncIterator[AsyncIterator[Event]]:
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)

@@ -56,10 +56,24 @@ async def _node(info: Info, type_name: str, pk: int | None):
 
 
 @strawberry.type
-class StoreEvent:
-    kind: StoreEventKind
+class _Happening:
+    """What both kinds of event carry: when, and the order or appointment it is about."""
+
     at: dt.datetime
     event: strawberry.Private[Event]
+
+    @strawberry.field
+    async def order(self, info: Info) -> Annotated["Order", strawberry.lazy(_ORDERS)] | None:
+        return await _node(info, "Order", self.event.ids.get("order"))
+
+    @strawberry.field
+    async def appointment(self, info: Info) -> Annotated["Appointment", strawberry.lazy(_APPOINTMENTS)] | None:
+        return await _node(info, "Appointment", self.event.ids.get("appointment"))
+
+
+@strawberry.type
+class StoreEvent(_Happening):
+    kind: StoreEventKind
 
     @classmethod
     def of(cls, event: Event) -> "StoreEvent":
@@ -69,32 +83,14 @@ class StoreEvent:
     async def member(self, info: Info) -> Annotated["MemberProfile", strawberry.lazy(_MEMBERS)] | None:
         return await _node(info, "MemberProfile", self.event.ids.get("member"))
 
-    @strawberry.field
-    async def appointment(self, info: Info) -> Annotated["Appointment", strawberry.lazy(_APPOINTMENTS)] | None:
-        return await _node(info, "Appointment", self.event.ids.get("appointment"))
-
-    @strawberry.field
-    async def order(self, info: Info) -> Annotated["Order", strawberry.lazy(_ORDERS)] | None:
-        return await _node(info, "Order", self.event.ids.get("order"))
-
 
 @strawberry.type
-class CustomerEvent:
+class CustomerEvent(_Happening):
     kind: CustomerEventKind
-    at: dt.datetime
-    event: strawberry.Private[Event]
 
     @classmethod
     def of(cls, event: Event) -> "CustomerEvent":
         return cls(kind=CustomerEventKind(event.kind), at=dt.datetime.fromisoformat(event.at), event=event)
-
-    @strawberry.field
-    async def order(self, info: Info) -> Annotated["Order", strawberry.lazy(_ORDERS)] | None:
-        return await _node(info, "Order", self.event.ids.get("order"))
-
-    @strawberry.field
-    async def appointment(self, info: Info) -> Annotated["Appointment", strawberry.lazy(_APPOINTMENTS)] | None:
-        return await _node(info, "Appointment", self.event.ids.get("appointment"))
 
     @strawberry.field
     async def coupon(self, info: Info) -> Annotated["Coupon", strawberry.lazy(_LOYALTY)] | None:

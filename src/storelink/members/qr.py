@@ -29,6 +29,7 @@ BORDER = 4
 CACHE_CONTROL = "public, max-age=300"
 MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 MINI_PROGRAM_SUFFIX = ".wxa.png"
+_DRAWN_BY_WECHAT = {"Cache-Control": CACHE_CONTROL, "X-Code-Kind": "mini-program"}
 
 
 def render(url: str, fmt: str) -> bytes:
@@ -94,7 +95,7 @@ async def _mini_program_code(request: Request, code: str) -> Response:
         kept = (await session.execute(select(MiniProgramCode.image).where(
             MiniProgramCode.join_code_id == join_code_id, MiniProgramCode.page == page))).scalar_one_or_none()
     if kept is not None:
-        return Response(kept, media_type="image/png", headers={"Cache-Control": CACHE_CONTROL, "X-Code-Kind": "mini-program"})
+        return Response(kept, media_type="image/png", headers=_DRAWN_BY_WECHAT)
     try:
         image = await state.wechat.unlimited_code(scene=code, page=page, env_version=state.settings.mini_program_env)
     except (WeChatError, WeChatUnavailable) as exc:
@@ -108,4 +109,4 @@ async def _mini_program_code(request: Request, code: str) -> Response:
             .on_conflict_do_update(index_elements=[MiniProgramCode.join_code_id],
                                    set_={"page": page, "image": image, "created_at": utcnow()}))
         await session.commit()
-    return Response(image, media_type="image/png", headers={"Cache-Control": CACHE_CONTROL, "X-Code-Kind": "mini-program"})
+    return Response(image, media_type="image/png", headers=_DRAWN_BY_WECHAT)

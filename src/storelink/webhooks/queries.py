@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from storelink.accounts import permissions
 from storelink.api.context import Info
-from storelink.errors import Forbidden
 from storelink.graphql import caller
 from storelink.graphql.relay import node_resolver
 from storelink.webhooks import models
@@ -14,9 +13,7 @@ from storelink.webhooks.types import WebhookEndpoint
 
 @node_resolver("WebhookEndpoint")
 async def _endpoint_node(info: Info, pk: int) -> WebhookEndpoint | None:
-    staff = await caller.staff(info)
-    if not permissions.is_hq(staff):
-        raise Forbidden("Only HQ admins may do this")
+    permissions.ensure_hq(await caller.staff(info))
     async with info.context.reader() as session:
         row = await session.get(models.WebhookEndpoint, pk)
     return WebhookEndpoint.from_model(row) if row is not None and row.active else None
@@ -26,9 +23,7 @@ async def _endpoint_node(info: Info, pk: int) -> WebhookEndpoint | None:
 class WebhookQueries:
     @strawberry.field(description="HQ: the brand systems that hear about events.")
     async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
-        staff = await caller.staff(info)
-        if not permissions.is_hq(staff):
-            raise Forbidden("Only HQ admins may do this")
+        permissions.ensure_hq(await caller.staff(info))
         async with info.context.reader() as session:
             rows = (await session.execute(
                 select(models.WebhookEndpoint).where(models.WebhookEndpoint.active).order_by(models.WebhookEndpoint.id)

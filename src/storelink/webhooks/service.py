@@ -33,7 +33,7 @@ from storelink.accounts import permissions
 from storelink.accounts.models import Staff
 from storelink.clock import utcnow
 from storelink.db import transaction
-from storelink.errors import Forbidden, InvalidInput, NotFound
+from storelink.errors import InvalidInput, NotFound
 from storelink.limits import clean_text
 from storelink.settings import Settings
 from storelink.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -54,11 +54,6 @@ BATCH = 20
 
 
 # ---------------------------------------------------------------- endpoints (HQ)
-
-def _require_hq(actor: Staff) -> None:
-    if not permissions.is_hq(actor):
-        raise Forbidden("Only HQ admins may do this")
-
 
 def _not_public() -> InvalidInput:
     return InvalidInput("Give an address on the public internet, not this service or a private network",
@@ -105,7 +100,7 @@ def new_secret() -> str:
 
 async def create_endpoint(session: AsyncSession, *, actor: Staff, url: str, events: list[str],
                           settings: Settings) -> tuple[WebhookEndpoint, str]:
-    _require_hq(actor)
+    permissions.ensure_hq(actor)
     url, chosen = check_url(url, settings), _check_events(events)
     count = len((await session.execute(select(WebhookEndpoint.id).where(WebhookEndpoint.active))).all())
     if count >= MAX_ENDPOINTS:
@@ -119,7 +114,7 @@ async def create_endpoint(session: AsyncSession, *, actor: Staff, url: str, even
 
 async def delete_endpoint(session: AsyncSession, *, actor: Staff, endpoint_id: int) -> WebhookEndpoint:
     """It stops at once: pending deliveries are given up."""
-    _require_hq(actor)
+    permissions.ensure_hq(actor)
     endpoint = await session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
     if endpoint is None or not endpoint.active:
         raise NotFound("No such webhook endpoint", field=["id"])
@@ -133,7 +128,7 @@ async def delete_endpoint(session: AsyncSession, *, actor: Staff, endpoint_id: i
 
 async def redeliver(session: AsyncSession, *, actor: Staff, delivery_id: int) -> bool:
     """Send a delivery again now (a failed one gets another day of retries)."""
-    _require_hq(actor)
+    permissions.ensure_hq(actor)
     delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id) if delivery else None
     if delivery is None or endpoint is None or not endpoint.active:
