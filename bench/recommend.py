@@ -5,7 +5,8 @@
 50,000 SKUs (one per product, in outfits), 200,000 members with tastes and about 2,000,000 order
 lines of structured history over a year (recommend.synthetic). Reports training time and peak
 memory (the CLI in its own process), `memberRecommendations(first: 10)` p50/p95 in-process through GraphQL (target p95 <
-30 ms), and the offline evaluation against the popularity baseline (target hit rate@10 >= 1.5x).
+30 ms), and the offline evaluation of the served path against the baselines (their targets are
+bench/recommend_shops.py's).
 """
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ async def main() -> None:
 
     # Train as production does, with the CLI in its own process: its time and peak memory.
     jwt_secret = secrets.token_urlsafe(48)
-    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": jwt_secret,
+    env = {"PHONE_ENCRYPTION_KEY": "bench-phone-encryption-key-" + "p" * 32, **os.environ, "DATABASE_URL": url,
+           "JWT_SECRET": jwt_secret,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(common.SRC), os.environ.get("PYTHONPATH")]))}
     t0 = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "storelink.cli", "train-recommender"], env=env,
@@ -84,7 +86,7 @@ async def main() -> None:
         line_count = (await session.execute(select(func.count()).select_from(OrderLine))).scalar_one()
     await engine.dispose()
 
-    settings = Settings(database_url=url, jwt_secret=jwt_secret)
+    settings = Settings(database_url=url, jwt_secret=jwt_secret, phone_encryption_key=env["PHONE_ENCRYPTION_KEY"])
     app = create_app(settings)
     query = """query($m: ID!, $s: ID!) { memberRecommendations(memberId: $m, storeId: $s, first: 10) {
       id score reasons product { name category } sku { code } } }"""
@@ -115,9 +117,6 @@ async def main() -> None:
     await engine.dispose()
     print(f"evaluation ({time.perf_counter() - t0:.0f} s, {line_count:,} order lines):")
     print(evaluate.describe(report))
-    print(f"check: hit rate@10 at least 1.5x popularity: {'OK' if report.lift >= 1.5 else 'NOT MET'}")
-    if report.lift < 1.5:
-        sys.exit(1)
 
 
 if __name__ == "__main__":

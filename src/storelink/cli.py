@@ -203,10 +203,16 @@ def _with_sessionmaker(settings: Settings, work):
 def cmd_train_recommender(args, settings: Settings) -> None:
     from storelink.recommend import train
 
-    with Steps(train.TRAIN_STEPS, "training") as steps:
-        row = _with_sessionmaker(settings, lambda sessionmaker: train.train(sessionmaker, advance=steps))
-    print(f"recommender trained from {row.orders} orders and {row.products} products: "
-          f"{row.pairs} neighbour pairs in {row.seconds:.1f} s")
+    try:
+        with Steps(train.TRAIN_STEPS, "training") as steps:
+            row = _with_sessionmaker(settings, lambda sessionmaker: train.train(
+                sessionmaker, advance=steps, window_days=settings.recommender_window_days,
+                min_orders=settings.recommender_min_orders))
+    except train.TrainingTooSmall as refused:
+        print(f"storelink: {refused}", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"recommender trained from {row.orders} orders and {row.products} products "
+          f"(last {row.window_days} days): {row.pairs} neighbour pairs in {row.seconds:.1f} s; weights {row.weights}")
 
 
 def cmd_eval_recommender(args, settings: Settings) -> None:
@@ -214,7 +220,9 @@ def cmd_eval_recommender(args, settings: Settings) -> None:
 
     async def work(sessionmaker):
         async with sessionmaker() as session:
-            return await evaluate.evaluate(session, test_share=args.test_share, progress=sys.stderr.isatty())
+            return await evaluate.evaluate(session, test_share=args.test_share,
+                                           window_days=settings.recommender_window_days,
+                                           members=args.members, progress=sys.stderr.isatty())
 
     report = _with_sessionmaker(settings, work)
     print(evaluate.describe(report))
@@ -348,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
                                 help="train on past orders, test next-basket prediction on later ones")
     evaluation.add_argument("--test-share", type=float, default=0.2,
                             help="the latest share of order history held out for testing (default 0.2)")
+    evaluation.add_argument("--members", type=int, default=3000,
+                            help="test members sampled, each served as in production (default 3000)")
     kinds = ["stores", "staff", "products", "stock", "members", "orders"]
     importing = sub.add_parser("import", help="load a brand's CSV (formats in the README); nothing loads if a row is bad")
     importing.add_argument("kind", choices=kinds)

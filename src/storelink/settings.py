@@ -62,6 +62,10 @@ class Settings(BaseSettings):
 
     # The worker retrains the recommender when its model is older than this (0: never).
     recommender_retrain_hours: float = Field(default=24.0, ge=0)
+    # Trainings and the evaluation read the paid orders of this many days; fewer than
+    # RECOMMENDER_MIN_ORDERS of them is refused loudly (the previous model stays).
+    recommender_window_days: int = Field(default=365, ge=7, le=3660)
+    recommender_min_orders: int = Field(default=50, ge=1)
 
     # WeChat Pay v3 (JSAPI). Configured when the merchant id, key files, serial and APIv3 key are set.
     wechatpay_mchid: str | None = None

@@ -34,7 +34,8 @@ async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient, setti
         done += await webhooks.deliver_due(sessionmaker, http, settings)
     if settings is not None and settings.recommender_retrain_hours > 0:
         every = dt.timedelta(hours=settings.recommender_retrain_hours)
-        done += await train.retrain_if_due(sessionmaker, every=every)
+        done += await train.retrain_if_due(sessionmaker, every=every, window_days=settings.recommender_window_days,
+                                           min_orders=settings.recommender_min_orders)
     while (sent := await outbox.deliver_due(sessionmaker, wechat)) > 0:
         done += sent
     while (expired := await checkout.expire_unpaid(sessionmaker)) > 0:

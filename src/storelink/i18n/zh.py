@@ -259,7 +259,10 @@ MESSAGES = {
     "often bought with {name}": "常与{name}一起购买",
     "similar to {name}": "与{name}相似",
     "popular at {store}": "{store}热销",
-    "popular online": "线上热销",
+    "popular now": "近期热销",
+    "buy again: you last bought it {days} days ago": "再次购买：您上次购买是在{days}天前",
+    "you bought this before": "您曾购买过",
+    "members who bought {name} also bought this": "购买了{name}的会员也买了它",
     # ---- live events
     "You can only follow your own store": "只能关注本店的动态",
     # ---- webhooks

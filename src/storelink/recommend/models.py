@@ -24,7 +24,8 @@ class RecommendationFeedback(str, Enum):
 
 
 class RecoNeighbour(SQLModel, table=True):
-    """kind C: bought together (complement); S: similar (substitute)."""
+    """kind C: bought together (complement); E: collaborative (EASE weight of neighbour_id given
+    product_id); S: similar (substitute)."""
 
     __tablename__ = "reco_neighbour"
 
@@ -35,13 +36,23 @@ class RecoNeighbour(SQLModel, table=True):
 
 
 class RecoPopular(SQLModel, table=True):
-    """Popular products per store (store_key = store id) and online (store_key 0)."""
+    """Popular products per store (store_key = store id) and brand-wide (store_key 0)."""
 
     __tablename__ = "reco_popular"
 
     store_key: int = Field(primary_key=True)
     product_id: int = Field(primary_key=True)
     score: float
+
+
+class RecoRepeat(SQLModel, table=True):
+    """How each product is bought again (recommend.ranking.Repeat)."""
+
+    __tablename__ = "reco_repeat"
+
+    product_id: int = Field(primary_key=True)
+    rate: float
+    interval_days: float
 
 
 class RecoModel(SQLModel, table=True):
@@ -55,6 +66,9 @@ class RecoModel(SQLModel, table=True):
     products: int
     pairs: int
     seconds: float
+    window_days: int = Field(default=365, sa_column_kwargs={"server_default": "365"})
+    # recommend.ranking.Weights, as chosen on the validation period
+    weights: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}"))
 
 
 class RecoShown(SQLModel, table=True):

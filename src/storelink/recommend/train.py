@@ -1,40 +1,42 @@
-"""Training: read the brand's own omnichannel orders, build the model (recommend.ranking), and
-replace the stored neighbours and popularity in one transaction. Serving only reads them."""
+"""Training: read the brand's own omnichannel orders of the training window, fit the model and
+choose its weights (recommend.learn), and replace the stored model in one transaction. Serving
+only reads it.
+
+A training set that is empty or tiny is refused loudly (TrainingTooSmall: the CLI exits non-zero,
+the worker logs a warning) and the previous model stays.
+"""
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
-import math
 import time
-from collections import defaultdict
-from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storelink.progress import Advance, quiet
-from storelink.catalog import search
-from storelink.catalog.models import Product, Sku
 from storelink import db
+from storelink.catalog.models import Product, Sku
 from storelink.clock import utcnow
 from storelink.orders.models import PAID_STATUSES, Order, OrderLine
+from storelink.progress import Advance, quiet
+from storelink.recommend import learn
 from storelink.recommend import ranking as reco
-from storelink.recommend.models import RecoModel, RecoNeighbour, RecoPopular
+from storelink.recommend.learn import Purchase
+from storelink.recommend.models import RecoModel, RecoNeighbour, RecoPopular, RecoRepeat
 
 log = logging.getLogger(__name__)
 
-HISTORY = dt.timedelta(days=365)
-POPULAR_HALF_LIFE_DAYS = 30.0
+WINDOW_DAYS = 365  # RECOMMENDER_WINDOW_DAYS: the orders a training (and the evaluation) reads
+MIN_ORDERS = 50  # RECOMMENDER_MIN_ORDERS: fewer paid orders in the window is refused
 
 
-@dataclass
-class Purchase:
-    order_id: int
-    customer_id: int | None
-    store_key: int  # the store whose shelf it came from, 0 for the online warehouse
-    paid_at: dt.datetime
-    products: dict[int, int]  # product -> units
+class TrainingTooSmall(Exception):
+    def __init__(self, orders: int, needed: int, window_days: int):
+        super().__init__(f"the recommender was not trained: {orders} paid orders in the last {window_days} days, "
+                         f"at least {needed} needed (RECOMMENDER_WINDOW_DAYS, RECOMMENDER_MIN_ORDERS); "
+                         f"the previous model is kept")
+        self.orders, self.needed, self.window_days = orders, needed, window_days
 
 
 async def load_purchases(session: AsyncSession, *, since: dt.datetime, until: dt.datetime | None = None) -> list[Purchase]:
@@ -62,52 +64,62 @@ async def load_products(session: AsyncSession) -> dict[int, reco.ProductInfo]:
 
 
 def product_info(pid: int, name: str, category: str, tags) -> reco.ProductInfo:
-    # Name bigrams only: descriptions repeat marketing words that make everything look alike.
-    grams = frozenset(g for g in search.grams(search.normalise(name)) if len(g) == 2)
-    return reco.ProductInfo(pid, name, category, tuple(tags or ()), grams)
-
-
-def build(purchases: list[Purchase], products: dict[int, reco.ProductInfo], now: dt.datetime) -> reco.Model:
-    baskets = [list(p.products) for p in purchases]
-    histories: dict[int, set[int]] = defaultdict(set)
-    for p in purchases:
-        if p.customer_id is not None:
-            histories[p.customer_id].update(p.products)
-    sales = []
-    for p in purchases:
-        age = max((now - p.paid_at).total_seconds() / 86400, 0.0)
-        decay = math.exp(-age * math.log(2) / POPULAR_HALF_LIFE_DAYS)
-        sales += [(p.store_key, product, units * decay) for product, units in p.products.items()]
-    popular = reco.popular(sales)
-    brand_popularity = dict(popular.get(0, []))
-    return reco.Model(
-        complements=reco.complements(baskets, [sorted(h) for h in histories.values() if len(h) > 1]),
-        substitutes=reco.substitutes(list(products.values()), brand_popularity),
-        popular=popular,
-    )
+    tags = tuple(tags or ())
+    return reco.ProductInfo(pid, name, category, tags, learn.name_words(name, tags))
 
 
 async def store(session: AsyncSession, model: reco.Model) -> int:
     await session.execute(delete(RecoNeighbour))
     await session.execute(delete(RecoPopular))
-    neighbours = [(p, "C", n, s) for p, found in model.complements.items() for n, s in found]
-    neighbours += [(p, "S", n, s) for p, found in model.substitutes.items() for n, s in found]
+    await session.execute(delete(RecoRepeat))
+    neighbours = [(p, kind, n, s) for kind, table in (("C", model.complements), ("E", model.collaborative),
+                                                      ("S", model.substitutes))
+                  for p, found in table.items() for n, s in found]
     await db.copy_rows(session, "reco_neighbour", ["product_id", "kind", "neighbour_id", "score"], neighbours)
     await db.copy_rows(session, "reco_popular", ["store_key", "product_id", "score"],
-                [(k, p, s) for k, found in model.popular.items() for p, s in found])
+                       [(k, p, s) for k, found in model.popular.items() for p, s in found])
+    await db.copy_rows(session, "reco_repeat", ["product_id", "rate", "interval_days"],
+                       [(p, r.rate, r.interval_days) for p, r in model.repeat.items()])
     return len(neighbours)
 
 
 TRAIN_STEPS = 4
 
 
-async def train(sessionmaker: async_sessionmaker, *, now: dt.datetime | None = None,
-                unless_trained_since: dt.datetime | None = None, advance: Advance = quiet) -> RecoModel | None:
-    """Rebuild the model from the last year of paid orders. Only one training runs at a time;
-    with `unless_trained_since`, a training that another finished meanwhile is not repeated.
-    `advance` hears of each of its TRAIN_STEPS steps."""
-    now = now or utcnow()
+async def train_in(session: AsyncSession, *, now: dt.datetime, window_days: int = WINDOW_DAYS,
+                   min_orders: int = MIN_ORDERS, advance: Advance = quiet) -> RecoModel:
+    """Fit on the paid orders of the `window_days` before `now` and store the model in this
+    session's transaction (the caller commits; the evaluation rolls back)."""
     started = time.perf_counter()
+    purchases = await load_purchases(session, since=now - dt.timedelta(days=window_days), until=now)
+    advance("orders read")
+    if len(purchases) < max(min_orders, 1):
+        raise TrainingTooSmall(len(purchases), max(min_orders, 1), window_days)
+    products = await load_products(session)
+    advance("products read")
+    # The arithmetic is pure CPU: off the event loop, so a server's worker keeps serving.
+    model, tuning = await asyncio.to_thread(learn.build, purchases, products, now)
+    advance("model built")
+    pairs = await store(session, model)
+    advance("model stored")
+    row = RecoModel(trained_at=utcnow(), orders=len(purchases), products=len(products), pairs=pairs,
+                    seconds=round(time.perf_counter() - started, 3), window_days=window_days,
+                    weights=model.weights.as_json())
+    session.add(row)
+    await session.flush()
+    log.info("recommender trained: %d orders, %d products, %d neighbour pairs in %.1f s; weights %s "
+             "(validation: %d members, score %.3f against %.3f by default)", row.orders, row.products, row.pairs,
+             row.seconds, row.weights, tuning.members, tuning.score, tuning.default_score)
+    return row
+
+
+async def train(sessionmaker: async_sessionmaker, *, now: dt.datetime | None = None, window_days: int = WINDOW_DAYS,
+                min_orders: int = MIN_ORDERS, unless_trained_since: dt.datetime | None = None,
+                advance: Advance = quiet) -> RecoModel | None:
+    """Rebuild the model. Only one training runs at a time; with `unless_trained_since`, a
+    training that another finished meanwhile is not repeated. `advance` hears of each of its
+    TRAIN_STEPS steps. Raises TrainingTooSmall (and keeps the previous model)."""
+    now = now or utcnow()
 
     async def work(session: AsyncSession) -> RecoModel | None:
         # Serialise trainings (CLI and workers); readers keep the old model until the commit.
@@ -116,32 +128,29 @@ async def train(sessionmaker: async_sessionmaker, *, now: dt.datetime | None = N
             last = (await session.execute(select(func.max(RecoModel.trained_at)))).scalar_one_or_none()
             if last is not None and last >= unless_trained_since:
                 return None
-        purchases = await load_purchases(session, since=now - HISTORY)
-        advance("orders read")
-        products = await load_products(session)
-        advance("products read")
-        # The arithmetic is pure CPU: off the event loop, so a server's worker keeps serving.
-        model = await asyncio.to_thread(build, purchases, products, now)
-        advance("model built")
-        pairs = await store(session, model)
-        advance("model stored")
-        row = RecoModel(trained_at=utcnow(), orders=len(purchases), products=len(products), pairs=pairs,
-                        seconds=round(time.perf_counter() - started, 3))
-        session.add(row)
-        return row
+        return await train_in(session, now=now, window_days=window_days, min_orders=min_orders, advance=advance)
 
-    row = await db.transaction(sessionmaker, work)
-    if row is None:
-        return None
-    log.info("recommender trained: %d orders, %d products, %d neighbour pairs in %.1f s",
-             row.orders, row.products, row.pairs, row.seconds)
-    return row
+    return await db.transaction(sessionmaker, work)
 
 
-async def retrain_if_due(sessionmaker: async_sessionmaker, *, every: dt.timedelta) -> bool:
-    """The worker's schedule: train when the last model is older than `every` (or missing)."""
+_refused_at: dt.datetime | None = None  # the worker's last refused training: not retried until due again
+
+
+async def retrain_if_due(sessionmaker: async_sessionmaker, *, every: dt.timedelta, window_days: int = WINDOW_DAYS,
+                         min_orders: int = MIN_ORDERS) -> bool:
+    """The worker's schedule: train when the last model is older than `every` (or missing). A
+    training set too small is a warning in the log, retried when `every` has passed again."""
+    global _refused_at
+    if _refused_at is not None and utcnow() - _refused_at < every:
+        return False
     async with sessionmaker() as session:
         last = (await session.execute(select(func.max(RecoModel.trained_at)))).scalar_one_or_none()
     if last is not None and utcnow() - last < every:
         return False
-    return await train(sessionmaker, unless_trained_since=utcnow() - every) is not None
+    try:
+        return await train(sessionmaker, unless_trained_since=utcnow() - every, window_days=window_days,
+                           min_orders=min_orders) is not None
+    except TrainingTooSmall as refused:
+        _refused_at = utcnow()
+        log.warning("%s", refused)
+        return False
