@@ -130,9 +130,10 @@ async def main() -> None:
                 errors = body["data"]["bookAppointment"]["userErrors"]
                 outcomes[errors[0]["code"] if errors else "BOOKED"] += 1
 
-            started = time.perf_counter()
-            await asyncio.gather(*[book(t) for t in tokens])
-            elapsed = time.perf_counter() - started
+            async with common.Meter(f"http://127.0.0.1:{port}", api.pid) as meter:
+                started = time.perf_counter()
+                await asyncio.gather(*[book(t) for t in tokens])
+                elapsed = time.perf_counter() - started
     finally:
         common.stop(api)
 
@@ -141,6 +142,7 @@ async def main() -> None:
     print(f"{MEMBERS} members, {SLOTS} slots x capacity {CAPACITY}, one uvicorn worker, {CONNECTIONS} connections")
     print(f"{MEMBERS / elapsed:.0f} booking requests/s; p50 {statistics.median(latencies):.0f} ms, "
           f"p95 {latencies[int(len(latencies) * 0.95)]:.0f} ms")
+    print(meter.per(MEMBERS, "booking request"))
     print("outcomes:", dict(outcomes))
     losers_ok = set(outcomes) <= {"BOOKED", "SLOT_FULL", "SLOT_UNAVAILABLE"}
     ok = booked == outcomes["BOOKED"] == SLOTS * CAPACITY and fullest <= CAPACITY and losers_ok

@@ -241,9 +241,10 @@ async def main() -> None:
             jobs = [shop(i, token, coupon) for i, (token, coupon) in enumerate(members)]
             # The tills ring up sales all through the online rush.
             jobs[::5] = [asyncio.gather(job, till(n)) for n, job in enumerate(jobs[::5])]
-            started, api_cpu = time.perf_counter(), common.cpu_seconds(api.pid)
-            await asyncio.gather(*jobs)
-            elapsed, api_cpu = time.perf_counter() - started, common.cpu_seconds(api.pid) - api_cpu
+            async with common.Meter(f"http://127.0.0.1:{api_port}", api.pid) as meter:
+                started = time.perf_counter()
+                await asyncio.gather(*jobs)
+                elapsed = time.perf_counter() - started
     finally:
         common.stop(api, fake)
 
@@ -251,8 +252,8 @@ async def main() -> None:
           "one uvicorn worker, PostgreSQL on the same 2 cores")
     print(f"online orders placed and paid: {len(checked_out) / elapsed:.1f} orders/s "
           f"({len(checked_out)} in {elapsed:.1f} s, store purchases included in the time)")
-    print(f"API CPU per online order: {api_cpu / len(checked_out) * 1000:.1f} ms "
-          f"(3 x addToCart, checkout, payment notification; the {STORE_SALES} store purchases included)")
+    print(meter.per(len(checked_out), "online order")
+          + f" (3 x addToCart, checkout, payment notification; the {STORE_SALES} store purchases included)")
     for step, values in timings.items():
         if values:
             print(f"  {step:<22} n={len(values):<5} p50 {statistics.median(values):6.0f} ms   "

@@ -18,6 +18,10 @@ sys.path.insert(0, str(SRC))
 _servers = []  # keeps the embedded PostgreSQL alive until the benchmark exits
 
 
+# Phones are sealed at rest: the benchmarks' servers and their in-process settings share a key.
+PHONE_KEY = "bench-phone-encryption-key-" + "p" * 32
+
+
 async def database() -> str:
     """DATABASE_URL, or a fresh embedded PostgreSQL in a temporary directory; migrated."""
     from storelink import migrate
@@ -39,7 +43,7 @@ def start_uvicorn(app: str, env: dict, port: int, *extra: str, cwd: str | None =
     """`uvicorn --factory app` on 127.0.0.1:port, once it answers; one worker, no access log."""
     # Phones are sealed at rest: a benchmark's server needs a key like any deployment (its own
     # when the benchmark reads phones itself, else this one).
-    env = {"PHONE_ENCRYPTION_KEY": "bench-phone-encryption-key-" + "p" * 32, **env,
+    env = {"PHONE_ENCRYPTION_KEY": PHONE_KEY, **env,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), cwd, env.get("PYTHONPATH")]))}
     env.pop("DEBUG", None)
     proc = subprocess.Popen(
@@ -74,3 +78,64 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU used so far by every PostgreSQL process on this machine, ended backends included (the
+    benchmark's server is the only one busy while it runs)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                head, _, rest = stat.read().rpartition(")")
+        except OSError:  # it ended meanwhile
+            continue
+        if head.endswith("(postgres"):
+            # its own CPU, and its ended children's (the postmaster reaps backends that closed)
+            fields = rest.split()
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def round_trips(base_url: str) -> dict[str, float]:
+    """The server's storelink_db_round_trips_total by kind (statement, begin, commit, rollback)."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx.AsyncClient() as client:
+        body = (await client.get(f"{base_url}/metrics")).text
+    return {sample.labels["kind"]: sample.value for family in text_string_to_metric_families(body)
+            for sample in family.samples if sample.name == "storelink_db_round_trips_total"}
+
+
+class Meter:
+    """API CPU, PostgreSQL CPU and database round trips over a stretch of work, per action.
+
+        async with Meter(base_url, api_pid) as meter:
+            ...
+        print(meter.per(actions, "order"))
+    """
+
+    def __init__(self, base_url: str, api_pid: int):
+        self.base_url, self.api_pid = base_url, api_pid
+
+    async def __aenter__(self) -> "Meter":
+        self.trips = await round_trips(self.base_url)
+        self.api, self.pg = cpu_seconds(self.api_pid), postgres_cpu_seconds()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.api, self.pg = cpu_seconds(self.api_pid) - self.api, postgres_cpu_seconds() - self.pg
+        after = await round_trips(self.base_url)
+        # less the one statement of the scrape that opened the stretch
+        self.trips = {k: v - self.trips.get(k, 0) - (k == "statement") for k, v in after.items()}
+
+    def per(self, actions: int, action: str) -> str:
+        n = max(actions, 1)
+        statements = self.trips.get("statement", 0)
+        transactions = self.trips.get("begin", 0)
+        total = sum(self.trips.values())
+        return (f"per {action}: API CPU {self.api / n * 1000:.1f} ms, PostgreSQL CPU {self.pg / n * 1000:.1f} ms, "
+                f"{total / n:.1f} round trips ({statements / n:.1f} statements, {transactions / n:.1f} transactions)")

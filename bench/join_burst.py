@@ -76,7 +76,7 @@ async def main() -> None:
     from storelink.settings import Settings
 
     url = await common.database()
-    settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48))
+    settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48), phone_encryption_key=common.PHONE_KEY)
     code, guide_id = await setup(url, settings)
 
     wx_port, api_port = 18801, 18800
@@ -120,18 +120,20 @@ async def main() -> None:
                 await join(await sign_up(i))
 
             # Run 1: the whole flow per customer (log in, bind the phone, join), 50 at a time.
-            started = time.perf_counter()
-            await asyncio.gather(*[customer(i) for i in range(CUSTOMERS)])
-            flow_elapsed = time.perf_counter() - started
+            async with common.Meter(f"http://127.0.0.1:{api_port}", api.pid) as flow_meter:
+                started = time.perf_counter()
+                await asyncio.gather(*[customer(i) for i in range(CUSTOMERS)])
+                flow_elapsed = time.perf_counter() - started
             flow_join_ms, join_ms[:] = sorted(join_ms), []
             await verify(url, code, guide_id, CUSTOMERS)
 
             # Run 2 (a second guide code's worth of fresh customers): everyone has signed in and
             # bound a phone beforehand; the burst is the joins alone, 50 at a time.
             tokens = await asyncio.gather(*[sign_up(CUSTOMERS + i) for i in range(CUSTOMERS)])
-            started = time.perf_counter()
-            await asyncio.gather(*[join(t) for t in tokens])
-            join_elapsed = time.perf_counter() - started
+            async with common.Meter(f"http://127.0.0.1:{api_port}", api.pid) as join_meter:
+                started = time.perf_counter()
+                await asyncio.gather(*[join(t) for t in tokens])
+                join_elapsed = time.perf_counter() - started
     finally:
         common.stop(api, fake)
 
@@ -146,6 +148,8 @@ async def main() -> None:
           f"joinByCode p50 {statistics.median(flow_join_ms):.0f} ms, p95 {p(flow_join_ms, .95):.0f} ms")
     print(f"run 2, joins alone: {CUSTOMERS / join_elapsed:.0f} joins/s (target >= 100); "
           f"joinByCode p50 {statistics.median(join_ms):.0f} ms, p95 {p(join_ms, .95):.0f} ms")
+    print(f"run 1 {flow_meter.per(CUSTOMERS, 'customer')} (log in + bind phone + join)")
+    print(f"run 2 {join_meter.per(CUSTOMERS, 'join')}")
     print(f"failed joins: {len(failures)}")
     await verify(url, code, guide_id, 2 * CUSTOMERS)
 

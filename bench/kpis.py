@@ -157,7 +157,7 @@ async def main() -> None:
     await generate(url)
     print(f"generated in {time.perf_counter() - started:.0f} s")
 
-    settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48))
+    settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48), phone_encryption_key=common.PHONE_KEY)
     app = create_app(settings)
     rng = random.Random(7)
     async with app.router.lifespan_context(app):

@@ -66,7 +66,7 @@ async def main() -> None:
 
     # Train as production does, with the CLI in its own process: its time and peak memory.
     jwt_secret = secrets.token_urlsafe(48)
-    env = {"PHONE_ENCRYPTION_KEY": "bench-phone-encryption-key-" + "p" * 32, **os.environ, "DATABASE_URL": url,
+    env = {"PHONE_ENCRYPTION_KEY": common.PHONE_KEY, **os.environ, "DATABASE_URL": url,
            "JWT_SECRET": jwt_secret,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(common.SRC), os.environ.get("PYTHONPATH")]))}
     t0 = time.perf_counter()

@@ -40,6 +40,25 @@ async def test_operations_are_counted_by_name_and_outcome(client, api):
     assert ("storelink_db_pool_connections_in_use", ()) in after
 
 
+async def test_round_trips_to_the_database_are_counted(client, api):
+    def grew(before, after, kind):
+        key = ("storelink_db_round_trips_total", (("kind", kind),))
+        return after.get(key, 0) - before.get(key, 0)
+    # given
+    before = await _scrape(client)
+    # when a read runs (outside any transaction), and then a sign-in writes
+    await api.post("query { nearbyStores(lat: 31.23, lng: 121.47, first: 1) { distanceMeters } }")
+    read = await _scrape(client)
+    login = await api.post('mutation { wechatLogin(code: "round-trips") { accessToken userErrors { code } } }')
+    wrote = await _scrape(client)
+    # then the read sent statements and no BEGIN (a scrape itself sends one statement)
+    assert grew(before, read, "statement") >= 2 and grew(before, read, "begin") == 0
+    # and the write one transaction at least, committed
+    assert login["data"]["wechatLogin"]["accessToken"]
+    assert grew(read, wrote, "begin") >= 1 and grew(read, wrote, "commit") >= 1
+    assert grew(read, wrote, "statement") > 1
+
+
 async def test_throttled_logins_are_counted_without_the_username(client, api, world):
     before = await _scrape(client)
     for _ in range(7):

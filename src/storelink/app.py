@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from storelink import db, phone_cipher, process, tracing
+from storelink import db, metrics, phone_cipher, process, tracing
 from storelink.api import ide
 from storelink.api.http import StorelinkGraphQL
 from storelink.documents.service import Documents
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Sta
         url = await anyio.to_thread.run_sync(db.database_url, settings)
         engine = db.create_engine(url)
         tracing.trace_statements(engine)
+        metrics.count_round_trips(engine)
         http = outbound_http(settings)
         app.state.settings = settings
         app.state.engine = engine

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy import event
 
 REGISTRY = CollectorRegistry()
 MAX_OPERATION_NAMES = 200
@@ -26,6 +27,8 @@ REFUSED_REQUESTS = Counter("storelink_http_refusals", "Requests refused before G
                            ["status"], registry=REGISTRY)
 THROTTLED = Counter("storelink_throttle_refusals", "Attempts refused as RATE_LIMITED (login, join, scan)",
                     ["kind"], registry=REGISTRY)
+DB_ROUND_TRIPS = Counter("storelink_db_round_trips", "Statements and transaction boundaries sent to PostgreSQL",
+                         ["kind"], registry=REGISTRY)
 POOL_IN_USE = Gauge("storelink_db_pool_connections_in_use", "Database connections checked out of the pool",
                     registry=REGISTRY)
 OUTBOX_PENDING = Gauge("storelink_outbox_pending_messages", "Outbox messages waiting to be sent",
@@ -35,6 +38,18 @@ OUTBOX_OLDEST = Gauge("storelink_outbox_oldest_pending_age_seconds",
 WORKER_LAST_RUN = Gauge("storelink_worker_last_run_timestamp_seconds",
                         "When this process's worker last finished a round (unix time; 0: no worker here)",
                         registry=REGISTRY)
+
+
+def count_round_trips(engine) -> None:
+    """Count what the engine sends (statements, BEGIN, COMMIT, ROLLBACK): the figure behind CPU
+    per action, which the benchmarks print per action."""
+    sync = engine.sync_engine
+    statements = DB_ROUND_TRIPS.labels("statement").inc
+    event.listen(sync, "before_cursor_execute", lambda *_, **__: statements())
+    for kind in ("begin", "commit", "rollback"):
+        # an autocommit reader sends no BEGIN, COMMIT or ROLLBACK
+        event.listen(sync, kind, lambda conn, *_, _inc=DB_ROUND_TRIPS.labels(kind).inc:
+                     None if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT" else _inc())
 
 
 def operation_label(name: str | None) -> str:

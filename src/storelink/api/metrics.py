@@ -44,7 +44,8 @@ async def metrics_endpoint(request: Request) -> Response:
             return JSONResponse({"error": "unauthorized"}, status_code=401)
     metrics.POOL_IN_USE.set(state.engine.pool.checkedout())
     try:
-        async with state.engine.connect() as conn:
+        async with state.engine.connect() as conn:  # one read: no transaction around it
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             pending, oldest = (await conn.execute(_OUTBOX)).one()
         metrics.OUTBOX_PENDING.set(pending)
         metrics.OUTBOX_OLDEST.set(float(oldest))

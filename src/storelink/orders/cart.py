@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, cast, delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,9 +50,9 @@ async def _ensure_available(session: AsyncSession, sku: Sku, quantity: int, fiel
 
 
 async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity: int,
-              pushed_by: Staff | None = None) -> CartLine:
+              pushed_by: Staff | None = None) -> tuple[CartLine, list[tuple[CartLine, Sku]]]:
     """Add to the cart, merging with the line of the same SKU. A push by a guide marks the line
-    with that guide and time."""
+    with that guide and time. Returns the line and the whole cart as it now is."""
     _check_quantity(quantity, ["quantity"])
     sku = await catalog.require_sku(session, sku_id, ["skuId"])
     now = utcnow()
@@ -69,43 +69,38 @@ async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity:
     if line.quantity > MAX_LINE_QUANTITY:
         raise InvalidInput("At most {n} of one item", n=MAX_LINE_QUANTITY, field=["quantity"])
     await _ensure_available(session, sku, line.quantity, ["quantity"])
-    count, subtotal = await _size(session, customer_id)
-    if count > MAX_LINES:
+    rows = (await lines_of(session, [customer_id]))[customer_id]
+    if len(rows) > MAX_LINES:
         raise InvalidInput("A cart holds at most {n} different items; check out or remove some first", n=MAX_LINES, field=["skuId"])
-    _check_subtotal(subtotal, ["quantity"])
-    return line
+    _check_subtotal(rows, ["quantity"])
+    return line, rows
 
 
-async def _size(session: AsyncSession, customer_id: int) -> tuple[int, int]:
-    """(lines, subtotal in fen) of the customer's cart, summed as bigint."""
-    found = (await session.execute(
-        select(func.count(), func.coalesce(func.sum(cast(CartLine.quantity, BigInteger) * Sku.price_fen), 0))
-        .select_from(CartLine).join(Sku, Sku.id == CartLine.sku_id).where(CartLine.customer_id == customer_id)
-    )).one()
-    return found[0], found[1]
-
-
-def _check_subtotal(subtotal: int, field: list[str]) -> None:
+def _check_subtotal(rows: list[tuple[CartLine, Sku]], field: list[str]) -> None:
     """A cart may total at most MAX_INT fen: what one order may come to, and GraphQL's Int."""
-    if subtotal > MAX_INT:
+    if sum(line.quantity * sku.price_fen for line, sku in rows) > MAX_INT:
         raise InvalidInput("A cart may come to at most {yuan} yuan; check out part of it first", yuan=f"{MAX_INT / 100:,.2f}", field=field)
 
 
-async def update_line(session: AsyncSession, *, customer_id: int, line_id: int, quantity: int) -> None:
-    """Change a line's quantity (0 removes it). A guide's mark stays: the push still counts."""
+async def update_line(session: AsyncSession, *, customer_id: int, line_id: int,
+                      quantity: int) -> list[tuple[CartLine, Sku]]:
+    """Change a line's quantity (0 removes it). A guide's mark stays: the push still counts.
+    Returns the whole cart as it now is."""
     _check_quantity(quantity, ["quantity"], allow_zero=True)
     line = await session.get(CartLine, line_id, with_for_update=True)
     if line is None or line.customer_id != customer_id:
         raise NotFound("No such cart line", field=["lineId"])
     if quantity == 0:
         await session.execute(delete(CartLine).where(CartLine.id == line_id))
-        return
+        return (await lines_of(session, [customer_id]))[customer_id]
     sku = await catalog.require_sku(session, line.sku_id, ["lineId"], for_sale=False)
     if quantity > line.quantity:
         await _ensure_available(session, sku, quantity, ["quantity"])
     line.quantity = quantity
     await session.flush()
-    _check_subtotal((await _size(session, customer_id))[1], ["quantity"])
+    rows = (await lines_of(session, [customer_id]))[customer_id]
+    _check_subtotal(rows, ["quantity"])
+    return rows
 
 
 async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_id: int, quantity: int,
@@ -117,7 +112,7 @@ async def push(session: AsyncSession, *, staff: Staff, membership_id: int, sku_i
         raise Forbidden("Only store staff push items into a member's cart")
     membership = await member_for_staff(session, staff, membership_id, ["memberId"])
     customer = await live_customer(session, membership.customer_id, field=["memberId"])
-    line = await add(session, customer_id=customer.id, sku_id=sku_id, quantity=quantity, pushed_by=staff)
+    line, _ = await add(session, customer_id=customer.id, sku_id=sku_id, quantity=quantity, pushed_by=staff)
     if recommendation_id is not None:
         shown = await reco_feedback.for_push(session, shown_id=recommendation_id, customer_id=customer.id, sku_id=sku_id)
         if shown is None:

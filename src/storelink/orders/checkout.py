@@ -151,6 +151,11 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
 
 async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, transaction_id: str | None) -> None:
     now = utcnow()
+    # Reads and the crediting first, then the order's new state: one UPDATE of the order.
+    membership = await membership_of(session, order.customer_id) if order.customer_id else None
+    await reco_feedback.attribute(
+        session, order_id=order.id, customer_id=order.customer_id, paid_at=now,
+        sku_ids=select(OrderLine.sku_id).where(OrderLine.order_id == order.id))
     order.paid_at = now
     order.payment_provider, order.transaction_id = provider, transaction_id
     if order.fulfilment == "STORE_PICKUP":
@@ -159,8 +164,6 @@ async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, tran
         order.pickup_token = codes.new_scan_token()
     else:
         order.status = OrderStatus.PAID.value
-    await _credit_recommendations(session, order)
-    membership = await membership_of(session, order.customer_id) if order.customer_id else None
     if membership is not None:
         order.points_earned = loyalty.points_for(order.total_fen)
         await loyalty.add_points(session, membership_id=membership.id, delta=order.points_earned,
@@ -183,12 +186,6 @@ async def _announce_paid(session: AsyncSession, order: Order) -> None:
     for store_id in pushed_from:
         await live.publish(session, kind="PUSHED_ITEM_ORDERED", store_id=store_id, order=order.id)
     await webhooks.emit(session, "order.paid", lambda: bodies.order(session, order))
-
-
-async def _credit_recommendations(session: AsyncSession, order: Order) -> None:
-    skus = (await session.execute(select(OrderLine.sku_id).where(OrderLine.order_id == order.id))).scalars().all()
-    await reco_feedback.attribute(session, order_id=order.id, customer_id=order.customer_id, sku_ids=list(skus),
-                                  paid_at=order.paid_at)
 
 
 class UnknownOrder(Exception):

@@ -49,8 +49,9 @@ class OrderMutations:
     async def add_to_cart(self, info: Info, sku_id: strawberry.ID, quantity: int) -> CartPayload:
         async def work(session):
             me = await caller.customer(info)
-            await cart.add(session, customer_id=me.id, sku_id=decode_id(sku_id, "Sku", ["skuId"]), quantity=quantity)
-            return {"cart": await _cart_of(session, me.id)}
+            _, rows = await cart.add(session, customer_id=me.id, sku_id=decode_id(sku_id, "Sku", ["skuId"]),
+                                     quantity=quantity)
+            return {"cart": Cart.from_rows(rows)}
 
         return await in_transaction(info, CartPayload, work)
 
@@ -58,9 +59,9 @@ class OrderMutations:
     async def update_cart_line(self, info: Info, line_id: strawberry.ID, quantity: int) -> CartPayload:
         async def work(session):
             me = await caller.customer(info)
-            await cart.update_line(session, customer_id=me.id, line_id=decode_id(line_id, "CartLine", ["lineId"]),
-                                   quantity=quantity)
-            return {"cart": await _cart_of(session, me.id)}
+            rows = await cart.update_line(session, customer_id=me.id,
+                                          line_id=decode_id(line_id, "CartLine", ["lineId"]), quantity=quantity)
+            return {"cart": Cart.from_rows(rows)}
 
         return await in_transaction(info, CartPayload, work)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,11 +46,11 @@ async def for_push(session: AsyncSession, *, shown_id: int, customer_id: int, sk
     return shown
 
 
-async def attribute(session: AsyncSession, *, order_id: int, customer_id: int | None, sku_ids: Sequence[int],
-                    paid_at: dt.datetime) -> int:
-    """Credit a paid order to the latest recommendation of each of its SKUs shown to the member
-    in the 7 days before; returns how many were credited."""
-    if customer_id is None or not sku_ids:
+async def attribute(session: AsyncSession, *, order_id: int, customer_id: int | None,
+                    sku_ids: Sequence[int] | Select, paid_at: dt.datetime) -> int:
+    """Credit a paid order to the latest recommendation of each of its SKUs (ids, or a subquery
+    of them) shown to the member in the 7 days before; returns how many were credited."""
+    if customer_id is None or (isinstance(sku_ids, Sequence) and not sku_ids):
         return 0
     latest = (
         select(RecoShown.id)
