@@ -42,6 +42,7 @@ async def _member_signals(session: AsyncSession, customer_id: int, now: dt.datet
     cart = sorted(set((await session.execute(
         select(Sku.product_id).join(CartLine, CartLine.sku_id == Sku.id).where(CartLine.customer_id == customer_id)
     )).scalars()))
+
     def paid_before(order) -> tuple:
         return order.customer_id == customer_id, order.status.in_(PAID_STATUSES), order.paid_at < now
 
