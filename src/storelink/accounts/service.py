@@ -334,7 +334,11 @@ async def live_customer(session: AsyncSession, customer_id: int, *, lock: bool =
     A gone customer acting for themself must sign in again (UNAUTHENTICATED); a member that staff
     named (`field` given) is NOT_FOUND. `lock` takes the row lock that serialises one customer's
     joins, checkouts, claims and bookings."""
-    customer = await session.get(Customer, customer_id, with_for_update=lock or None)
+    return present(await session.get(Customer, customer_id, with_for_update=lock or None), field)
+
+
+def present(customer: Customer | None, field: list[str] | None = None) -> Customer:
+    """live_customer's rule for a customer row read some other way."""
     if customer is None or customer.deleted_at is not None:
         if field is not None:
             raise NotFound("No such member", field=field)

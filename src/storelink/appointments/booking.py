@@ -20,13 +20,12 @@ from storelink.accounts.models import Customer, Staff, StaffRole
 from storelink.appointments.models import (
     ACTIVE_STATUSES, Appointment, ServiceType, SlotUsage, StoreService,
 )
-from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
 from storelink.live import bus as live
 from storelink.webhooks import bodies, service as webhooks
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.scanning import codes
-from storelink.members.joining import membership_of
+from storelink.members.joining import live_member
 from storelink.outbox import service as outbox
 from storelink.stores import hours
 from storelink.stores import service as store_service
@@ -59,11 +58,18 @@ class Offer:
 
 async def load_offer(session: AsyncSession, store_id: int, service_id: int, *, for_booking: bool) -> Offer:
     f = ["input"] if for_booking else []
-    store = await store_service.require_store(session, store_id, f + ["storeId"])
-    service = await session.get(ServiceType, service_id)
+    # One statement: the store, the service and the store's terms for it (either may be missing).
+    found = (await session.execute(
+        select(Store, ServiceType, StoreService).select_from(Store)
+        .outerjoin(ServiceType, ServiceType.id == service_id)
+        .outerjoin(StoreService, (StoreService.store_id == Store.id) & (StoreService.service_id == service_id))
+        .where(Store.id == store_id)
+    )).one_or_none()
+    if found is None:
+        raise NotFound("No such store", field=f + ["storeId"])
+    store, service, offer = found
     if service is None:
         raise NotFound("No such service", field=f + ["serviceId"])
-    offer = await session.get(StoreService, (store_id, service_id))
     if offer is None:
         raise NotFound("This store does not offer that service", field=f + ["serviceId"])
     if not offer.active and for_booking:
@@ -147,29 +153,36 @@ async def _check_start(session: AsyncSession, offer: Offer, start_at: dt.datetim
     raise DomainError("Not a bookable time: outside opening hours or between slots; choose one of the listed slots", code=Code.SLOT_UNAVAILABLE, field=field)
 
 
-async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datetime]) -> None:
+async def _refuse_if_full(session: AsyncSession, offer: Offer, cells: list[dt.datetime]) -> None:
+    """A plain read: in a rush, those who come after the slot filled up are refused at once,
+    before writing anything or queueing on the row lock. _take_places is the real guard."""
     if not cells:
         return
-    # A plain read first: in a rush, those who come after the slot filled up are refused at once
-    # instead of queueing on the row lock. The locked upsert below is the real guard.
     used = await _usage(session, offer, min(cells), max(cells))
     if any(used.get(c, 0) >= offer.settings.capacity for c in cells):
         raise DomainError("This slot is fully booked; choose another time", code=Code.SLOT_FULL, field=["input", "startAt"])
-    for cell in sorted(cells):  # one order for everyone: no deadlocks between overlapping bookings
-        taken = (
-            await session.execute(
-                insert(SlotUsage)
-                .values(store_id=offer.store.id, service_id=offer.service.id, cell_start=cell, used=1)
-                .on_conflict_do_update(
-                    index_elements=[SlotUsage.store_id, SlotUsage.service_id, SlotUsage.cell_start],
-                    set_={"used": SlotUsage.used + 1},
-                    where=SlotUsage.used < offer.settings.capacity,
-                )
-                .returning(SlotUsage.used)
+
+
+async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datetime]) -> None:
+    if not cells:
+        return
+    # Every cell in one statement, its rows in one order for everyone (no deadlocks between
+    # overlapping bookings); a cell already full is not updated, so it is missing from the result.
+    taken = (
+        await session.execute(
+            insert(SlotUsage)
+            .values([{"store_id": offer.store.id, "service_id": offer.service.id, "cell_start": cell, "used": 1}
+                     for cell in sorted(cells)])
+            .on_conflict_do_update(
+                index_elements=[SlotUsage.store_id, SlotUsage.service_id, SlotUsage.cell_start],
+                set_={"used": SlotUsage.used + 1},
+                where=SlotUsage.used < offer.settings.capacity,
             )
-        ).scalar_one_or_none()
-        if taken is None or taken > offer.settings.capacity:
-            raise DomainError("This slot is fully booked; choose another time", code=Code.SLOT_FULL, field=["input", "startAt"])
+            .returning(SlotUsage.used)
+        )
+    ).scalars().all()
+    if len(taken) < len(cells) or any(used > offer.settings.capacity for used in taken):
+        raise DomainError("This slot is fully booked; choose another time", code=Code.SLOT_FULL, field=["input", "startAt"])
 
 
 async def _free_places(session: AsyncSession, appointment: Appointment, cells: list[dt.datetime]) -> None:
@@ -242,14 +255,14 @@ async def book(
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidInput("At most {n} characters", n=MAX_NOTE, field=["input", "note"])
     # Serialises one customer's bookings (idempotency, one per service per day).
-    await live_customer(session, customer_id, lock=True, field=["input", "memberId"])
+    _, membership = await live_member(session, customer_id, lock=True, field=["input", "memberId"])
     if idempotency_key is not None:
         earlier = (await session.execute(select(Appointment).where(
             Appointment.customer_id == customer_id, Appointment.idempotency_key == idempotency_key
         ))).scalar_one_or_none()
         if earlier is not None:
             return earlier, False
-    if await membership_of(session, customer_id) is None:
+    if membership is None:
         raise DomainError("Join the membership to book services", code=Code.INVALID_STATE)
     offer = await load_offer(session, store_id, service_id, for_booking=True)
     if booked_by is not None and not permissions.can_see_store(booked_by, store_id):
@@ -261,6 +274,7 @@ async def book(
                                         local_day=local_day, field=["input", "startAt"])
     if guide_id is not None:
         await _check_guide(session, guide_id, store_id, start, end)
+    await _refuse_if_full(session, offer, _cells(offer, start, end))
     token = codes.new_scan_token()
     appointment = Appointment(
         customer_id=customer_id, store_id=store_id, service_id=service_id, guide_id=guide_id,
@@ -345,6 +359,7 @@ async def reschedule(session: AsyncSession, *, appointment_id: int, start_at: dt
     old_cells = set(_cells(offer, appointment.start_at, appointment.end_at))
     new_cells = [c for c in _cells(offer, start, end) if c not in old_cells]
     try:
+        await _refuse_if_full(session, offer, new_cells)
         await _take_places(session, offer, new_cells)
     except DomainError as err:
         err.field = ["startAt"]

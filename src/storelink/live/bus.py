@@ -17,8 +17,9 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 from storelink.clock import utcnow
 
@@ -43,16 +44,33 @@ class Event:
         return cls(data["audience"], int(data["to"]), data["kind"], data["at"], dict(data.get("ids") or {}))
 
 
+_PENDING = "storelink_live_pending"  # session.info key: the transaction's events, sent just before COMMIT
+
+
 async def publish(session: AsyncSession, *, kind: str, store_id: int | None = None,
                   customer_id: int | None = None, **ids: int | None) -> None:
-    """Announce `kind` to a store's screens and/or a customer's, when this transaction commits."""
+    """Announce `kind` to a store's screens and/or a customer's, when this transaction commits.
+    A transaction's events go to PostgreSQL together, in one statement just before its COMMIT
+    (nothing publishes inside a savepoint, whose rollback would not take its events back)."""
     at = utcnow().isoformat()
     present = {name: value for name, value in ids.items() if value is not None}
+    pending = session.info.setdefault(_PENDING, [])
     for audience, to in (("store", store_id), ("customer", customer_id)):
-        if to is None:
-            continue
-        payload = json.dumps({"audience": audience, "to": to, "kind": kind, "at": at, "ids": present})
-        await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+        if to is not None:
+            pending.append(json.dumps({"audience": audience, "to": to, "kind": kind, "at": at, "ids": present}))
+
+
+@event.listens_for(Session, "before_commit")
+def _notify(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:  # runs inside the async session's greenlet, so the plain execute is awaited there
+        calls = ", ".join(f"pg_notify(:channel, :p{i})" for i in range(len(pending)))
+        session.execute(text(f"SELECT {calls}"), {"channel": CHANNEL, **{f"p{i}": p for i, p in enumerate(pending)}})
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 class Hub:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink import throttle
 from storelink.accounts.models import Customer
-from storelink.accounts.service import live_customer
+from storelink.accounts.service import live_customer, present
 from storelink.clock import utcnow
 from storelink.live import bus as live
 from storelink.webhooks import bodies, service as webhooks
@@ -81,6 +81,17 @@ _COUNT_USE = (
 
 async def membership_of(session: AsyncSession, customer_id: int) -> Membership | None:
     return (await session.execute(_MEMBERSHIP_OF, {"customer_id": customer_id})).scalar_one_or_none()
+
+
+async def live_member(session: AsyncSession, customer_id: int, *, lock: bool = False,
+                      field: list[str] | None = None) -> tuple[Customer, Membership | None]:
+    """accounts.service.live_customer (its rule and its row lock) and membership_of, in one statement."""
+    stmt = (select(Customer, Membership).outerjoin(Membership, Membership.customer_id == Customer.id)
+            .where(Customer.id == customer_id))
+    if lock:
+        stmt = stmt.with_for_update(of=Customer)
+    found = (await session.execute(stmt)).one_or_none()
+    return present(found[0] if found else None, field), (found[1] if found else None)
 
 
 def check_consent(consent: Consent, customer: Customer, settings: Settings) -> None:
