@@ -3,10 +3,10 @@ training, the offline evaluation and the tests all rank through these functions.
 
 A candidate's evidence has five parts, each 0..1 (the last four scaled among one member's
 candidates):
-- rebuy: a product the member bought before, as likely again as its product's learned repeat
-  rate, more so the more often they bought it (n / (n + 1)), and (as much as the learned `timing` says) most when its
-  learned interval has passed (so a durable just bought is not offered again, a consumable comes
-  back when it runs out);
+- rebuy: a product the member bought before: the share of their orders that had it, drawn
+  towards the product's learned repeat rate, and (as much as the learned `timing` says) most
+  when their interval for it has passed (so a durable just bought is not offered again, a
+  consumable comes back when it runs out);
 - collaborative: EASE (a linear item-to-item model learned in closed form) over what the member
   bought, has in the cart and is looking at;
 - complement ("搭配"): co-purchase cosine in a basket, from the cart, the product looked at and
