@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
@@ -82,12 +81,7 @@ def baselines(past: list[learn.Purchase], cutoff: dt.datetime) -> dict[str, Rank
         return (mine + [p for p in popular if p not in set(mine)])[:K]
 
     binary = (orders.histories > 0).astype(np.float64)
-    counts = (binary.T @ binary).tocsr()
-    norm = 1 / np.sqrt(np.maximum(counts.diagonal(), 1e-9))
-    counts.setdiag(0)
-    counts.eliminate_zeros()
-    similar = learn._top_per_row((sparse.diags(norm) @ counts @ sparse.diags(norm)).tocsr(), orders.ids,
-                                 k=KNN_NEIGHBOURS)
+    similar = learn.top_per_row(learn.cosine(binary.T @ binary), orders.ids, k=KNN_NEIGHBOURS)
 
     def item_knn(member: int) -> list[int]:
         scores: dict[int, float] = {}

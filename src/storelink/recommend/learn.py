@@ -72,7 +72,6 @@ class Orders:
     as sparse matrices over a product index."""
 
     def __init__(self, purchases: Sequence[Purchase]):
-        self.purchases = purchases
         self.ids = np.array(sorted({p for x in purchases for p in x.products}), dtype=np.int64)
         members = sorted({x.customer_id for x in purchases if x.customer_id is not None})
         self.members = np.array(members, dtype=np.int64)
@@ -94,10 +93,6 @@ class Orders:
                                     shape=(len(members), len(purchases)))
         self.histories = (belongs @ self.baskets).tocsr()  # member x product: orders with it
 
-    def column(self, product_id: int) -> int | None:
-        i = int(np.searchsorted(self.ids, product_id))
-        return i if i < len(self.ids) and self.ids[i] == product_id else None
-
     def member_lines(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(member row, product column, day) of every line of an order with a member, sorted by
         member, product and day."""
@@ -117,11 +112,20 @@ def _size_weights(m: sparse.csr_matrix) -> np.ndarray:
     return np.sqrt(np.minimum(1.0, (MAX_BASKET - 1) / np.maximum(n - 1, 1)))
 
 
-def _top_per_row(m: sparse.csr_matrix, ids: np.ndarray, columns: np.ndarray | None = None,
-                 k: int = NEIGHBOURS) -> reco.Neighbours:
-    """Each row's k largest positive values, as product ids (rows and columns through `ids`, or
-    the columns through `columns`)."""
-    columns = ids if columns is None else columns
+def cosine(counts: sparse.spmatrix, min_count: float = 0.0) -> sparse.csr_matrix:
+    """Co-occurrence counts (the diagonal: each product's own) to cosine similarity, the diagonal
+    and the pairs seen together fewer than `min_count` times dropped."""
+    counts = counts.tocsr()
+    single = counts.diagonal()
+    counts.setdiag(0)
+    counts.data[counts.data < min_count] = 0
+    counts.eliminate_zeros()
+    scale = sparse.diags(1 / np.sqrt(np.maximum(single, 1e-9)))
+    return (scale @ counts @ scale).tocsr()
+
+
+def top_per_row(m: sparse.csr_matrix, ids: np.ndarray, k: int = NEIGHBOURS) -> reco.Neighbours:
+    """Each row's k largest positive values, rows and columns as product ids (through `ids`)."""
     found: reco.Neighbours = {}
     for r in range(m.shape[0]):
         start, end = m.indptr[r], m.indptr[r + 1]
@@ -133,7 +137,7 @@ def _top_per_row(m: sparse.csr_matrix, ids: np.ndarray, columns: np.ndarray | No
         if len(values) > k:
             part = np.argpartition(-values, k)[:k]
             values, cols = values[part], cols[part]
-        pairs = sorted(zip(values.tolist(), columns[cols].tolist()), key=lambda vc: (-vc[0], vc[1]))
+        pairs = sorted(zip(values.tolist(), ids[cols].tolist()), key=lambda vc: (-vc[0], vc[1]))
         found[int(ids[r])] = [(c, round(v, 6)) for v, c in pairs]
     return found
 
@@ -146,13 +150,9 @@ def complements(orders: Orders) -> reco.Neighbours:
     recent = _recent_histories(orders)
     weighted = [_rows_scaled(baskets, _size_weights(baskets)),
                 _rows_scaled(recent, _size_weights(recent) * math.sqrt(0.5))]
-    counts = sum((w.T @ w for w in weighted), sparse.csr_matrix((len(orders.ids), len(orders.ids)))).tocsr()
-    single = counts.diagonal()
-    counts.setdiag(0)
-    counts.data[counts.data < 1] = 0  # seen together once across histories, or in one bulk buy: too weak
-    counts.eliminate_zeros()
-    scale = sparse.diags(1 / np.sqrt(np.maximum(single, 1e-9)))
-    return _top_per_row((scale @ counts @ scale).tocsr(), orders.ids)
+    counts = sum((w.T @ w for w in weighted), sparse.csr_matrix((len(orders.ids), len(orders.ids))))
+    # seen together once across histories, or in one bulk buy: too weak
+    return top_per_row(cosine(counts, min_count=1), orders.ids)
 
 
 def _recent_histories(orders: Orders) -> sparse.csr_matrix:
@@ -190,7 +190,7 @@ def ease(orders: Orders) -> tuple[np.ndarray, np.ndarray]:
 
 def collaborative(orders: Orders) -> reco.Neighbours:
     ids, b = ease(orders)
-    return _top_per_row(sparse.csr_matrix(b), ids)
+    return top_per_row(sparse.csr_matrix(b), ids)
 
 
 def substitutes(products: Sequence[reco.ProductInfo], popularity: dict[int, float]) -> reco.Neighbours:
