@@ -30,6 +30,8 @@ class Code(str, Enum):
     COUPON_NOT_APPLICABLE = "COUPON_NOT_APPLICABLE"
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
     INVALID_STATE = "INVALID_STATE"
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    RETURN_WINDOW_CLOSED = "RETURN_WINDOW_CLOSED"
     # Beyond the contract: WeChat or a payment provider failed or timed out; retrying may work.
     UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
 

@@ -50,6 +50,15 @@ class Settings(BaseSettings):
 
     # Online orders not paid within this many minutes are cancelled and release what they held.
     order_payment_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Delivery fees (fen) and promised times (API-NOTES "Fulfilment and returns"): parcel delivery
+    # from the warehouse or a store; same-city delivery from a nearby open store (a fixed
+    # preparation time, then the courier at about 20 km/h).
+    delivery_fee_fen: int = Field(default=0, ge=0, le=100_000)
+    delivery_eta_minutes: int = Field(default=48 * 60, ge=1)
+    same_city_fee_fen: int = Field(default=1500, ge=0, le=100_000)
+    same_city_prep_minutes: int = Field(default=45, ge=0)
+    # Days to return after delivery, pickup or a store sale (七天无理由退货).
+    return_days: int = Field(default=7, ge=0, le=365)
     # Tiers by paid spend in the last 12 months (fen): 2,000 / 8,000 / 20,000 yuan.
     tier_silver_fen: int = 200_000
     tier_gold_fen: int = 800_000

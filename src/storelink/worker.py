@@ -1,5 +1,5 @@
 """The background worker: sends due outbox messages and webhook deliveries, cancels orders left
-unpaid, and retrains the recommender on its schedule (RECOMMENDER_RETRAIN_HOURS).
+unpaid, asks the payment provider again for refunds it could not be asked for, and retrains the recommender on its schedule (RECOMMENDER_RETRAIN_HOURS).
 
 `serve` runs one in the server process; `storelink worker` runs one alone; several may run at
 once (both jobs lock the rows they take with SKIP LOCKED).
@@ -18,6 +18,8 @@ import storelink.orders.cart  # noqa: F401  (registers the cart-push sender)
 from storelink import metrics
 from storelink.orders import checkout
 from storelink.outbox import service as outbox
+from storelink.payments import providers
+from storelink.returns import payouts
 from storelink.recommend import train
 from storelink.settings import Settings
 from storelink.wechat.client import WeChatClient
@@ -40,6 +42,8 @@ async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient, setti
         done += sent
     while (expired := await checkout.expire_unpaid(sessionmaker)) > 0:
         done += expired
+    if http is not None and settings is not None:
+        done += await payouts.retry_due(sessionmaker, lambda: providers.build(settings, http))
     return done
 
 

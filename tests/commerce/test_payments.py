@@ -180,6 +180,118 @@ async def test_wechatpay_unavailable_keeps_the_order_for_a_retry(paymall):
 
 
 
+# ------------------------------------------------------------------ WeChat Pay v3 refunds
+
+REFUND_ORDER = """mutation($id: ID!) { refundOrder(id: $id, reason: "顾客取消") {
+  order { status refundedFen } userErrors { code } } }"""
+RECEIVE = """mutation($o: ID!, $s: ID!, $l: [ReturnLineInput!]!) {
+  receiveReturn(orderId: $o, storeId: $s, lines: $l, reason: "不喜欢") {
+    returnRequest { id status refundFen refundFailure } userErrors { code } } }"""
+RETURN = "query($id: ID!) { node(id: $id) { ... on ReturnRequest { status refundFen refundFailure } } }"
+RETRY = "mutation($o: ID!) { retryRefunds(orderId: $o) { order { refundedFen } userErrors { code } } }"
+
+
+async def _paid_on_wechatpay(mall, fake, name="alice", quantity=2) -> tuple[str, dict]:
+    token = await mall.member(name)
+    await mall.add(token, "SCARF-1", quantity)
+    order = (await mall.checkout(token))["order"]
+    headers, body = fake.notification(order_no=order["orderNo"], amount_fen=order["totalFen"],
+                                      transaction_id="42" + order["orderNo"])
+    assert (await mall.client.post("/webhooks/payments/wechatpay", content=body, headers=headers)).status_code == 200
+    return token, order
+
+
+async def _delivered(mall, token, order) -> str:
+    data = await mall.api.data("""query($id: ID!) { node(id: $id) { ... on Order {
+        lines { id } shipments { id } } } }""", {"id": order["id"]}, token)
+    shipment = data["node"]["shipments"][0]["id"]
+    for mutation in ("packShipment(id: $id)", 'shipShipment(id: $id, carrier: "EMS", trackingNo: "E1")',
+                     "markDelivered(id: $id)"):
+        await mall.api.data(f"mutation($id: ID!) {{ {mutation} {{ userErrors {{ code }} }} }}", {"id": shipment},
+                            mall.hq)
+    return data["node"]["lines"][0]["id"]
+
+
+async def test_a_return_is_refunded_through_wechatpay_and_confirmed_by_its_notification(paymall, pay_keys):
+    # given: two scarves paid with WeChat Pay and delivered
+    mall, fake = paymall
+    alice, order = await _paid_on_wechatpay(mall, fake)
+    line = await _delivered(mall, alice, order)
+    # when: one comes back at S1
+    data = await mall.api.data(RECEIVE, {"o": order["id"], "s": mall.stores["S1"],
+                                         "l": [{"orderLineId": line, "quantity": 1}]}, mall.managers["S1"])
+    # then: WeChat Pay was asked, signed (the fake checks), for the scarf's share of the order
+    back = data["receiveReturn"]["returnRequest"]
+    assert (back["status"], back["refundFen"], back["refundFailure"]) == ("RECEIVED", 39900, None)
+    (refund_no, asked), = fake.refunds.items()
+    assert asked["out_trade_no"] == order["orderNo"]
+    assert asked["amount"] == {"refund": 39900, "total": 79800, "currency": "CNY"}
+    # when: notifications arrive: forged, for another amount, then the real one twice
+    forged = fake.refund_notification(refund_no=refund_no, signer=pay_keys["intruder"])
+    wrong = fake.refund_notification(refund_no=refund_no, amount_fen=39899)
+    real = fake.refund_notification(refund_no=refund_no)
+    statuses = []
+    for headers, body in (forged, wrong):
+        statuses.append((await mall.client.post("/webhooks/payments/wechatpay", content=body, headers=headers)).status_code)
+    assert statuses == [401, 400]
+    assert (await mall.api.data(RETURN, {"id": back["id"]}, alice))["node"]["status"] == "RECEIVED"
+    for _ in range(2):
+        resp = await mall.client.post("/webhooks/payments/wechatpay", content=real[1], headers=real[0])
+        assert resp.status_code == 200
+    # then: refunded once
+    assert (await mall.api.data(RETURN, {"id": back["id"]}, alice))["node"]["status"] == "REFUNDED"
+    assert fake.refund_requests == 1
+
+
+async def test_a_refund_wechatpay_refuses_keeps_its_reason_and_can_be_retried(paymall):
+    # given: WeChat Pay will refuse the next refund (the merchant balance is short)
+    mall, fake = paymall
+    alice, order = await _paid_on_wechatpay(mall, fake, quantity=1)
+    line = await _delivered(mall, alice, order)
+    fake.refuse_refunds = 1
+    # when
+    data = await mall.api.data(RECEIVE, {"o": order["id"], "s": mall.stores["S1"],
+                                         "l": [{"orderLineId": line, "quantity": 1}]}, mall.managers["S1"])
+    # then: the goods are received, the refund stands refused with WeChat Pay's reason
+    back = data["receiveReturn"]["returnRequest"]
+    assert back["status"] == "RECEIVED" and back["refundFailure"].startswith("NOT_ENOUGH")
+    # when: the manager asks again, WeChat Pay accepts, and later confirms
+    retried = await mall.api.data(RETRY, {"o": order["id"]}, mall.managers["S1"])
+    assert retried["retryRefunds"] == {"order": {"refundedFen": 39900}, "userErrors": []}
+    assert (await mall.api.data(RETURN, {"id": back["id"]}, alice))["node"]["refundFailure"] is None
+    (refund_no, _), = fake.refunds.items()
+    headers, body = fake.refund_notification(refund_no=refund_no)
+    assert (await mall.client.post("/webhooks/payments/wechatpay", content=body, headers=headers)).status_code == 200
+    assert (await mall.api.data(RETURN, {"id": back["id"]}, alice))["node"]["status"] == "REFUNDED"
+    # another store's guide may not ask for it
+    other = await mall.api.data(RETRY, {"o": order["id"]}, mall.guides["guide-c"][1])
+    assert codes_of(other["retryRefunds"]) == ["FORBIDDEN"]
+
+
+async def test_refund_order_goes_through_wechatpay_too(paymall):
+    # given
+    mall, fake = paymall
+    alice, order = await _paid_on_wechatpay(mall, fake)
+    # when
+    data = await mall.api.data(REFUND_ORDER, {"id": order["id"]}, mall.hq)
+    # then
+    assert data["refundOrder"]["order"] == {"status": "REFUNDED", "refundedFen": 79800}
+    (refund_no, asked), = fake.refunds.items()
+    assert asked["amount"]["refund"] == 79800 and asked["out_trade_no"] == order["orderNo"]
+
+
+async def test_an_unknown_refund_notification_changes_nothing(paymall):
+    # given: a refund WeChat Pay knows of, but not ours
+    mall, fake = paymall
+    fake.refunds["RF-not-ours"] = {"out_trade_no": "x", "refund_id": "50x", "out_refund_no": "RF-not-ours",
+                                   "amount": {"refund": 100, "total": 100}}
+    headers, body = fake.refund_notification(refund_no="RF-not-ours")
+    # when
+    resp = await mall.client.post("/webhooks/payments/wechatpay", content=body, headers=headers)
+    # then
+    assert resp.status_code == 404
+
+
 # ------------------------------------------------------------------ paying in the demo
 
 @pytest.mark.parametrize("mode", [{"debug": True}, {"demo": True}])

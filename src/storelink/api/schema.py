@@ -26,6 +26,9 @@ from storelink.api.scanning import ScanMutations
 from storelink.graphql.pipeline import RequestPipeline
 from storelink.graphql.relay import Node, resolve_node
 from storelink.graphql.scalars import scalar_map
+from storelink.fulfilment.mutations import FulfilmentMutations
+from storelink.fulfilment.queries import FulfilmentQueries
+from storelink.fulfilment.types import Shipment
 from storelink.kpi.queries import KpiQueries
 from storelink.loyalty.mutations import LoyaltyMutations
 from storelink.loyalty.queries import LoyaltyQueries
@@ -36,6 +39,9 @@ from storelink.members.queries import MemberQueries
 from storelink.members.types import MemberProfile
 from storelink.orders import queries as order_queries  # noqa: F401  (registers the Order node)
 from storelink.orders.mutations import OrderMutations
+from storelink.returns import queries as return_queries  # noqa: F401  (registers the ReturnRequest node)
+from storelink.returns.mutations import ReturnMutations
+from storelink.returns.types import ReturnRequest
 from storelink.recommend.mutations import RecommendMutations
 from storelink.recommend.queries import RecommendQueries
 from storelink.orders.types import Order
@@ -58,7 +64,7 @@ MAX_TOKENS = 2000
 
 @strawberry.type
 class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, CatalogQueries, LoyaltyQueries,
-            KpiQueries, RecommendQueries, WebhookQueries):
+            KpiQueries, RecommendQueries, WebhookQueries, FulfilmentQueries):
     @strawberry.field
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
@@ -66,7 +72,8 @@ class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, Cat
 
 @strawberry.type
 class Mutation(AccountMutations, StoreMutations, AppointmentMutations, MemberMutations, ScanMutations,
-               CatalogMutations, OrderMutations, LoyaltyMutations, RecommendMutations, WebhookMutations):
+               CatalogMutations, OrderMutations, LoyaltyMutations, RecommendMutations, WebhookMutations,
+               FulfilmentMutations, ReturnMutations):
     pass
 
 
@@ -98,7 +105,7 @@ def build_schema(*, debug: bool = False, timezone: str = "Asia/Shanghai") -> str
         mutation=Mutation,
         subscription=Subscription,
         types=[Customer, Staff, Store, ServiceType, MemberProfile, Appointment, Product, Sku, Order, Coupon,
-               CouponCampaign, WebhookEndpoint],
+               CouponCampaign, WebhookEndpoint, Shipment, ReturnRequest],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=scalar_map(ZoneInfo(timezone))),
     )

@@ -67,6 +67,13 @@ async def load_sku(info: Info, pk: int) -> Sku | None:
     return Sku.from_model(row) if row else None
 
 
+async def sku_of_line(info: Info, pk: int) -> Sku:
+    """The SKU an order or shipment line names (kept even when no longer sold, so always there)."""
+    found = await load_sku(info, pk)
+    assert found is not None
+    return found
+
+
 async def load_product(info: Info, pk: int) -> Product | None:
     """A product on offer (the catalog is public, like stores); None for a withdrawn one."""
     row = await ProductById.of(info).load(pk)

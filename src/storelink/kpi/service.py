@@ -1,7 +1,8 @@
 """Store and guide KPIs (API-NOTES, "Attribution and KPIs"), exact, over inclusive days in the
 store's timezone.
 
-Orders count when paid and not refunded (a later refund removes them from every period); each
+Orders count when paid and not wholly refunded (a later whole refund removes them from every
+period); refunds count on the day they are decided (refundedFen), credited like their order; each
 order keeps the store and guides it was credited to when placed, so a later transfer or
 rebinding never moves past credit. One set-based query per kind of fact, grouped by the scope's
 key, serves one store, one guide, or every guide of a leaderboard alike; the indexes on
@@ -22,6 +23,7 @@ from storelink.appointments.models import Appointment
 from storelink.errors import InvalidInput
 from storelink.members.models import JoinChannel, JoinCode, JoinScan, Membership
 from storelink.orders.models import PAID_STATUSES, Order
+from storelink.returns.models import Refund, RefundStatus
 from storelink.stores.models import Store
 
 MAX_DAYS = 366
@@ -39,6 +41,7 @@ class Figures:
     online_to_store_members: int = 0
     online_gmv_fen: int = 0
     store_gmv_fen: int = 0
+    refunded_fen: int = 0
     appointments_booked: int = 0
     appointments_attended: int = 0
     join_scans: int = 0
@@ -131,6 +134,17 @@ async def figures(session: AsyncSession, *, scope: str, keys: Sequence[int] | No
         f.purchasing_members, f.repurchasing_members = purchasing, repurchasing
         f.store_to_online_members, f.online_to_store_members = to_online, to_store
         f.online_gmv_fen, f.store_gmv_fen = int(online_gmv), int(store_gmv)
+
+    # Refunds decided on the period's days (returns, unshippable lines, refundOrder), credited
+    # like their order; a whole refund also takes the order out of GMV (above).
+    rows = await session.execute(
+        select(order_key, func.sum(Refund.amount_fen)).join(Order, Order.id == Refund.order_id)
+        .where(scoped(order_key), Refund.status != RefundStatus.FAILED.value,
+               Refund.created_at >= period.starts, Refund.created_at < period.ends)
+        .group_by(order_key)
+    )
+    for key, refunded in rows:
+        get(key).refunded_fen = int(refunded)
 
     # Joins credited here.
     rows = await session.execute(

@@ -45,6 +45,8 @@ class KpiReport:
         description="Members who joined online and paid a store order credited here in the period.")
     online_gmv_fen: Long
     store_gmv_fen: Long
+    refunded_fen: Long = strawberry.field(
+        description="Refunds decided in the period for orders credited here (returns, unshippable lines, refunds).")
     appointments_booked: int
     appointments_attended: int
     join_scans: int = strawberry.field(
@@ -63,7 +65,7 @@ class KpiReport:
             purchasing_members=f.purchasing_members, repurchasing_members=f.repurchasing_members,
             repurchase_rate=f.repurchase_rate, store_to_online_members=f.store_to_online_members,
             online_to_store_members=f.online_to_store_members, online_gmv_fen=f.online_gmv_fen,
-            store_gmv_fen=f.store_gmv_fen, appointments_booked=f.appointments_booked,
+            store_gmv_fen=f.store_gmv_fen, refunded_fen=f.refunded_fen, appointments_booked=f.appointments_booked,
             appointments_attended=f.appointments_attended, join_scans=f.join_scans, scan_joins=f.scan_joins,
             scan_to_join_rate=f.scan_joins / f.join_scans if f.join_scans else 0.0,
             attendance_rate=f.appointments_attended / f.appointments_booked if f.appointments_booked else 0.0,

@@ -14,12 +14,14 @@ from storelink.live.bus import Event
 
 if TYPE_CHECKING:  # names for the lazy annotations below
     from storelink.appointments.types import Appointment
+    from storelink.fulfilment.types import Shipment
     from storelink.loyalty.types import Coupon
     from storelink.members.types import MemberProfile
     from storelink.orders.types import Order
 
-_MEMBERS, _APPOINTMENTS, _ORDERS, _LOYALTY = (
-    "storelink.members.types", "storelink.appointments.types", "storelink.orders.types", "storelink.loyalty.types")
+_MEMBERS, _APPOINTMENTS, _ORDERS, _LOYALTY, _FULFILMENT = (
+    "storelink.members.types", "storelink.appointments.types", "storelink.orders.types", "storelink.loyalty.types",
+    "storelink.fulfilment.types")
 
 
 @strawberry.enum
@@ -82,6 +84,10 @@ class StoreEvent(_Happening):
     @strawberry.field
     async def member(self, info: Info) -> Annotated["MemberProfile", strawberry.lazy(_MEMBERS)] | None:
         return await _node(info, "MemberProfile", self.event.ids.get("member"))
+
+    @strawberry.field
+    async def shipment(self, info: Info) -> Annotated["Shipment", strawberry.lazy(_FULFILMENT)] | None:
+        return await _node(info, "Shipment", self.event.ids.get("shipment"))
 
 
 @strawberry.type

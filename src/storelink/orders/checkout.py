@@ -1,7 +1,8 @@
 """Online checkout, payment settlement and the expiry of unpaid orders.
 
 checkout turns the cart into a PENDING_PAYMENT order: prices fixed, coupon and points applied,
-stock held (the online warehouse for DELIVERY, the pickup store for STORE_PICKUP), cart emptied.
+stock held (where the routing ships each parcel for DELIVERY, the nearby store for SAME_CITY, the
+pickup store for STORE_PICKUP), cart emptied.
 The provider's verified notification settles it exactly once; an order left unpaid past
 ORDER_PAYMENT_MINUTES is cancelled and gives back what it held.
 """
@@ -21,6 +22,7 @@ from storelink.accounts.models import Staff
 from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
 from storelink.db import transaction
+from storelink.fulfilment import delivery, shipments
 from storelink.errors import Code, DomainError, InvalidInput, NotFound
 from storelink.ids import global_id
 from storelink.limits import MAX_INT
@@ -31,7 +33,7 @@ from storelink.loyalty.models import Coupon, PointsReason
 from storelink.scanning import codes
 from storelink.members.joining import membership_of
 from storelink.orders import attribution, cart
-from storelink.orders.models import CartLine, Order, OrderLine, OrderStatus, PaymentNotice
+from storelink.orders.models import SHIPPED_FULFILMENTS, CartLine, Order, OrderLine, OrderStatus, PaymentNotice
 from storelink.payments.base import PaidNotice
 from storelink.recommend import feedback as reco_feedback
 from storelink.settings import Settings
@@ -54,6 +56,8 @@ class Checkout:
     coupon_id: int | None
     points_to_redeem: int
     address: str | None
+    # Where the address is (GCJ-02): required for SAME_CITY, lets routing ship from nearby.
+    address_location: tuple[float, float] | None = None
 
 
 def _check_request(request: Checkout, idempotency_key: str) -> str | None:
@@ -61,7 +65,9 @@ def _check_request(request: Checkout, idempotency_key: str) -> str | None:
         raise InvalidInput("idempotencyKey: 1-64 characters", field=["idempotencyKey"])
     if request.points_to_redeem < 0:
         raise InvalidInput("Points to redeem cannot be negative", field=["input", "pointsToRedeem"])
-    if request.fulfilment == "DELIVERY":
+    if request.fulfilment in SHIPPED_FULFILMENTS:
+        if request.fulfilment == "SAME_CITY" and request.address_location is None:
+            raise InvalidInput("Same-city delivery needs the address's location", field=["input", "addressLocation"])
         address = (request.address or "").strip()
         if not address:
             raise InvalidInput("A delivery needs an address", field=["input", "address"])
@@ -94,11 +100,21 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
         if not sku.active:
             raise DomainError("{title} is no longer sold; remove it from your cart", title=sku.title,
                               code=Code.OUT_OF_STOCK, field=["cart", global_id("CartLine", line.id)])
+    now = utcnow()
+    same_city_store_id, delivery_fee = None, 0
+    if request.fulfilment == "SAME_CITY":
+        nearby = await delivery.same_city_store(session, {sku.id: line.quantity for line, sku in lines},
+                                                request.address_location, now)
+        if nearby is None:
+            raise DomainError("Same-city delivery is not available to this address right now; choose delivery",
+                              code=Code.NOT_ELIGIBLE, field=["input", "fulfilment"])
+        same_city_store_id, delivery_fee = nearby[0].id, settings.same_city_fee_fen
+    elif request.fulfilment == "DELIVERY":
+        delivery_fee = settings.delivery_fee_fen
     membership = await membership_of(session, customer_id)
     if request.points_to_redeem and membership is None:
         raise DomainError("Join the membership to use points", code=Code.INSUFFICIENT_POINTS,
                           field=["input", "pointsToRedeem"])
-    now = utcnow()
     credit = await attribution.credit_online(session, membership=membership, lines=[ln for ln, _ in lines], now=now)
     subtotal = sum(line.quantity * sku.price_fen for line, sku in lines)
     if subtotal > MAX_INT:  # a price raised since the cart was filled
@@ -108,18 +124,22 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
         member_channel=membership.join_channel if membership else None,
         status=OrderStatus.PENDING_PAYMENT.value, store_id=credit.store_id, guide_id=credit.guide_id,
         service_guide_id=credit.service_guide_id, stock_store_id=request.pickup_store_id,
-        pickup_store_id=request.pickup_store_id, address=address, subtotal_fen=subtotal, total_fen=subtotal,
+        pickup_store_id=request.pickup_store_id, address=address, subtotal_fen=subtotal,
+        delivery_fee_fen=delivery_fee, total_fen=subtotal + delivery_fee,
+        address_lat=request.address_location[0] if request.address_location else None,
+        address_lng=request.address_location[1] if request.address_location else None,
         idempotency_key=idempotency_key, created_at=now,
         expires_at=now + dt.timedelta(minutes=settings.order_payment_minutes),
     )
     session.add(order)
     await session.flush()
-    session.add_all([
+    order_lines = [
         OrderLine(order_id=order.id, sku_id=sku.id, quantity=line.quantity, unit_price_fen=sku.price_fen,
                   line_total_fen=line.quantity * sku.price_fen, pushed_by_guide_id=line.added_by_guide_id,
                   recommendation_id=line.recommendation_id)
         for line, sku in lines
-    ])
+    ]
+    session.add_all(order_lines)
     discount = 0
     if request.coupon_id is not None:
         coupon = await session.get(Coupon, request.coupon_id)
@@ -135,14 +155,17 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
                                     order_id=order.id, field=["input", "pointsToRedeem"])
         discount += request.points_to_redeem  # 1 point = 1 fen
         order.points_redeemed = request.points_to_redeem
-    order.discount_fen, order.total_fen = discount, subtotal - discount
+    order.discount_fen, order.total_fen = discount, subtotal - discount + delivery_fee
     await session.flush()
     # Stock last: the SKU rows are what concurrent buyers queue on, so hold their locks briefly.
-    await catalog.take_stock(
-        session, store_id=request.pickup_store_id,
-        wanted={sku.id: line.quantity for line, sku in lines},
-        field_of={sku.id: ["cart", global_id("CartLine", line.id)] for line, sku in lines},
-    )
+    if request.fulfilment in SHIPPED_FULFILMENTS:
+        await shipments.place_order(session, order, order_lines, same_city_store_id=same_city_store_id)
+    else:
+        await catalog.take_stock(
+            session, store_id=request.pickup_store_id,
+            wanted={sku.id: line.quantity for line, sku in lines},
+            field_of={sku.id: ["cart", global_id("CartLine", line.id)] for line, sku in lines},
+        )
     await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
     if order.total_fen == 0:  # paid in full by coupon and points: nothing to collect
         await _mark_paid(session, order, provider="none", transaction_id=None)
@@ -165,7 +188,8 @@ async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, tran
     else:
         order.status = OrderStatus.PAID.value
     if membership is not None:
-        order.points_earned = loyalty.points_for(order.total_fen)
+        # Points for the goods; the delivery fee earns none.
+        order.points_earned = loyalty.points_for(order.total_fen - order.delivery_fee_fen)
         await loyalty.add_points(session, membership_id=membership.id, delta=order.points_earned,
                                  reason=PointsReason.EARN, order_id=order.id)
     await session.flush()
@@ -174,12 +198,14 @@ async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, tran
 
 async def _announce_paid(session: AsyncSession, order: Order) -> None:
     """Live events (sent when the payment's transaction commits): the customer's screen, the pickup
-    store's tablet, and the stores whose guides pushed an item of it."""
+    store's tablet, the shipping stores' tablets, and the stores whose guides pushed an item of it."""
     ready = order.status == OrderStatus.READY_FOR_PICKUP.value
     await live.publish(session, kind="ORDER_READY_FOR_PICKUP" if ready else "ORDER_PAID",
                        customer_id=order.customer_id, order=order.id)
     if ready:
         await live.publish(session, kind="PICKUP_ORDER_PAID", store_id=order.pickup_store_id, order=order.id)
+    elif order.fulfilment in SHIPPED_FULFILMENTS:
+        await shipments.announce_paid(session, order.id)
     pushed_from = (await session.execute(
         select(Staff.store_id).distinct().join(OrderLine, OrderLine.pushed_by_guide_id == Staff.id)
         .where(OrderLine.order_id == order.id, Staff.store_id.is_not(None)))).scalars().all()
@@ -229,12 +255,13 @@ async def settle(session: AsyncSession, *, provider: str, notice: PaidNotice) ->
 # ------------------------------------------------------------------ giving back what an order held
 
 async def release(session: AsyncSession, order: Order) -> None:
-    """Return an order's stock, redeemed points and coupon (expiry, cancellation, refund)."""
-    lines = (await session.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars().all()
-    returned: dict[int, int] = {}
-    for line in lines:
-        returned[line.sku_id] = returned.get(line.sku_id, 0) + line.quantity
-    await catalog.return_stock(session, store_id=order.stock_store_id, returned=returned)
+    """Return an unpaid order's stock, redeemed points and coupon (expiry)."""
+    if not await shipments.cancel_unsent(session, order.id):
+        lines = (await session.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars().all()
+        returned: dict[int, int] = {}
+        for line in lines:
+            returned[line.sku_id] = returned.get(line.sku_id, 0) + line.quantity
+        await catalog.return_stock(session, store_id=order.stock_store_id, returned=returned)
     if order.points_redeemed and order.customer_id is not None:
         membership = await membership_of(session, order.customer_id)
         if membership is not None:

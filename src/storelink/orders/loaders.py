@@ -6,9 +6,17 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.catalog.models import Sku
-from storelink.graphql.dataloaders import RequestLoader
+from storelink.graphql.dataloaders import RequestLoader, RowsByKey
 from storelink.orders import cart, service
 from storelink.orders.models import CartLine, Order, OrderLine
+
+
+class OrderById(RowsByKey):
+    model = Order
+
+
+class OrderLineById(RowsByKey):
+    model = OrderLine
 
 
 class CartOf(RequestLoader[int, list[tuple[CartLine, Sku]]]):

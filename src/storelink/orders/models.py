@@ -12,14 +12,17 @@ class OrderStatus(str, Enum):
     PENDING_PAYMENT = "PENDING_PAYMENT"
     PAID = "PAID"
     READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    SHIPPED = "SHIPPED"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
     REFUNDED = "REFUNDED"
 
 
 class Fulfilment(str, Enum):
     DELIVERY = "DELIVERY"
     STORE_PICKUP = "STORE_PICKUP"
+    SAME_CITY = "SAME_CITY"
 
 
 class SalesChannel(str, Enum):
@@ -27,8 +30,11 @@ class SalesChannel(str, Enum):
     STORE = "STORE"
 
 
-# Paid and not refunded: what earns points, counts for tiers and KPIs, and may be refunded.
-PAID_STATUSES = ("PAID", "READY_FOR_PICKUP", "COMPLETED")
+# Paid and not wholly refunded: what earns points, counts for tiers and KPIs, and may be refunded
+# (a partial refund is counted on its own day, KpiReport.refundedFen).
+PAID_STATUSES = ("PAID", "READY_FOR_PICKUP", "SHIPPED", "COMPLETED", "PARTIALLY_REFUNDED")
+# Shipped to the customer (DELIVERY and SAME_CITY): routed to shipments.
+SHIPPED_FULFILMENTS = ("DELIVERY", "SAME_CITY")
 
 
 class CartLine(SQLModel, table=True):
@@ -57,12 +63,14 @@ class Order(SQLModel, table=True):
     __tablename__ = "sales_order"  # "order" is an SQL keyword
     __table_args__ = (
         CheckConstraint(
-            "status IN ('PENDING_PAYMENT', 'PAID', 'READY_FOR_PICKUP', 'COMPLETED', 'CANCELLED', 'REFUNDED')",
+            "status IN ('PENDING_PAYMENT', 'PAID', 'READY_FOR_PICKUP', 'SHIPPED', 'COMPLETED', 'CANCELLED', "
+            "'PARTIALLY_REFUNDED', 'REFUNDED')",
             name="status_known",
         ),
         CheckConstraint("channel IN ('ONLINE', 'STORE')", name="channel_known"),
-        CheckConstraint("total_fen >= 0 AND discount_fen >= 0 AND total_fen = subtotal_fen - discount_fen",
-                        name="totals_add_up"),
+        CheckConstraint("total_fen >= 0 AND discount_fen >= 0 AND delivery_fee_fen >= 0 "
+                        "AND total_fen = subtotal_fen - discount_fen + delivery_fee_fen", name="totals_add_up"),
+        CheckConstraint("refunded_fen BETWEEN 0 AND total_fen", name="refund_within_total"),
         UniqueConstraint("customer_id", "idempotency_key", name="uq_order_idempotency"),
         UniqueConstraint("store_id", "receipt_no", name="uq_order_receipt"),
         # A customer's orders newest first, and (covering) their counts for segments and summaries.
@@ -94,10 +102,18 @@ class Order(SQLModel, table=True):
     stock_store_id: int | None = Field(default=None, foreign_key="store.id")
     pickup_store_id: int | None = Field(default=None, foreign_key="store.id")
     address: str | None = Field(default=None, max_length=300)
+    # Where the address is (GCJ-02), when the customer gave it: routing's CLOSEST and SAME_CITY.
+    address_lat: float | None = None
+    address_lng: float | None = None
     subtotal_fen: int
     # The coupon's and the redeemed points' value together.
     discount_fen: int = 0
+    # Server defaults: bulk imports and the synthetic shops insert orders with plain SQL.
+    delivery_fee_fen: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # subtotal - discount + delivery fee.
     total_fen: int
+    # Money given back so far (returns, lines no place could ship, refundOrder).
+    refunded_fen: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     coupon_id: int | None = Field(default=None, foreign_key="coupon.id")
     points_redeemed: int = 0
     points_earned: int = 0
@@ -119,7 +135,10 @@ class Order(SQLModel, table=True):
 
 class OrderLine(SQLModel, table=True):
     __tablename__ = "order_line"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("returned_quantity BETWEEN 0 AND quantity", name="returned_within_quantity"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="sales_order.id", index=True)
@@ -127,6 +146,8 @@ class OrderLine(SQLModel, table=True):
     quantity: int
     unit_price_fen: int
     line_total_fen: int
+    # Units refunded so far (returned, or never shipped); at most quantity.
+    returned_quantity: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The guide who had pushed this line into the cart (kept for attribution reports).
     pushed_by_guide_id: int | None = Field(default=None, foreign_key="staff.id")
     # The recommendation the guide pushed it from, if any.

@@ -17,6 +17,8 @@ from storelink.orders.types import (
     Cart, CartPayload, CheckoutInput, Order, OrderPayload, OrderStatus, PaymentRequest, RecordStorePurchaseInput,
 )
 from storelink.payments.base import PaymentOrder, PaymentUnavailable
+from storelink.returns import payouts
+from storelink.stores.service import point
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,8 @@ class OrderMutations:
                 pickup_store_id=decode_optional_id(input.pickup_store_id, "Store", ["input", "pickupStoreId"]),
                 coupon_id=decode_optional_id(input.coupon_id, "Coupon", ["input", "couponId"]),
                 points_to_redeem=input.points_to_redeem, address=input.address,
+                address_location=point(input.address_location, ["input", "addressLocation"])
+                if input.address_location is not None else None,
             )
             order, _ = await checkout_flow.checkout(session, customer_id=me.id, request=request,
                                                     idempotency_key=idempotency_key, settings=ctx.settings)
@@ -122,12 +126,19 @@ class OrderMutations:
 
     @strawberry.mutation
     async def refund_order(self, info: Info, id: strawberry.ID, reason: str) -> OrderPayload:
+        decided: list[int] = []
+
         async def work(session):
             staff = await caller.staff(info)
-            order = await refunds.refund(session, staff=staff, order_id=decode_id(id, "Order", ["id"]), reason=reason)
+            order, refund = await refunds.refund(session, staff=staff, order_id=decode_id(id, "Order", ["id"]),
+                                                 reason=reason)
+            decided.append(refund.id)
             return {"order": Order.from_model(order, info.context.settings.jwt_secret, for_owner=False)}
 
-        return await in_transaction(info, OrderPayload, work)
+        payload = await in_transaction(info, OrderPayload, work)
+        for refund_id in decided:  # after the commit: no lock is held while the provider answers
+            await payouts.pay_out(info.context.sessionmaker, info.context.payments, refund_id)
+        return payload
 
     @strawberry.mutation
     async def complete_pickup(self, info: Info, order_id: strawberry.ID) -> OrderPayload:

@@ -1,26 +1,22 @@
-"""Refunds: a store manager (of the credited or the stock-giving store) or HQ refunds a paid order
-in full. Stock goes back where it came from, points earned are reversed (the balance may go
-negative), points redeemed come back, and the coupon is usable again while its campaign runs.
-KPIs leave the order out from then on.
-
-The money itself goes back through the payment provider's merchant tools; calling a provider's
-refund API is not part of this flow yet.
+"""refundOrder: a store manager (of the credited or the stock-giving store) or HQ refunds what is
+left of a paid order. Parcels not yet sent give their stock back, as does a pickup order's or a
+store sale's stock store; goods already sent come back through receiveReturn. The money goes
+back through the payment provider (returns.payouts, after the commit), and points and coupon
+follow returns.accounting. KPIs count the refund on its day.
 """
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.accounts import permissions
 from storelink.accounts.models import Staff, StaffRole
-from storelink.clock import utcnow
-from storelink.live import bus as live
-from storelink.webhooks import bodies, service as webhooks
+from storelink.catalog import service as catalog
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
-from storelink.loyalty import service as loyalty
-from storelink.loyalty.models import PointsReason
-from storelink.members.joining import membership_of
-from storelink.orders.checkout import release
-from storelink.orders.models import PAID_STATUSES, Order, OrderStatus
+from storelink.fulfilment import shipments
+from storelink.orders.models import PAID_STATUSES, Order, OrderLine
+from storelink.returns import accounting
+from storelink.returns.models import Refund
 
 MAX_REASON = 200
 
@@ -31,7 +27,7 @@ def _may_refund(staff: Staff, order: Order) -> bool:
     return staff.role == StaffRole.STORE_MANAGER and staff.store_id in (order.store_id, order.stock_store_id)
 
 
-async def refund(session: AsyncSession, *, staff: Staff, order_id: int, reason: str) -> Order:
+async def refund(session: AsyncSession, *, staff: Staff, order_id: int, reason: str) -> tuple[Order, Refund]:
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_REASON:
         raise InvalidInput("Give a reason of 1 to {n} characters", n=MAX_REASON, field=["reason"])
@@ -43,17 +39,15 @@ async def refund(session: AsyncSession, *, staff: Staff, order_id: int, reason: 
     if order.status not in PAID_STATUSES:
         raise DomainError("This order is {status}; only paid orders can be refunded", status=order.status,
                           code=Code.INVALID_STATE, field=["id"])
-    await release(session, order)
-    if order.points_earned and order.customer_id is not None:
-        membership = await membership_of(session, order.customer_id)
-        if membership is not None:
-            await loyalty.add_points(session, membership_id=membership.id, delta=-order.points_earned,
-                                     reason=PointsReason.REVERSE_EARN, order_id=order.id)
-    order.status = OrderStatus.REFUNDED.value
-    order.refunded_at = utcnow()
-    order.refunded_by_id = staff.id
-    order.refund_reason = reason
+    lines = (await session.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars().all()
+    left = {line.id: line.quantity - line.returned_quantity for line in lines if line.quantity > line.returned_quantity}
+    if not await shipments.cancel_unsent(session, order.id):
+        returned: dict[int, int] = {}
+        for line in lines:
+            if line.id in left:
+                returned[line.sku_id] = returned.get(line.sku_id, 0) + left[line.id]
+        await catalog.return_stock(session, store_id=order.stock_store_id, returned=returned)
+    paid_back = await accounting.record(session, order=order, giving=left, reason=reason)
+    order.refunded_by_id, order.refund_reason = staff.id, reason
     await session.flush()
-    await live.publish(session, kind="REFUNDED", customer_id=order.customer_id, order=order.id)
-    await webhooks.emit(session, "order.refunded", lambda: bodies.order(session, order))
-    return order
+    return order, paid_back

@@ -2,19 +2,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from storelink.accounts.types import Staff, load_staff
 from storelink.api.context import Info
-from storelink.catalog.types import Sku, load_sku
+from storelink.catalog.types import Sku, sku_of_line
 from storelink.graphql.errors import UserError
 from storelink.graphql.pagination import PageInfo
 from storelink.graphql.relay import Node, to_global_id
 from storelink.orders import models
+from storelink.fulfilment.loaders import ShipmentsOfOrder
+from storelink.graphql.lazy import lazy_class
 from storelink.orders.loaders import LinesOfOrder
+from storelink.returns.loaders import ReturnsOfOrder
 from storelink.scanning import codes
-from storelink.stores.types import Store, load_store
+from storelink.stores.types import GeoPointInput, Store, load_store
+
+if TYPE_CHECKING:
+    from storelink.fulfilment.types import Shipment
+    from storelink.returns.types import ReturnRequest
+
+# Shipments and returns build on Order, so Order names them lazily.
+_FULFILMENT = "storelink.fulfilment.types"
+_RETURNS = "storelink.returns.types"
 
 Fulfilment = strawberry.enum(models.Fulfilment)
 SalesChannel = strawberry.enum(models.SalesChannel)
@@ -53,16 +65,21 @@ class Cart:
 
 @strawberry.type
 class OrderLine:
+    id: strawberry.ID
     quantity: int
     unit_price_fen: int
     line_total_fen: int
+    returned_quantity: int = strawberry.field(description="Units refunded so far (returned, or never shipped).")
     sku_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.OrderLine) -> "OrderLine":
+        return cls(id=to_global_id("OrderLine", row.id), quantity=row.quantity, unit_price_fen=row.unit_price_fen,
+                   line_total_fen=row.line_total_fen, returned_quantity=row.returned_quantity, sku_pk=row.sku_id)
 
     @strawberry.field
     async def sku(self, info: Info) -> Sku:
-        found = await load_sku(info, self.sku_pk)
-        assert found is not None
-        return found
+        return await sku_of_line(info, self.sku_pk)
 
 
 @strawberry.type
@@ -74,7 +91,9 @@ class Order(Node):
     status: OrderStatus
     subtotal_fen: int
     discount_fen: int
-    total_fen: int
+    delivery_fee_fen: int
+    total_fen: int = strawberry.field(description="subtotal - discount + delivery fee.")
+    refunded_fen: int = strawberry.field(description="Money given back so far.")
     points_earned: int
     points_redeemed: int
     pickup_code: str | None = strawberry.field(
@@ -97,7 +116,8 @@ class Order(Node):
         return cls(
             id=to_global_id("Order", row.id), order_no=row.order_no, channel=SalesChannel(row.channel),
             fulfilment=Fulfilment(row.fulfilment) if row.fulfilment else None, status=OrderStatus(row.status),
-            subtotal_fen=row.subtotal_fen, discount_fen=row.discount_fen, total_fen=row.total_fen,
+            subtotal_fen=row.subtotal_fen, discount_fen=row.discount_fen, delivery_fee_fen=row.delivery_fee_fen,
+            total_fen=row.total_fen, refunded_fen=row.refunded_fen,
             points_earned=row.points_earned, points_redeemed=row.points_redeemed,
             pickup_code=codes.pickup_code(row.pickup_token, secret)
             if for_owner and row.status == "READY_FOR_PICKUP" and row.pickup_token else None,
@@ -125,9 +145,17 @@ class Order(Node):
 
     @strawberry.field
     async def lines(self, info: Info) -> list[OrderLine]:
-        rows = await LinesOfOrder.of(info).load(self.pk)
-        return [OrderLine(quantity=r.quantity, unit_price_fen=r.unit_price_fen, line_total_fen=r.line_total_fen,
-                          sku_pk=r.sku_id) for r in rows]
+        return [OrderLine.from_model(r) for r in await LinesOfOrder.of(info).load(self.pk)]
+
+    @strawberry.field(description="The parcels it ships in (DELIVERY and SAME_CITY), cancelled ones included.")
+    async def shipments(self, info: Info) -> list[Annotated["Shipment", strawberry.lazy(_FULFILMENT)]]:
+        shipment = lazy_class("Shipment", _FULFILMENT)
+        return [shipment.from_model(r) for r in await ShipmentsOfOrder.of(info).load(self.pk)]
+
+    @strawberry.field
+    async def returns(self, info: Info) -> list[Annotated["ReturnRequest", strawberry.lazy(_RETURNS)]]:
+        request = lazy_class("ReturnRequest", _RETURNS)
+        return [request.from_model(r) for r in await ReturnsOfOrder.of(info).load(self.pk)]
 
 
 @strawberry.type
@@ -157,6 +185,8 @@ class CheckoutInput:
     coupon_id: strawberry.ID | None = None
     points_to_redeem: int = 0
     address: str | None = strawberry.field(default=None, description="Delivery address, free text; required for DELIVERY.")
+    address_location: GeoPointInput | None = strawberry.field(
+        default=None, description="Where the address is: required for SAME_CITY; lets DELIVERY ship from nearby.")
 
 
 @strawberry.input

@@ -1,4 +1,5 @@
-"""POST /webhooks/payments/{provider}: the payment provider tells us an order was paid.
+"""POST /webhooks/payments/{provider}: the payment provider tells us an order was paid, or that a
+refund reached the payer.
 
 Authenticated by the provider's signature, never by a bearer token. Every outcome is logged;
 only a verified notification for a known order with the right amount changes anything, and the
@@ -18,7 +19,8 @@ from storelink.limits import clean_text
 from storelink.orders import checkout
 from storelink.orders.models import Order
 from storelink.payments import sandbox
-from storelink.payments.base import BadNotification
+from storelink.payments.base import BadNotification, RefundNotice
+from storelink.returns import payouts
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,10 @@ async def receive(state, name: str, headers, body: bytes) -> JSONResponse:
         log.warning("%s notification rejected: %s", name, exc)
         return _answer(401, "signature or content does not verify")
     if notice is None:
-        log.info("%s notification reports no payment; nothing to do", name)
+        log.info("%s notification reports no payment or refund; nothing to do", name)
         return _answer(200)
+    if isinstance(notice, RefundNotice):
+        return await _refunded(state, name, notice)
     try:
         outcome = await transaction(state.sessionmaker,
                                     lambda session: checkout.settle(session, provider=name, notice=notice))
@@ -62,6 +66,19 @@ async def receive(state, name: str, headers, body: bytes) -> JSONResponse:
         log.warning("%s notification %s refused: wrong amount (%s)", name, notice.transaction_id, exc)
         return _answer(400, "amount does not match the order")
     log.info("%s notification %s for order %s: %s", name, notice.transaction_id, notice.order_no, outcome)
+    return _answer(200)
+
+
+async def _refunded(state, name: str, notice: RefundNotice) -> JSONResponse:
+    try:
+        outcome = await transaction(state.sessionmaker, lambda session: payouts.confirm(session, notice))
+    except payouts.UnknownRefund:
+        log.warning("%s refund notification names unknown refund %s", name, notice.refund_no)
+        return _answer(404, "unknown refund")
+    except payouts.WrongRefundAmount as exc:
+        log.warning("%s refund notification refused: wrong amount (%s)", name, exc)
+        return _answer(400, "amount does not match the refund")
+    log.info("%s refund notification for %s: %s", name, notice.refund_no, outcome)
     return _answer(200)
 
 

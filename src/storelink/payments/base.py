@@ -1,5 +1,5 @@
 """What every payment provider offers the order flow: payment parameters for the mini-program,
-and the reading of its signed payment notifications."""
+refunds, and the reading of its signed payment and refund notifications."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +14,43 @@ class BadNotification(Exception):
 
 class PaymentUnavailable(Exception):
     """The provider could not be reached or refused the request; the customer may retry."""
+
+
+class RefundRefused(Exception):
+    """The provider answered and will not make this refund (e.g. the merchant balance is short);
+    its reason is kept on the refund, which may be retried."""
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    order_no: str
+    refund_no: str  # ours; the provider refunds once per number however often it is asked
+    amount_fen: int
+    order_total_fen: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RefundAccepted:
+    provider_refund_id: str
+    done: bool  # the money is back already (else a refund notification will say so)
+
+
+@dataclass(frozen=True)
+class RefundNotice:
+    """A verified notification that a refund reached the payer."""
+
+    refund_no: str
+    amount_fen: int
+    provider_refund_id: str
+
+    def __post_init__(self) -> None:
+        texts_fit = all(isinstance(t, str) and 0 < len(t) <= 64 and clean_text(t)
+                        for t in (self.refund_no, self.provider_refund_id))
+        amount_fits = isinstance(self.amount_fen, int) and not isinstance(self.amount_fen, bool) \
+            and 0 < self.amount_fen <= MAX_INT
+        if not (texts_fit and amount_fits):
+            raise BadNotification("the refund notification's number, amount or id is malformed")
 
 
 @dataclass(frozen=True)
@@ -52,7 +89,12 @@ class PaymentProvider(Protocol):
         """The parameters for wx.requestPayment (timeStamp, nonceStr, package, signType, paySign)."""
         ...
 
-    def read_notification(self, headers: dict[str, str], body: bytes) -> PaidNotice | None:
-        """The payment a notification reports; None for a verified notification that reports no
-        payment (e.g. a failed one); BadNotification when it does not verify."""
+    async def refund(self, request: RefundRequest) -> RefundAccepted:
+        """Ask for a refund: RefundRefused when the provider says no, PaymentUnavailable when it
+        could not be asked (kept PENDING and asked again)."""
+        ...
+
+    def read_notification(self, headers: dict[str, str], body: bytes) -> PaidNotice | RefundNotice | None:
+        """The payment or refund a notification reports; None for a verified notification that
+        reports neither (e.g. a failed payment); BadNotification when it does not verify."""
         ...

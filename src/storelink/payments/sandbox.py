@@ -1,5 +1,5 @@
 """The sandbox provider (API-NOTES): notifications are JSON signed with HMAC-SHA256 over the raw
-body under PAYMENT_SANDBOX_SECRET, sent in the X-Sandbox-Signature header."""
+body under PAYMENT_SANDBOX_SECRET, sent in the X-Sandbox-Signature header. Refunds succeed at once."""
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +8,7 @@ import json
 import secrets
 import time
 
-from storelink.payments.base import BadNotification, PaidNotice, PaymentOrder
+from storelink.payments.base import BadNotification, PaidNotice, PaymentOrder, RefundAccepted, RefundRequest
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -33,6 +33,10 @@ class SandboxProvider:
         message = "\n".join([params["timeStamp"], params["nonceStr"], params["package"]]).encode()
         params["paySign"] = sign(self._secret, message)
         return params
+
+    async def refund(self, request: RefundRequest) -> RefundAccepted:
+        # The sandbox refunds at once (API-NOTES): no notification follows.
+        return RefundAccepted(provider_refund_id=f"sandbox-{request.refund_no}", done=True)
 
     def read_notification(self, headers: dict[str, str], body: bytes) -> PaidNotice | None:
         # Compared as bytes: a header may carry any byte, and compare_digest takes only ASCII text.

@@ -1,4 +1,4 @@
-"""WeChat Pay v3, JSAPI (mini-program) payments.
+"""WeChat Pay v3, JSAPI (mini-program) payments and refunds.
 
 Requests to WeChat Pay are signed with the merchant's RSA key (WECHATPAY2-SHA256-RSA2048); its
 answers and notifications are verified with the platform public key, and a notification's
@@ -19,11 +19,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from storelink.payments.base import BadNotification, PaidNotice, PaymentOrder, PaymentUnavailable
+from storelink.payments.base import (
+    BadNotification, PaidNotice, PaymentOrder, PaymentUnavailable, RefundAccepted, RefundNotice, RefundRefused,
+    RefundRequest,
+)
 
 # A notification older than this is refused: a captured one cannot be replayed later.
 MAX_CLOCK_SKEW_SECONDS = 300
 JSAPI_PATH = "/v3/pay/transactions/jsapi"
+REFUND_PATH = "/v3/refund/domestic/refunds"
+# Refund answers that mean "ask again later" rather than "no".
+RETRY_CODES = {"SYSTEM_ERROR", "FREQUENCY_LIMITED"}
 
 
 def rsa_sign(key: rsa.RSAPrivateKey, message: str) -> str:
@@ -96,6 +102,43 @@ class WeChatPayProvider:
         if not rsa_verify(self._platform_key, signed_message(timestamp, nonce, body), signature):
             raise BadNotification("bad WeChat Pay signature")
 
+    async def _post(self, path: str, body: str):
+        try:
+            async with self._http.post(
+                self._base + path, data=body.encode(),
+                headers={"Authorization": self._authorization("POST", path, body),
+                         "Content-Type": "application/json", "Accept": "application/json"},
+            ) as resp:
+                return resp.status, resp.headers, await resp.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError, UnicodeDecodeError) as exc:
+            raise PaymentUnavailable(f"WeChat Pay unreachable: {type(exc).__name__}") from None
+
+    async def refund(self, request: RefundRequest) -> RefundAccepted:
+        body = json.dumps({
+            "out_trade_no": request.order_no, "out_refund_no": request.refund_no, "reason": request.reason[:80],
+            "notify_url": self._notify_url,
+            "amount": {"refund": request.amount_fen, "total": request.order_total_fen, "currency": "CNY"},
+        }, ensure_ascii=False, separators=(",", ":"))
+        status, headers, text = await self._post(REFUND_PATH, body)
+        if status != 200:
+            try:
+                answer = json.loads(text)
+                code, message = str(answer.get("code", "")), str(answer.get("message", ""))[:120]
+            except (ValueError, AttributeError):
+                code, message = "", ""
+            if status >= 500 or code in RETRY_CODES:
+                raise PaymentUnavailable(f"WeChat Pay refund failed: HTTP {status} {code}")
+            raise RefundRefused(f"{code or status}: {message}".strip())
+        try:
+            self._verify(headers, text)
+            answer = json.loads(text)
+            refund_id, refund_status = str(answer["refund_id"])[:64], answer["status"]
+        except (BadNotification, ValueError, KeyError, TypeError) as exc:
+            raise PaymentUnavailable(f"WeChat Pay refund answer did not verify: {exc}") from None
+        if refund_status in ("CLOSED", "ABNORMAL"):
+            raise RefundRefused(f"refund {refund_status}")
+        return RefundAccepted(provider_refund_id=refund_id, done=refund_status == "SUCCESS")
+
     async def prepare(self, order: PaymentOrder) -> dict:
         if not order.openid:
             raise PaymentUnavailable("the customer has no WeChat openid")
@@ -104,15 +147,7 @@ class WeChatPayProvider:
             "out_trade_no": order.order_no, "notify_url": self._notify_url,
             "amount": {"total": order.total_fen, "currency": "CNY"}, "payer": {"openid": order.openid},
         }, ensure_ascii=False, separators=(",", ":"))
-        try:
-            async with self._http.post(
-                self._base + JSAPI_PATH, data=body.encode(),
-                headers={"Authorization": self._authorization("POST", JSAPI_PATH, body),
-                         "Content-Type": "application/json", "Accept": "application/json"},
-            ) as resp:
-                status, headers, text = resp.status, resp.headers, await resp.text()
-        except (aiohttp.ClientError, asyncio.TimeoutError, UnicodeDecodeError) as exc:
-            raise PaymentUnavailable(f"WeChat Pay unreachable: {type(exc).__name__}") from None
+        status, headers, text = await self._post(JSAPI_PATH, body)
         if status != 200:
             raise PaymentUnavailable(f"WeChat Pay refused the order: HTTP {status}")
         try:
@@ -128,7 +163,7 @@ class WeChatPayProvider:
             "paySign": rsa_sign(self._key, f"{self._appid}\n{timestamp}\n{nonce}\n{package}\n"),
         }
 
-    def read_notification(self, headers, body: bytes) -> PaidNotice | None:
+    def read_notification(self, headers, body: bytes) -> PaidNotice | RefundNotice | None:
         text = body.decode("utf-8", errors="replace")
         self._verify(headers, text)
         try:
@@ -136,18 +171,32 @@ class WeChatPayProvider:
             resource = envelope["resource"]
             if resource.get("algorithm") != "AEAD_AES_256_GCM":
                 raise BadNotification("unknown resource algorithm")
-            transaction = decrypt_resource(self._apiv3_key, resource)
+            content = decrypt_resource(self._apiv3_key, resource)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError, InvalidTag):
             raise BadNotification("the notification resource does not decrypt") from None
-        if not isinstance(transaction, dict):
-            raise BadNotification("the notification resource is not a transaction")
-        if transaction.get("mchid") != self._mchid or transaction.get("appid") != self._appid:
-            raise BadNotification("the notification is for another merchant or app")
-        if envelope.get("event_type") != "TRANSACTION.SUCCESS" or transaction.get("trade_state") != "SUCCESS":
+        if not isinstance(content, dict) or not isinstance(envelope.get("event_type"), str):
+            raise BadNotification("the notification resource is not a transaction or refund")
+        if content.get("mchid") != self._mchid:
+            raise BadNotification("the notification is for another merchant")
+        if envelope["event_type"].startswith("REFUND."):
+            return self._refund_notice(envelope["event_type"], content)
+        if content.get("appid") != self._appid:
+            raise BadNotification("the notification is for another app")
+        if envelope["event_type"] != "TRANSACTION.SUCCESS" or content.get("trade_state") != "SUCCESS":
             return None
         try:
-            return PaidNotice(order_no=str(transaction["out_trade_no"]),
-                              amount_fen=int(transaction["amount"]["total"]),
-                              transaction_id=str(transaction["transaction_id"])[:64])
+            return PaidNotice(order_no=str(content["out_trade_no"]),
+                              amount_fen=int(content["amount"]["total"]),
+                              transaction_id=str(content["transaction_id"])[:64])
         except (KeyError, TypeError, ValueError):
             raise BadNotification("the transaction lacks its order, amount or id") from None
+
+    @staticmethod
+    def _refund_notice(event_type: str, refund: dict) -> RefundNotice | None:
+        if event_type != "REFUND.SUCCESS" or refund.get("refund_status") != "SUCCESS":
+            return None  # closed or abnormal: the refund stays PENDING and is looked at by hand
+        try:
+            return RefundNotice(refund_no=str(refund["out_refund_no"]), amount_fen=int(refund["amount"]["refund"]),
+                                provider_refund_id=str(refund["refund_id"])[:64])
+        except (KeyError, TypeError, ValueError):
+            raise BadNotification("the refund lacks its number, amount or id") from None

@@ -61,6 +61,12 @@ def to_gcj02(lat: float, lng: float, coord_system: str) -> tuple[float, float]:
     return geo.wgs84_to_gcj02(lat, lng) if coord_system == "WGS84" else (lat, lng)
 
 
+def point(location, field: list[str]) -> tuple[float, float]:
+    """A GeoPointInput from a client, checked, in GCJ-02."""
+    check_coordinates(location.lat, location.lng, field)
+    return to_gcj02(location.lat, location.lng, location.coord_system.value)
+
+
 async def upsert_store(
     session: AsyncSession,
     *,

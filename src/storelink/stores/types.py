@@ -37,6 +37,13 @@ class GeoPoint:
     lng: float
 
 
+@strawberry.input
+class GeoPointInput:
+    lat: float
+    lng: float
+    coord_system: CoordSystem = CoordSystem.GCJ02
+
+
 @strawberry.type
 class OpeningHours:
     weekday: int = strawberry.field(description="1 = Monday … 7 = Sunday")

@@ -9,7 +9,9 @@ from storelink.accounts.models import Staff
 from storelink.appointments.models import Appointment, ServiceType
 from storelink.ids import global_id
 from storelink.members.models import Membership
-from storelink.orders.models import Order
+from storelink.catalog.models import Sku
+from storelink.orders.models import Order, OrderLine
+from storelink.returns.models import ReturnLine, ReturnRequest
 from storelink.stores.models import Store
 
 
@@ -35,10 +37,26 @@ async def order(session: AsyncSession, row: Order) -> dict:
     codes = await _store_codes(session, row.store_id, row.pickup_store_id)
     return {
         "orderNo": row.order_no, "channel": row.channel, "fulfilment": row.fulfilment, "status": row.status,
-        "subtotalFen": row.subtotal_fen, "discountFen": row.discount_fen, "totalFen": row.total_fen,
+        "subtotalFen": row.subtotal_fen, "discountFen": row.discount_fen, "deliveryFeeFen": row.delivery_fee_fen,
+        "totalFen": row.total_fen, "refundedFen": row.refunded_fen,
         "storeCode": codes.get(row.store_id), "pickupStoreCode": codes.get(row.pickup_store_id),
         "receiptNo": row.receipt_no, "memberNo": await _member_no(session, row.customer_id),
         "paidAt": _iso(row.paid_at), "refundedAt": _iso(row.refunded_at),
+    }
+
+
+async def returned(session: AsyncSession, order_row: Order, request: ReturnRequest) -> dict:
+    """return.received: which units of which order came back where, and the refund."""
+    codes = await _store_codes(session, request.received_store_id)
+    lines = (await session.execute(
+        select(Sku.code, ReturnLine.quantity).join(OrderLine, OrderLine.id == ReturnLine.order_line_id)
+        .join(Sku, Sku.id == OrderLine.sku_id).where(ReturnLine.return_id == request.id)
+        .order_by(OrderLine.id))).all()
+    return {
+        "returnId": global_id("ReturnRequest", request.id), "orderNo": order_row.order_no,
+        "storeCode": codes.get(request.received_store_id), "refundFen": request.refund_fen,
+        "lines": [{"skuCode": code, "quantity": quantity} for code, quantity in lines],
+        "receivedAt": _iso(request.received_at),
     }
 
 

@@ -36,6 +36,7 @@ class FakeWeChat:
                 Route("/cgi-bin/message/subscribe/send", self.subscribe_send, methods=["POST"]),
                 Route("/wxa/getwxacodeunlimit", self.unlimited_code, methods=["POST"]),
                 Route("/v3/pay/transactions/jsapi", self.pay_jsapi, methods=["POST"]),
+                Route("/v3/refund/domestic/refunds", self.pay_refund, methods=["POST"]),
             ]
         )
         # WeChat Pay, when a test sets it up (see wechat.fakepay).
@@ -125,6 +126,11 @@ class FakeWeChat:
         if self.pay is None:
             return JSONResponse({"code": "NOT_CONFIGURED", "message": "no fake WeChat Pay"}, status_code=404)
         return await self.pay.jsapi(request)
+
+    async def pay_refund(self, request: Request):
+        if self.pay is None:
+            return JSONResponse({"code": "NOT_CONFIGURED", "message": "no fake WeChat Pay"}, status_code=404)
+        return await self.pay.refund(request)
 
     async def subscribe_send(self, request: Request) -> JSONResponse:
         self._count("subscribe_send")
