@@ -145,3 +145,41 @@ async def test_subscriptions_end_when_the_server_stops(mall, settings):
     # then the tablet's connection ended (it reconnects to another process) and nothing hung
     message = await tablet.receive(5)
     assert message is None or message["type"] == "complete"
+
+
+async def test_a_store_tablet_hears_of_a_parcel_to_ship_and_a_return_coming(mall, live_server):
+    # given S2 ships online orders and its manager's tablet follows it
+    from tests.commerce.test_fulfilment import NEAR_S2, ships
+
+    await ships(mall, "S2")
+    tablet = await Subscriber.connect(live_server, mall.managers["S2"])
+    assert await tablet.acknowledged()
+    await tablet.subscribe("""subscription($s: ID!) { storeEvents(storeId: $s) {
+        kind order { orderNo } shipment { status fromStore { code } lines { quantity } } } }""",
+                           {"s": mall.stores["S2"]})
+    await asyncio.sleep(0.2)
+    alice = await mall.member("alice", guide="guide-c")  # S2's guide: S2 is credited with her orders
+    assert (await tablet.next_event())["data"]["storeEvents"]["kind"] == "MEMBER_JOINED"
+    await mall.add(alice, "SCARF-1", 2)
+    order = (await mall.checkout(alice, addressLocation=NEAR_S2))["order"]
+    # when she pays
+    await mall.pay(order)
+    # then the tablet hears of the parcel it must pack
+    event = (await tablet.next_event())["data"]["storeEvents"]
+    assert event == {"kind": "SHIPMENT_ASSIGNED", "order": {"orderNo": order["orderNo"]},
+                     "shipment": {"status": "ALLOCATED", "fromStore": {"code": "S2"}, "lines": [{"quantity": 2}]}}
+    # when it is delivered and she asks to return one scarf
+    shipment = (await mall.api.data("query($id: ID!) { node(id: $id) { ... on Order { shipments { id } lines { id } } } }",
+                                    {"id": order["id"]}, alice))["node"]
+    for step in ("packShipment(id: $id)", 'shipShipment(id: $id, carrier: "闪送", trackingNo: "1")',
+                 "markDelivered(id: $id)"):
+        await mall.api.data(f"mutation($id: ID!) {{ {step} {{ userErrors {{ code }} }} }}",
+                            {"id": shipment["shipments"][0]["id"]}, mall.managers["S2"])
+    asked = await mall.api.data("""mutation($o: ID!, $l: ID!) { requestReturn(orderId: $o,
+        lines: [{orderLineId: $l, quantity: 1}], reason: "太大") { userErrors { code } } }""",
+                                {"o": order["id"], "l": shipment["lines"][0]["id"]}, alice)
+    assert asked["requestReturn"]["userErrors"] == []
+    # then her store's tablet hears of it
+    event = (await tablet.next_event())["data"]["storeEvents"]
+    assert event["kind"] == "RETURN_REQUESTED" and event["order"] == {"orderNo": order["orderNo"]}
+    await tablet.close()

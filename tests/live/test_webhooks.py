@@ -215,3 +215,33 @@ async def test_delivery_checks_the_resolved_address():
     assert not await webhooks._public_addresses("127.0.0.1", 443)
     assert not await webhooks._public_addresses("10.1.2.3", 443)
     assert not await webhooks._public_addresses("no-such-host.invalid", 443)
+
+
+async def test_shipping_and_returns_reach_the_receiver(mall, debug, receiver, sessionmaker):
+    # given an endpoint for order.shipped and return.received, and alice's paid order from the warehouse
+    api = debug[0]
+    created = await endpoint(api, mall, receiver, ["order.shipped", "return.received"])
+    alice = await mall.member("alice")
+    await mall.add(alice, "SCARF-1", 1)
+    order = (await mall.checkout(alice))["order"]
+    await mall.pay(order)
+    found = (await mall.api.data("query($id: ID!) { node(id: $id) { ... on Order { shipments { id } lines { id } } } }",
+                                 {"id": order["id"]}, alice))["node"]
+    parcel = found["shipments"][0]["id"]
+    # when HQ ships it, she receives it and brings it back to S1
+    for step in ("packShipment(id: $id)", 'shipShipment(id: $id, carrier: "EMS", trackingNo: "E1")',
+                 "markDelivered(id: $id)"):
+        await mall.api.data(f"mutation($id: ID!) {{ {step} {{ userErrors {{ code }} }} }}", {"id": parcel}, mall.hq)
+    back = await mall.api.data("""mutation($o: ID!, $s: ID!, $l: ID!) { receiveReturn(orderId: $o, storeId: $s,
+        lines: [{orderLineId: $l, quantity: 1}], reason: "不合适") { userErrors { code } } }""",
+                               {"o": order["id"], "s": mall.stores["S1"], "l": found["lines"][0]["id"]},
+                               mall.managers["S1"])
+    assert back["receiveReturn"]["userErrors"] == []
+    sent = await deliver(sessionmaker, debug)
+    # then both events arrived, signed
+    assert sent == 2
+    events = [Webhook(created["secret"]).verify(body, headers) for headers, body in receiver.received]
+    by_type = {e["type"]: e["data"] for e in events}
+    assert by_type["order.shipped"]["orderNo"] == order["orderNo"] and by_type["order.shipped"]["status"] == "SHIPPED"
+    assert by_type["return.received"] == {**by_type["return.received"], "orderNo": order["orderNo"], "storeCode": "S1",
+                                          "refundFen": 39900, "lines": [{"skuCode": "SCARF-1", "quantity": 1}]}
