@@ -352,11 +352,13 @@ async def test_same_city_checkout_refuses_when_not_offered_and_bad_locations(mal
     bad = await mall.checkout(alice, key="k3", addressLocation={"lat": 91, "lng": 121.5})
     bad_options = await mall.api.post(OPTIONS, {"loc": {"lat": 31.2, "lng": 181}}, alice)
     staff_options = await mall.api.post(OPTIONS, {"loc": NEAR_S2}, mall.hq)
+    at_the_pole = await mall.api.data(OPTIONS, {"loc": {"lat": 90, "lng": 180, "coordSystem": "WGS84"}}, alice)
     # then: nothing was written, the cart is intact
     assert codes_of(unavailable) == ["NOT_ELIGIBLE"]
     assert codes_of(no_location) == ["INVALID_INPUT"]
     assert codes_of(bad) == ["INVALID_INPUT"]
     assert bad_options["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert staff_options["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert [o["fulfilment"] for o in at_the_pole["deliveryOptions"]] == ["DELIVERY"]
     assert (await mall.me(alice))["cart"]["itemCount"] == 1
     assert await stock_of(mall, "SCARF-1") == 50

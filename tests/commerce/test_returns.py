@@ -141,6 +141,7 @@ async def test_a_store_sale_comes_back_at_another_store_which_restocks(mall):
                          [{"orderLineId": line_id(order, "SCARF-1"), "quantity": 1}])
     # then
     assert back["userErrors"] == [] and back["returnRequest"]["receivedStore"] == {"code": "S2"}
+    assert back["returnRequest"]["status"] == "REFUNDED"  # the till gives the money back
     assert await store_stock(mall, "SCARF-1", "S2") == 11
     assert (await order_of(mall, mall.hq, sale["id"]))["status"] == "REFUNDED"
 

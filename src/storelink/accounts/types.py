@@ -18,12 +18,14 @@ from storelink.graphql.lazy import lazy_class
 from storelink.graphql.pagination import PageInfo, cursor_for, id_after
 from storelink.graphql.relay import Node, to_global_id
 from storelink.loyalty.loaders import CouponsOf
+from storelink.marketing.loaders import CreditsOf
 from storelink.members import member_codes
 from storelink.members.loaders import MembershipByCustomer, PersonalCodeByGuide
 from storelink.orders.loaders import CartOf, OrdersPage
 from storelink.stores.types import Store, load_store
 
 if TYPE_CHECKING:  # names for the lazy annotations below; imported for real on first use
+    from storelink.marketing.types import MessageSubscription
     from storelink.accounts.service import IssuedTokens
     from storelink.appointments.types import Appointment
     from storelink.loyalty.types import Coupon, CouponStatus
@@ -34,6 +36,7 @@ _MEMBERS = "storelink.members.types"
 _ORDERS = "storelink.orders.types"
 _APPOINTMENTS = "storelink.appointments.types"
 _LOYALTY = "storelink.loyalty.types"
+_MARKETING = "storelink.marketing.types"
 
 StaffRole = strawberry.enum(models.StaffRole)
 
@@ -119,6 +122,11 @@ class Customer(Node):
                  for r in rows]
         return lazy_class("OrderConnection", _ORDERS)(edges=edges, page_info=PageInfo.of(
             [e.cursor for e in edges], more=more, after=after))
+
+    @strawberry.field(description="Subscribe-message credits left, per template.")
+    async def message_subscriptions(self, info: Info) -> list[Annotated["MessageSubscription", strawberry.lazy(_MARKETING)]]:
+        subscription = lazy_class("MessageSubscription", _MARKETING)
+        return [subscription(template_id=t, credits=n) for t, n in await CreditsOf.of(info).load(self.pk)]
 
     @strawberry.field
     async def coupons(

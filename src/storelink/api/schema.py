@@ -30,6 +30,8 @@ from storelink.fulfilment.mutations import FulfilmentMutations
 from storelink.fulfilment.queries import FulfilmentQueries
 from storelink.fulfilment.types import Shipment
 from storelink.kpi.queries import KpiQueries
+from storelink.marketing.mutations import MarketingMutations
+from storelink.marketing.queries import MarketingQueries
 from storelink.loyalty.mutations import LoyaltyMutations
 from storelink.loyalty.queries import LoyaltyQueries
 from storelink.live.subscriptions import LiveSubscriptions
@@ -64,7 +66,7 @@ MAX_TOKENS = 2000
 
 @strawberry.type
 class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, CatalogQueries, LoyaltyQueries,
-            KpiQueries, RecommendQueries, WebhookQueries, FulfilmentQueries):
+            KpiQueries, RecommendQueries, WebhookQueries, FulfilmentQueries, MarketingQueries):
     @strawberry.field
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
@@ -73,7 +75,7 @@ class Query(AccountQueries, StoreQueries, MemberQueries, AppointmentQueries, Cat
 @strawberry.type
 class Mutation(AccountMutations, StoreMutations, AppointmentMutations, MemberMutations, ScanMutations,
                CatalogMutations, OrderMutations, LoyaltyMutations, RecommendMutations, WebhookMutations,
-               FulfilmentMutations, ReturnMutations):
+               FulfilmentMutations, ReturnMutations, MarketingMutations):
     pass
 
 

@@ -137,6 +137,7 @@ async def route(session: AsyncSession, *, order_id: int, lines: Sequence[OrderLi
     """Place the lines: (the ALLOCATED shipments made, with their stock taken; the lines no place
     could take). `excluded`: places that rejected this order; `only`: a filter on places."""
     wanted = {line.sku_id: line.quantity for line in lines}
+    excluded = set(excluded)  # read on every attempt
     rule_order = await rules(session)
     for _ in range(ATTEMPTS):
         places = await places_holding(session, wanted, near=near, excluded=excluded)

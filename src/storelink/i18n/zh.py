@@ -309,4 +309,14 @@ MESSAGES = {
     "You may only receive returns at your own store": "只能在本门店办理退货",
     "Name each line once": "每个商品行只能填写一次",
     "Return at least one unit": "至少退 1 件",
+    # ---- marketing: audiences, targeted coupons, message credits
+    "A store manager's audiences are their own store's: set storeIds to it alone": "店长只能面向本门店的会员：门店范围请只选本门店",
+    "A template id is 1-64 letters, digits, _ or -": "模板编号应为 1 至 64 个字母、数字、_ 或 -",
+    "At most {n} stores": "最多选择 {n} 家门店",
+    "At most {n} tags of 1-30 characters": "最多 {n} 个标签，每个 1 至 30 个字符",
+    "At most {n} templates at a time": "一次最多 {n} 个模板",
+    "Days must be 0 to {n}": "天数应在 0 至 {n} 之间",
+    "The minimum days must not exceed the maximum": "最少天数不能大于最多天数",
+    "This coupon is for other members": "该优惠券仅限指定会员领取",
+    "This coupon cannot be used here: check its channel and stores": "该优惠券不适用于此渠道或门店",
 }

@@ -1,12 +1,23 @@
 """Points (an append-only ledger; the balance is its sum) and coupons."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Column, Index, Integer
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from storelink.clock import utcnow
 from storelink.modelbase import created_at_field, timestamp_field
+
+
+# Tiers are earned by the paid spend of this window (loyalty.service, marketing.audience).
+TIER_WINDOW = timedelta(days=365)
+
+
+class CouponChannel(str, Enum):
+    ANY = "ANY"
+    ONLINE_ONLY = "ONLINE_ONLY"
+    STORE_ONLY = "STORE_ONLY"
 
 
 class PointsReason(str, Enum):
@@ -54,6 +65,7 @@ class CouponCampaign(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("total_quantity IS NULL OR claimed <= total_quantity", name="claims_within_total"),
         CheckConstraint("valid_until > valid_from", name="valid_period"),
+        CheckConstraint("channel IN ('ANY', 'ONLINE_ONLY', 'STORE_ONLY')", name="channel_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -65,6 +77,12 @@ class CouponCampaign(SQLModel, table=True):
     total_quantity: int | None = None
     claimed: int = 0
     per_customer_limit: int = 1
+    # Where it may be redeemed (API-NOTES "Marketing"): a channel, and stores (empty: any).
+    channel: str = Field(default="ANY", max_length=12, sa_column_kwargs={"server_default": "ANY"})
+    store_ids: list[int] = Field(default_factory=list, sa_column=Column(
+        ARRAY(Integer), nullable=False, server_default="{}"))
+    # Who may claim or receive it: a marketing.audience.Rule as JSON (null: any member).
+    audience: dict | None = Field(default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True))
     created_by_id: int | None = Field(default=None, foreign_key="staff.id")
     created_at: datetime = created_at_field()
 

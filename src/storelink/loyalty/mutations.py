@@ -22,6 +22,9 @@ class LoyaltyMutations:
                 session, actor=actor, title=input.title, discount_fen=input.discount_fen,
                 min_spend_fen=input.min_spend_fen, valid_from=input.valid_from, valid_until=input.valid_until,
                 total_quantity=input.total_quantity, per_customer_limit=input.per_customer_limit,
+                channel=input.channel.value,
+                store_ids=[decode_id(s, "Store", ["input", "storeIds", str(i)]) for i, s in enumerate(input.store_ids)],
+                audience_rule=input.audience.rule(["input", "audience"]) if input.audience is not None else None,
             )
             return {"campaign": CouponCampaign.from_model(row)}
 
@@ -32,7 +35,8 @@ class LoyaltyMutations:
         async def work(session):
             me = await caller.customer(info)
             coupon = await service.claim(session, customer_id=me.id,
-                                         campaign_id=decode_id(campaign_id, "CouponCampaign", ["campaignId"]))
+                                         campaign_id=decode_id(campaign_id, "CouponCampaign", ["campaignId"]),
+                                         settings=info.context.settings)
             campaign = await session.get(CampaignRow, coupon.campaign_id, populate_existing=True)
             return {"coupon": Coupon.from_model(coupon, campaign, info.context.settings.jwt_secret)}
 

@@ -32,8 +32,14 @@ async def _coupon_node(info: Info, pk: int) -> Coupon | None:
 
 @strawberry.type
 class LoyaltyQueries:
-    @strawberry.field(description="Campaigns that have not ended, soonest ending first (public).")
+    @strawberry.field(description="Campaigns that have not ended, soonest ending first (public). A customer sees those "
+                                  "they may claim; staff see every one; others those open to any member.")
     async def coupon_campaigns(self, info: Info) -> list[CouponCampaign]:
+        who = await info.context.principal()
+        viewer = "staff" if who is not None and who.staff is not None else \
+            "customer" if who is not None and who.customer is not None else "anyone"
         async with info.context.reader() as session:
-            rows = await service.running_campaigns(session)
+            rows = await service.running_campaigns(
+                session, viewer=viewer, customer_id=who.customer.id if viewer == "customer" else None,
+                settings=info.context.settings)
         return [CouponCampaign.from_model(r) for r in rows]

@@ -21,16 +21,17 @@ from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
 from storelink.live import bus as live
 from storelink.errors import Code, Conflict, DomainError, InvalidInput, NotFound
-from storelink.loyalty.models import Coupon, CouponCampaign, PointsEntry, PointsReason, coupon_status
+from storelink.loyalty.models import TIER_WINDOW, Coupon, CouponCampaign, PointsEntry, PointsReason, coupon_status
 from storelink.scanning import codes
+from storelink.marketing import audience
 from storelink.members.models import Membership
+from storelink.stores.models import Store
 from storelink.orders.models import PAID_STATUSES, Order
 from storelink.settings import Settings
 from storelink.members.joining import membership_of
 
 MAX_DISCOUNT_FEN = 10_000_000
 MAX_CAMPAIGN_QUANTITY = 10_000_000
-TIER_WINDOW = dt.timedelta(days=365)
 
 
 def points_for(total_fen: int) -> int:
@@ -112,6 +113,7 @@ async def standings(session: AsyncSession, memberships: Sequence[Membership], se
 async def create_campaign(
     session: AsyncSession, *, actor: Staff, title: str, discount_fen: int, min_spend_fen: int,
     valid_from: dt.datetime, valid_until: dt.datetime, total_quantity: int | None, per_customer_limit: int,
+    channel: str = "ANY", store_ids: Sequence[int] = (), audience_rule: audience.Rule | None = None,
 ) -> CouponCampaign:
     permissions.ensure_hq(actor)
     f = ["input"]
@@ -133,9 +135,17 @@ async def create_campaign(
         raise InvalidInput("totalQuantity must be 1 to {n}", n=MAX_CAMPAIGN_QUANTITY, field=f + ["totalQuantity"])
     if not 0 < per_customer_limit <= 100:
         raise InvalidInput("perCustomerLimit must be 1..100", field=f + ["perCustomerLimit"])
+    store_ids = list(dict.fromkeys(store_ids))
+    if len(store_ids) > audience.MAX_STORES:
+        raise InvalidInput("At most {n} stores", n=audience.MAX_STORES, field=f + ["storeIds"])
+    if store_ids and len((await session.execute(select(Store.id).where(Store.id.in_(store_ids)))).all()) != len(store_ids):
+        raise NotFound("No such store", field=f + ["storeIds"])
+    if audience_rule is not None:
+        audience_rule = await audience.checked(session, audience_rule, f + ["audience"])
     campaign = CouponCampaign(
         title=title, discount_fen=discount_fen, min_spend_fen=min_spend_fen, valid_from=valid_from,
         valid_until=valid_until, total_quantity=total_quantity, per_customer_limit=per_customer_limit,
+        channel=channel, store_ids=store_ids, audience=audience_rule.to_json() if audience_rule else None,
         created_by_id=actor.id, created_at=utcnow(),
     )
     session.add(campaign)
@@ -143,17 +153,27 @@ async def create_campaign(
     return campaign
 
 
-async def running_campaigns(session: AsyncSession) -> list[CouponCampaign]:
-    """Campaigns a customer can claim from now (or soon: they are shown before they start)."""
-    rows = await session.execute(
-        select(CouponCampaign).where(CouponCampaign.valid_until > func.now())
-        .order_by(CouponCampaign.valid_until, CouponCampaign.id).limit(100)
-    )
-    return list(rows.scalars())
+async def running_campaigns(session: AsyncSession, *, viewer: str, customer_id: int | None = None,
+                            settings: Settings | None = None) -> list[CouponCampaign]:
+    """Campaigns a customer can claim from now (or soon: they are shown before they start).
+    viewer "staff" sees every one; a customer only those whose audience they are in; anyone
+    else only those without an audience."""
+    stmt = select(CouponCampaign).where(CouponCampaign.valid_until > func.now())
+    if viewer != "staff":
+        if customer_id is None:
+            stmt = stmt.where(CouponCampaign.audience.is_(None))
+    rows = list((await session.execute(
+        stmt.order_by(CouponCampaign.valid_until, CouponCampaign.id).limit(100))).scalars())
+    if viewer == "customer" and customer_id is not None and settings is not None:
+        now = utcnow()
+        rows = [r for r in rows if r.audience is None or await audience.contains(
+            session, audience.Rule.from_json(r.audience), customer_id, now=now, settings=settings)]
+    return rows
 
 
-async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int) -> Coupon:
-    """Exactly the campaign's quantity is handed out however many claim at once."""
+async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int, settings: Settings) -> Coupon:
+    """Exactly the campaign's quantity is handed out however many claim at once; with an audience,
+    only to its members (NOT_ELIGIBLE)."""
     # The customer row lock serialises one customer's claims (the per-customer limit).
     await live_customer(session, customer_id, lock=True)
     if await membership_of(session, customer_id) is None:
@@ -164,6 +184,9 @@ async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int) ->
     now = utcnow()
     if not campaign.valid_from <= now < campaign.valid_until:
         raise DomainError("This campaign is not running", code=Code.INVALID_STATE, field=["campaignId"])
+    if campaign.audience is not None and not await audience.contains(
+            session, audience.Rule.from_json(campaign.audience), customer_id, now=now, settings=settings):
+        raise DomainError("This coupon is for other members", code=Code.NOT_ELIGIBLE, field=["campaignId"])
     held = (
         await session.execute(
             select(func.count()).select_from(Coupon)
@@ -204,10 +227,21 @@ async def customer_coupons(session: AsyncSession, *, customer_id: int, status: s
     return [(c, k) for c, k in found if status is None or coupon_status(c, k, now) == status]
 
 
+def usable_at(campaign: CouponCampaign, *, channel: str, store_id: int | None) -> bool:
+    """The campaign's channel and stores allow this sale: a store-limited coupon online only for
+    a pickup at one of its stores (API-NOTES "Marketing")."""
+    if campaign.channel == "ONLINE_ONLY" and channel != "ONLINE":
+        return False
+    if campaign.channel == "STORE_ONLY" and channel != "STORE":
+        return False
+    return not campaign.store_ids or store_id in campaign.store_ids
+
+
 async def redeem(session: AsyncSession, *, coupon: Coupon, customer_id: int | None, subtotal_fen: int,
-                 order_id: int, field: list[str]) -> int:
-    """Use a coupon on an order; returns its discount. Exactly once under concurrency: the
-    update only succeeds while the coupon is still AVAILABLE."""
+                 order_id: int, field: list[str], channel: str, store_id: int | None) -> int:
+    """Use a coupon on an order (`channel` ONLINE or STORE; `store_id` the selling or pickup
+    store); returns its discount. Exactly once under concurrency: the update only succeeds while
+    the coupon is still AVAILABLE."""
     campaign = await session.get(CouponCampaign, coupon.campaign_id)
     assert campaign is not None
     now = utcnow()
@@ -219,6 +253,9 @@ async def redeem(session: AsyncSession, *, coupon: Coupon, customer_id: int | No
         raise DomainError("This coupon is not valid yet", code=Code.COUPON_NOT_APPLICABLE, field=field)
     if now >= campaign.valid_until:
         raise DomainError("This coupon has expired", code=Code.CODE_EXPIRED, field=field)
+    if not usable_at(campaign, channel=channel, store_id=store_id):
+        raise DomainError("This coupon cannot be used here: check its channel and stores",
+                          code=Code.COUPON_NOT_APPLICABLE, field=field)
     if subtotal_fen < campaign.min_spend_fen:
         raise DomainError("This coupon needs a spend of at least {yuan} yuan; add more to the order",
                           yuan=f"{campaign.min_spend_fen / 100:.2f}",

@@ -1,17 +1,23 @@
 """GraphQL types of coupons and campaigns."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import strawberry
 
+from storelink.api.context import Info
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
 from storelink.loyalty import models
+from storelink.marketing.audience import Rule
+from storelink.marketing.types import Audience, AudienceInput
 from storelink.scanning import codes
+from storelink.stores.types import Store, load_store
 
 
 CouponStatus = strawberry.enum(models.CouponStatus)
+CouponChannel = strawberry.enum(models.CouponChannel)
 
 
 @strawberry.type
@@ -24,12 +30,23 @@ class CouponCampaign(Node):
     valid_until: dt.datetime
     remaining: int | None = strawberry.field(description="How many coupons are left to claim (null = unlimited).")
     per_customer_limit: int = strawberry.field(description="How many one customer may claim (beyond the contract).")
+    channel: CouponChannel
+    audience: Audience | None = strawberry.field(description="Who may claim or receive it (null: any member).")
+    store_pks: strawberry.Private[list[int]]
 
     @classmethod
     def from_model(cls, row: models.CouponCampaign) -> "CouponCampaign":
         return cls(id=to_global_id("CouponCampaign", row.id), title=row.title, discount_fen=row.discount_fen,
                    min_spend_fen=row.min_spend_fen, valid_from=row.valid_from, valid_until=row.valid_until,
-                   remaining=models.remaining(row), per_customer_limit=row.per_customer_limit)
+                   remaining=models.remaining(row), per_customer_limit=row.per_customer_limit,
+                   channel=CouponChannel(row.channel),
+                   audience=Audience.from_rule(Rule.from_json(row.audience)) if row.audience else None,
+                   store_pks=list(row.store_ids))
+
+    @strawberry.field(description="Redeemable only at these stores (empty: any store).")
+    async def stores(self, info: Info) -> list[Store]:
+        found = await asyncio.gather(*(load_store(info, pk) for pk in self.store_pks))
+        return [s for s in found if s is not None]
 
 
 @strawberry.type
@@ -57,6 +74,9 @@ class CouponCampaignInput:
     min_spend_fen: int = 0
     total_quantity: int | None = strawberry.field(default=None, description="Null: unlimited.")
     per_customer_limit: int = strawberry.field(default=1, description="How many coupons of this campaign one customer may claim.")
+    channel: CouponChannel = CouponChannel.ANY
+    store_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    audience: AudienceInput | None = None
 
 
 @strawberry.type

@@ -146,7 +146,8 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
         if coupon is None or coupon.customer_id != customer_id:
             raise NotFound("No such coupon", field=["input", "couponId"])
         discount = await loyalty.redeem(session, coupon=coupon, customer_id=customer_id, subtotal_fen=subtotal,
-                                        order_id=order.id, field=["input", "couponId"])
+                                        order_id=order.id, field=["input", "couponId"], channel="ONLINE",
+                                        store_id=request.pickup_store_id)
         order.coupon_id = coupon.id
     if request.points_to_redeem:
         if request.points_to_redeem > subtotal - discount:

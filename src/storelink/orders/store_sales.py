@@ -172,7 +172,8 @@ async def record(
     if coupon is not None:
         order.discount_fen = await loyalty.redeem(
             session, coupon=coupon, customer_id=membership.customer_id if membership else None,
-            subtotal_fen=subtotal, order_id=order.id, field=["input", "couponCode"])
+            subtotal_fen=subtotal, order_id=order.id, field=["input", "couponCode"], channel="STORE",
+            store_id=store_id)
         order.coupon_id = coupon.id
         order.total_fen = subtotal - order.discount_fen
     if membership is not None:

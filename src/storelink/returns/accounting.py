@@ -26,8 +26,9 @@ from storelink.orders.models import Order, OrderLine, OrderStatus
 from storelink.returns.models import Refund, RefundStatus
 from storelink.webhooks import bodies, service as webhooks
 
-# Orders paid with nothing to collect (coupon and points) have no provider to ask.
-NO_PROVIDER = (None, "none")
+# Orders paid with nothing to collect (coupon and points) have no provider to ask, and a store
+# sale's money goes back at the till ("store").
+NO_PROVIDER = (None, "none", "store")
 
 
 @dataclass(frozen=True)
