@@ -1,5 +1,6 @@
 """The background worker: sends due outbox messages and webhook deliveries, cancels orders left
-unpaid, asks the payment provider again for refunds it could not be asked for, and retrains the recommender on its schedule (RECOMMENDER_RETRAIN_HOURS).
+unpaid, asks the payment provider again for refunds it could not be asked for, forgets browsing
+activity older than 180 days, and retrains the recommender on its schedule (RECOMMENDER_RETRAIN_HOURS).
 
 `serve` runs one in the server process; `storelink worker` runs one alone; several may run at
 once (both jobs lock the rows they take with SKIP LOCKED).
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 import storelink.appointments.booking  # noqa: F401  (registers the reminder sender)
 import storelink.orders.cart  # noqa: F401  (registers the cart-push sender)
 from storelink import metrics
+from storelink.marketing import activity
 from storelink.orders import checkout
 from storelink.outbox import service as outbox
 from storelink.payments import providers
@@ -44,6 +46,7 @@ async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient, setti
         done += expired
     if http is not None and settings is not None:
         done += await payouts.retry_due(sessionmaker, lambda: providers.build(settings, http))
+    done += await activity.prune(sessionmaker)
     return done
 
 

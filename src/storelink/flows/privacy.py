@@ -11,6 +11,7 @@ from storelink.accounts.models import AuthSession, Customer
 from storelink.clock import utcnow
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import Coupon, PointsEntry
+from storelink.marketing.models import Activity, MessageCredit
 from storelink.members.models import BindingChange, ConsentRecord, JoinScan, MemberCode, Membership
 from storelink.orders.models import CartLine, Order
 from storelink.settings import Settings
@@ -48,6 +49,12 @@ async def export_customer(session: AsyncSession, customer_id: int, settings: Set
     )).scalars().all()
     coupons = (await session.execute(
         select(Coupon).where(Coupon.customer_id == customer_id).order_by(Coupon.id)
+    )).scalars().all()
+    browsing = (await session.execute(
+        select(Activity).where(Activity.customer_id == customer_id).order_by(Activity.id)
+    )).scalars().all()
+    credits = (await session.execute(
+        select(MessageCredit).where(MessageCredit.customer_id == customer_id).order_by(MessageCredit.template_id)
     )).scalars().all()
     points = []
     standing = None
@@ -102,6 +109,11 @@ async def export_customer(session: AsyncSession, customer_id: int, settings: Set
             {"campaignId": c.campaign_id, "status": c.status, "claimedAt": _iso(c.claimed_at),
              "redeemedAt": _iso(c.redeemed_at)} for c in coupons
         ],
+        "activity": [
+            {"kind": a.kind, "productId": a.product_id, "storeId": a.store_id, "query": a.query, "at": _iso(a.at)}
+            for a in browsing
+        ],
+        "messageSubscriptions": [{"templateId": c.template_id, "credits": c.credits} for c in credits],
     }
 
 
@@ -118,6 +130,10 @@ async def delete_customer(session: AsyncSession, customer_id: int) -> None:
         delete(MemberCode).where(MemberCode.customer_id == customer_id, MemberCode.used_at.is_(None))
     )
     # Orders stay for the books and the KPIs; where they were delivered to is personal data.
-    await session.execute(update(Order).where(Order.customer_id == customer_id).values(address=None))
+    await session.execute(update(Order).where(Order.customer_id == customer_id).values(
+        address=None, address_lat=None, address_lng=None))
     await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+    # What they browsed and which messages they accepted go entirely.
+    await session.execute(delete(Activity).where(Activity.customer_id == customer_id))
+    await session.execute(delete(MessageCredit).where(MessageCredit.customer_id == customer_id))
     await accounts.revoke_all_sessions(session, customer_id=customer_id, reason="account_deleted")

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.catalog import service as catalog
@@ -49,26 +49,22 @@ async def rules(session: AsyncSession) -> list[RoutingRule]:
 
 async def places_holding(session: AsyncSession, sku_ids: Iterable[int], *, near: tuple[float, float] | None,
                          excluded: Iterable[int | None] = ()) -> list[Place]:
-    """Every place that ships and holds any of the SKUs: two statements whatever their number."""
+    """Every place that ships and holds any of the SKUs: one statement whatever their number (the
+    warehouse's rows come with a null store)."""
     sku_ids, excluded = sorted(set(sku_ids)), set(excluded)
+    in_stores = (select(StoreStock.store_id, StoreStock.sku_id, StoreStock.quantity, Store.lat, Store.lng)
+                 .join(Store, Store.id == StoreStock.store_id)
+                 .where(StoreStock.sku_id.in_(sku_ids), StoreStock.quantity > 0, Store.ships_online_orders))
+    in_warehouse = select(null().label("store_id"), Sku.id, Sku.online_stock, null(), null()).where(
+        Sku.id.in_(sku_ids), Sku.online_stock > 0)
     places: dict[int | None, Place] = {}
-    if WAREHOUSE not in excluded:
-        warehouse = Place(WAREHOUSE)
-        for sku_id, units in await session.execute(
-                select(Sku.id, Sku.online_stock).where(Sku.id.in_(sku_ids), Sku.online_stock > 0)):
-            warehouse.stock[sku_id] = units
-        if warehouse.stock:
-            places[WAREHOUSE] = warehouse
-    rows = await session.execute(
-        select(StoreStock.store_id, StoreStock.sku_id, StoreStock.quantity, Store.lat, Store.lng)
-        .join(Store, Store.id == StoreStock.store_id)
-        .where(StoreStock.sku_id.in_(sku_ids), StoreStock.quantity > 0, Store.ships_online_orders))
-    for store_id, sku_id, units, lat, lng in rows:
+    for store_id, sku_id, units, lat, lng in await session.execute(union_all(in_warehouse, in_stores)):
         if store_id in excluded:
             continue
         place = places.get(store_id)
         if place is None:
-            place = places[store_id] = Place(store_id, distance_m(near[0], near[1], lat, lng) if near else None)
+            far = store_id is WAREHOUSE or near is None
+            place = places[store_id] = Place(store_id, None if far else distance_m(near[0], near[1], lat, lng))
         place.stock[sku_id] = units
     return list(places.values())
 

@@ -50,16 +50,18 @@ async def place_order(session: AsyncSession, order: Order, lines: Sequence[Order
     return shipments
 
 
+def assigned(order_id: int):
+    """SELECT (store, shipment) of an order's parcels a store must pack: announced when it is paid."""
+    return select(Shipment.from_store_id, Shipment.id).where(
+        Shipment.order_id == order_id, Shipment.status == S.ALLOCATED.value, Shipment.from_store_id.is_not(None))
+
+
 async def announce(session: AsyncSession, parcels: Sequence[Shipment]) -> None:
-    """A paid order's parcels reach their stores' tablets (SHIPMENT_ASSIGNED, after the commit)."""
+    """Parcels of a paid order reach their stores' tablets (SHIPMENT_ASSIGNED, after the commit)."""
     for shipment in parcels:
         if shipment.from_store_id is not None and shipment.status == S.ALLOCATED.value:
             await live.publish(session, kind="SHIPMENT_ASSIGNED", store_id=shipment.from_store_id,
                                order=shipment.order_id, shipment=shipment.id)
-
-
-async def announce_paid(session: AsyncSession, order_id: int) -> None:
-    await announce(session, (await session.execute(select(Shipment).where(Shipment.order_id == order_id))).scalars().all())
 
 
 async def lines_of(session: AsyncSession, shipment_ids: Sequence[int]) -> dict[int, list[ShipmentLine]]:

@@ -319,4 +319,6 @@ MESSAGES = {
     "The minimum days must not exceed the maximum": "最少天数不能大于最多天数",
     "This coupon is for other members": "该优惠券仅限指定会员领取",
     "This coupon cannot be used here: check its channel and stores": "该优惠券不适用于此渠道或门店",
+    "This kind of activity takes {name} and nothing else": "此类行为只需填写 {name}，不需要其他参数",
+    "A search is 1 to {n} characters": "搜索内容应为 1 至 {n} 个字符",
 }

@@ -8,9 +8,12 @@ import strawberry
 from storelink.api.context import Info
 from storelink.errors import InvalidInput
 from storelink.graphql.relay import decode_id
-from storelink.marketing import audience
+from storelink.marketing import audience, models
 from storelink.members.types import MemberSegment, MemberTier
 from storelink.stores.types import Store, load_store
+
+
+ActivityKind = strawberry.enum(models.ActivityKind)
 
 
 @strawberry.input(description="A rule over members; every non-empty condition must hold.")

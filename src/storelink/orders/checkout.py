@@ -13,7 +13,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, cast, delete, null, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -205,13 +205,19 @@ async def _announce_paid(session: AsyncSession, order: Order) -> None:
                        customer_id=order.customer_id, order=order.id)
     if ready:
         await live.publish(session, kind="PICKUP_ORDER_PAID", store_id=order.pickup_store_id, order=order.id)
-    elif order.fulfilment in SHIPPED_FULFILMENTS:
-        await shipments.announce_paid(session, order.id)
-    pushed_from = (await session.execute(
-        select(Staff.store_id).distinct().join(OrderLine, OrderLine.pushed_by_guide_id == Staff.id)
-        .where(OrderLine.order_id == order.id, Staff.store_id.is_not(None)))).scalars().all()
-    for store_id in pushed_from:
-        await live.publish(session, kind="PUSHED_ITEM_ORDERED", store_id=store_id, order=order.id)
+    # One statement: the stores whose guides pushed an item (no parcel id), and the stores that
+    # ship a parcel of it.
+    pushed_from = (select(Staff.store_id, cast(null(), Integer)).distinct()
+                   .join(OrderLine, OrderLine.pushed_by_guide_id == Staff.id)
+                   .where(OrderLine.order_id == order.id, Staff.store_id.is_not(None)))
+    to_notify = union_all(pushed_from, shipments.assigned(order.id)) \
+        if order.fulfilment in SHIPPED_FULFILMENTS else pushed_from
+    for store_id, shipment_id in (await session.execute(to_notify)).all():
+        if shipment_id is None:
+            await live.publish(session, kind="PUSHED_ITEM_ORDERED", store_id=store_id, order=order.id)
+        else:
+            await live.publish(session, kind="SHIPMENT_ASSIGNED", store_id=store_id, order=order.id,
+                               shipment=shipment_id)
     await webhooks.emit(session, "order.paid", lambda: bodies.order(session, order))
 
 
