@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import null, select, union_all
+from sqlalchemy import insert, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.catalog import service as catalog
@@ -144,15 +144,19 @@ async def route(session: AsyncSession, *, order_id: int, lines: Sequence[OrderLi
             break
     else:
         raise DomainError("Stock changed while you ordered; please try again", code=Code.OUT_OF_STOCK)
+    if not parcels:
+        return [], list(lines)
+    # Core inserts (two statements, no unit-of-work bookkeeping): this runs in every checkout.
     now = utcnow()
-    shipments = [Shipment(order_id=order_id, from_store_id=place.store_id, status=ShipmentStatus.ALLOCATED.value,
-                          created_at=now) for place, _ in parcels]
-    session.add_all(shipments)
-    await session.flush()
+    made = (await session.execute(
+        insert(Shipment).returning(Shipment.id, sort_by_parameter_order=True),
+        [{"order_id": order_id, "from_store_id": place.store_id, "status": ShipmentStatus.ALLOCATED.value,
+          "created_at": now} for place, _ in parcels])).scalars().all()
     line_of = {line.sku_id: line for line in lines}
-    session.add_all([
-        ShipmentLine(shipment_id=shipment.id, order_line_id=line_of[sku_id].id, sku_id=sku_id, quantity=units)
-        for shipment, (_, skus) in zip(shipments, parcels) for sku_id, units in skus.items()
-    ])
-    await session.flush()
+    await session.execute(insert(ShipmentLine), [
+        {"shipment_id": shipment_id, "order_line_id": line_of[sku_id].id, "sku_id": sku_id, "quantity": units}
+        for shipment_id, (_, skus) in zip(made, parcels) for sku_id, units in skus.items()])
+    shipments = [Shipment(id=shipment_id, order_id=order_id, from_store_id=place.store_id,
+                          status=ShipmentStatus.ALLOCATED.value, created_at=now)
+                 for shipment_id, (place, _) in zip(made, parcels)]
     return shipments, [line_of[sku_id] for sku_id in left]
