@@ -8,11 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.fulfilment import shipments
 from storelink.fulfilment.models import Shipment, ShipmentLine
-from storelink.graphql.dataloaders import RequestLoader, RowsByKey
-
-
-class ShipmentById(RowsByKey):
-    model = Shipment
+from storelink.graphql.dataloaders import RequestLoader
 
 
 class ShipmentsOfOrder(RequestLoader[int, list[Shipment]]):

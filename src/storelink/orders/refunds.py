@@ -12,14 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.accounts import permissions
 from storelink.accounts.models import Staff, StaffRole
 from storelink.catalog import service as catalog
-from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
+from storelink.errors import Code, DomainError, Forbidden, NotFound
 from storelink.fulfilment import shipments
 from storelink.orders.models import PAID_STATUSES, Order, OrderLine
 from storelink.returns import accounting
 from storelink.returns.models import Refund
-
-MAX_REASON = 200
-
 
 def _may_refund(staff: Staff, order: Order) -> bool:
     if permissions.is_hq(staff):
@@ -28,9 +25,7 @@ def _may_refund(staff: Staff, order: Order) -> bool:
 
 
 async def refund(session: AsyncSession, *, staff: Staff, order_id: int, reason: str) -> tuple[Order, Refund]:
-    reason = (reason or "").strip()
-    if not reason or len(reason) > MAX_REASON:
-        raise InvalidInput("Give a reason of 1 to {n} characters", n=MAX_REASON, field=["reason"])
+    reason = accounting.reason_given(reason)
     order = await session.get(Order, order_id, with_for_update=True)
     if order is None:
         raise NotFound("No such order", field=["id"])

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.clock import utcnow
-from storelink.errors import Code, DomainError
+from storelink.errors import Code, DomainError, InvalidInput
+from storelink.limits import clean_text
 from storelink.live import bus as live
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import PointsReason
@@ -25,6 +26,8 @@ from storelink.members.joining import membership_of
 from storelink.orders.models import Order, OrderLine, OrderStatus
 from storelink.returns.models import Refund, RefundStatus
 from storelink.webhooks import bodies, service as webhooks
+
+MAX_REASON = 200
 
 # Orders paid with nothing to collect (coupon and points) have no provider to ask, and a store
 # sale's money goes back at the till ("store").
@@ -72,6 +75,14 @@ def check_quantities(lines: Sequence[OrderLine], giving: Mapping[int, int], *, f
         if not 0 < units <= left:
             raise DomainError("At most {n} of this line can be returned", n=max(left, 0), code=Code.INVALID_INPUT,
                               field=[*field, str(i), "quantity"])
+
+
+def reason_given(reason: str) -> str:
+    """A refund's or a return's reason: 1-200 characters (refundOrder, requestReturn, receiveReturn)."""
+    reason = (reason or "").strip()
+    if not 0 < len(reason) <= MAX_REASON or not clean_text(reason):
+        raise InvalidInput("Give a reason of 1 to {n} characters", n=MAX_REASON, field=["reason"])
+    return reason
 
 
 def new_refund_no() -> str:

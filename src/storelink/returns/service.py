@@ -21,7 +21,6 @@ from storelink.catalog import service as catalog
 from storelink.clock import utcnow
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.fulfilment.models import Shipment, ShipmentStatus
-from storelink.limits import clean_text
 from storelink.live import bus as live
 from storelink.orders.models import PAID_STATUSES, Order, OrderLine
 from storelink.returns import accounting
@@ -30,15 +29,7 @@ from storelink.settings import Settings
 from storelink.stores.service import require_store
 from storelink.webhooks import bodies, service as webhooks
 
-MAX_REASON = 200
 MAX_LINES = 100
-
-
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not 0 < len(reason) <= MAX_REASON or not clean_text(reason):
-        raise InvalidInput("Give a reason of 1 to {n} characters", n=MAX_REASON, field=["reason"])
-    return reason
 
 
 def _giving(lines: Sequence[tuple[int, int]]) -> dict[int, int]:
@@ -107,7 +98,7 @@ async def _asked(session: AsyncSession, order_id: int, *, besides: int | None = 
 
 async def request(session: AsyncSession, *, customer_id: int, order_id: int, lines: Sequence[tuple[int, int]],
                   reason: str, settings: Settings) -> ReturnRequest:
-    reason, giving = _reason(reason), _giving(lines)
+    reason, giving = accounting.reason_given(reason), _giving(lines)
     order = await _lock_order(session, order_id)
     if order.customer_id != customer_id:
         raise NotFound("No such order", field=["orderId"])  # someone else's reads as missing
@@ -145,7 +136,7 @@ async def receive(session: AsyncSession, *, staff: Staff, order_id: int, store_i
                   lines: Sequence[tuple[int, int]], reason: str, settings: Settings) -> tuple[ReturnRequest, Refund]:
     """The goods are back at `store_id`: restock there, refund, and complete the customer's open
     request for those lines (or record a walk-in return)."""
-    reason, giving = _reason(reason), _giving(lines)
+    reason, giving = accounting.reason_given(reason), _giving(lines)
     if not permissions.can_see_store(staff, store_id):
         raise Forbidden("You may only receive returns at your own store")
     await require_store(session, store_id, ["storeId"])
