@@ -1,6 +1,7 @@
 """Settings read from the environment; the names are part of the public interface (API-NOTES)."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -86,8 +87,14 @@ class Settings(BaseSettings):
     # Where WeChat Pay posts notifications; default {PUBLIC_BASE_URL}/webhooks/payments/wechatpay.
     wechatpay_notify_url: str | None = None
 
-    # The brand's own timezone: imported times without an offset are read in it.
+    # The brand's own timezone: imported times without an offset are read in it; quiet hours of
+    # members with no store use it.
     brand_timezone: str = "Asia/Shanghai"
+
+    # Marketing messages (API-NOTES "Marketing"): at most this many per member in any 7 days,
+    # across all campaigns and guides; none sent in the quiet hours (HH:MM-HH:MM, local time).
+    marketing_max_per_week: int = 2
+    marketing_quiet_hours: str = "21:00-09:00"
 
     # Phone numbers at rest (phone_cipher): the current key, and earlier ones until rotate-phone-key.
     phone_encryption_key: str | None = None
@@ -101,6 +108,13 @@ class Settings(BaseSettings):
     # Failed staff logins per username before RATE_LIMITED, and the window they are counted in.
     login_max_failures: int = 5
     login_lockout_seconds: int = 15 * 60
+
+    @field_validator("marketing_quiet_hours")
+    @classmethod
+    def _quiet_hours_well_formed(cls, value: str) -> str:
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]", value):
+            raise ValueError("MARKETING_QUIET_HOURS is HH:MM-HH:MM, e.g. 21:00-09:00")
+        return value
 
     @field_validator("brand_timezone")
     @classmethod

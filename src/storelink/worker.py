@@ -1,6 +1,6 @@
-"""The background worker: sends due outbox messages and webhook deliveries, cancels orders left
-unpaid, asks the payment provider again for refunds it could not be asked for, forgets browsing
-activity older than 180 days, and retrains the recommender on its schedule (RECOMMENDER_RETRAIN_HOURS).
+"""The background worker: sends due outbox messages and webhook deliveries, queues and sends
+marketing campaigns' messages, cancels orders left unpaid, asks the payment provider again for
+refunds it could not be asked for, forgets browsing activity older than 180 days, and retrains the recommender on its schedule (RECOMMENDER_RETRAIN_HOURS).
 
 `serve` runs one in the server process; `storelink worker` runs one alone; several may run at
 once (both jobs lock the rows they take with SKIP LOCKED).
@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 import storelink.appointments.booking  # noqa: F401  (registers the reminder sender)
 import storelink.orders.cart  # noqa: F401  (registers the cart-push sender)
 from storelink import metrics
-from storelink.marketing import activity
+from storelink.clock import utcnow
+from storelink.marketing import activity, sending, triggers
 from storelink.orders import checkout
 from storelink.outbox import service as outbox
 from storelink.payments import providers
@@ -42,6 +43,10 @@ async def run_once(sessionmaker: async_sessionmaker, wechat: WeChatClient, setti
                                            min_orders=settings.recommender_min_orders)
     while (sent := await outbox.deliver_due(sessionmaker, wechat)) > 0:
         done += sent
+    if settings is not None:
+        await triggers.queue_due(sessionmaker, settings, now=utcnow())
+        while (settled := await sending.deliver_due(sessionmaker, wechat, settings)) > 0:
+            done += settled
     while (expired := await checkout.expire_unpaid(sessionmaker)) > 0:
         done += expired
     if http is not None and settings is not None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.scanning import scanner
@@ -21,7 +22,9 @@ from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
 from storelink.live import bus as live
 from storelink.errors import Code, Conflict, DomainError, InvalidInput, NotFound
-from storelink.loyalty.models import TIER_WINDOW, Coupon, CouponCampaign, PointsEntry, PointsReason, coupon_status
+from storelink.loyalty.models import (
+    TIER_WINDOW, Coupon, CouponCampaign, PointsEntry, PointsReason, coupon_status, remaining,
+)
 from storelink.scanning import codes
 from storelink.marketing import audience
 from storelink.members.models import Membership
@@ -171,22 +174,24 @@ async def running_campaigns(session: AsyncSession, *, viewer: str, customer_id: 
     return rows
 
 
-async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int, settings: Settings) -> Coupon:
+async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int, settings: Settings,
+                field: list[str] | None = None) -> Coupon:
     """Exactly the campaign's quantity is handed out however many claim at once; with an audience,
     only to its members (NOT_ELIGIBLE)."""
+    field = field or ["campaignId"]
     # The customer row lock serialises one customer's claims (the per-customer limit).
     await live_customer(session, customer_id, lock=True)
     if await membership_of(session, customer_id) is None:
         raise DomainError("Join the membership to collect coupons", code=Code.INVALID_STATE)
     campaign = await session.get(CouponCampaign, campaign_id)
     if campaign is None:
-        raise NotFound("No such campaign", field=["campaignId"])
+        raise NotFound("No such campaign", field=field)
     now = utcnow()
     if not campaign.valid_from <= now < campaign.valid_until:
-        raise DomainError("This campaign is not running", code=Code.INVALID_STATE, field=["campaignId"])
+        raise DomainError("This campaign is not running", code=Code.INVALID_STATE, field=field)
     if campaign.audience is not None and not await audience.contains(
             session, audience.Rule.from_json(campaign.audience), customer_id, now=now, settings=settings):
-        raise DomainError("This coupon is for other members", code=Code.NOT_ELIGIBLE, field=["campaignId"])
+        raise DomainError("This coupon is for other members", code=Code.NOT_ELIGIBLE, field=field)
     held = (
         await session.execute(
             select(func.count()).select_from(Coupon)
@@ -194,7 +199,7 @@ async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int, se
         )
     ).scalar_one()
     if held >= campaign.per_customer_limit:
-        raise Conflict("You have already collected this coupon", field=["campaignId"])
+        raise Conflict("You have already collected this coupon", field=field)
     # Count the claim last: the campaign row is the hot spot, locked only until the commit.
     counted = (
         await session.execute(
@@ -206,13 +211,50 @@ async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int, se
     ).first()
     if counted is None:
         raise DomainError("All coupons of this campaign have been collected", code=Code.OUT_OF_STOCK,
-                          field=["campaignId"])
+                          field=field)
     coupon = Coupon(campaign_id=campaign_id, customer_id=customer_id, token=codes.new_scan_token(),
                     claimed_at=now)
     session.add(coupon)
     await session.flush()
     await live.publish(session, kind="COUPON_ISSUED", customer_id=customer_id, coupon=coupon.id)
     return coupon
+
+
+async def issue(session: AsyncSession, *, campaign_id: int, customer_ids: Sequence[int], now: dt.datetime,
+                settings: Settings) -> dict[int, int]:
+    """A marketing campaign's offer, one coupon each to these members (customer id -> coupon id),
+    under the same rules as a claim: running, within its quantity (the first come get the last
+    ones), the per-customer limit and its own audience. Whoever cannot have one is left out: the
+    message went anyway. The callers hold these customers' rows locked (the per-customer limit)."""
+    campaign = (await session.execute(select(CouponCampaign).where(CouponCampaign.id == campaign_id)
+                                      .with_for_update())).scalar_one_or_none()
+    wanted = list(dict.fromkeys(customer_ids))
+    if campaign is None or not wanted or not campaign.valid_from <= now < campaign.valid_until:
+        return {}
+    held = dict((await session.execute(
+        select(Coupon.customer_id, func.count()).where(Coupon.campaign_id == campaign_id,
+                                                      Coupon.customer_id.in_(wanted))
+        .group_by(Coupon.customer_id))).all())
+    wanted = [c for c in wanted if held.get(c, 0) < campaign.per_customer_limit]
+    if campaign.audience is not None and wanted:
+        matched = (audience.members(audience.Rule.from_json(campaign.audience), now, settings)
+                   .where(Membership.customer_id.in_(wanted)).subquery())
+        inside = set((await session.execute(select(matched.c.customer_id))).scalars())
+        wanted = [c for c in wanted if c in inside]
+    left = remaining(campaign)
+    if left is not None:
+        wanted = wanted[:left]
+    if not wanted:
+        return {}
+    campaign.claimed += len(wanted)
+    rows = await session.execute(insert(Coupon).values(
+        [{"campaign_id": campaign_id, "customer_id": c, "token": codes.new_scan_token(), "claimed_at": now,
+          "status": "AVAILABLE"} for c in wanted]).returning(Coupon.customer_id, Coupon.id))
+    issued = dict(rows.all())
+    for customer_id, coupon_id in issued.items():
+        await live.publish(session, kind="COUPON_ISSUED", customer_id=customer_id, coupon=coupon_id)
+    await session.flush()
+    return issued
 
 
 async def customer_coupons(session: AsyncSession, *, customer_id: int, status: str | None

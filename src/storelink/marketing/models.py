@@ -5,9 +5,10 @@ from datetime import datetime
 from enum import Enum
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Index
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from storelink.modelbase import created_at_field
+from storelink.modelbase import created_at_field, timestamp_field
 
 
 class MessageCredit(SQLModel, table=True):
@@ -44,3 +45,98 @@ class Activity(SQLModel, table=True):
     store_id: int | None = Field(default=None, foreign_key="store.id")
     query: str | None = Field(default=None, max_length=100)
     at: datetime = created_at_field()
+
+
+class CampaignTrigger(str, Enum):
+    BROADCAST = "BROADCAST"
+    STORE_NEARBY = "STORE_NEARBY"
+    BROWSE_ABANDONED = "BROWSE_ABANDONED"
+    CART_ABANDONED = "CART_ABANDONED"
+    AFTER_STORE_PURCHASE = "AFTER_STORE_PURCHASE"
+    AFTER_APPOINTMENT = "AFTER_APPOINTMENT"
+
+
+class CampaignStatus(str, Enum):
+    SCHEDULED = "SCHEDULED"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    ENDED = "ENDED"
+
+
+class MarketingCampaign(SQLModel, table=True):
+    """A message (and optionally a coupon) sent to the members of an audience when a trigger fires.
+
+    `state` is what people set: LIVE, PAUSED or ENDED; the status shown adds the calendar
+    (a LIVE campaign is SCHEDULED before startsAt, RUNNING until endsAt, ENDED after)."""
+
+    __tablename__ = "marketing_campaign"
+    __table_args__ = (
+        CheckConstraint("state IN ('LIVE', 'PAUSED', 'ENDED')", name="state_known"),
+        CheckConstraint("control_share >= 0 AND control_share <= 0.5", name="control_share_range"),
+        Index("ix_marketing_campaign_live", "trigger", "starts_at", postgresql_where="state = 'LIVE'"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    trigger: str = Field(max_length=24)
+    audience: dict = Field(default_factory=dict, sa_type=JSONB)
+    offer_campaign_id: int | None = Field(default=None, foreign_key="coupon_campaign.id")
+    template_id: str = Field(max_length=64)
+    state: str = Field(default="LIVE", max_length=8)
+    starts_at: datetime = created_at_field()
+    ends_at: datetime = created_at_field()
+    control_share: float = 0.1
+    radius_m: int | None = None
+    delay_minutes: int | None = None
+    # The store whose manager made it (null: HQ's, brand-wide).
+    store_id: int | None = Field(default=None, foreign_key="store.id")
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = created_at_field()
+    # When a BROADCAST's audience was queued (once).
+    broadcast_at: datetime | None = timestamp_field()
+
+
+class MessageStatus(str, Enum):
+    PENDING = "PENDING"          # queued, waiting for its time (or for quiet hours to end)
+    SENT = "SENT"                # WeChat accepted it
+    CONTROL = "CONTROL"          # held out: the campaign's baseline, never sent anything
+    UNREACHABLE = "UNREACHABLE"  # no marketing consent or no subscription credit
+    SUPPRESSED = "SUPPRESSED"    # the frequency cap was reached
+    FAILED = "FAILED"            # WeChat refused it (43101) or kept failing
+    CANCELLED = "CANCELLED"      # the campaign ended (or the member left) before it could go
+
+
+class MarketingMessage(SQLModel, table=True):
+    """One member's place in one campaign (treated or control, and what became of the message),
+    or one guide's one-to-one message. The unique (campaign, member) row is what makes a campaign
+    reach a member at most once, whatever the number of workers or reports."""
+
+    __tablename__ = "marketing_message"
+    __table_args__ = (
+        CheckConstraint("status IN ('PENDING', 'SENT', 'CONTROL', 'UNREACHABLE', 'SUPPRESSED', 'FAILED', "
+                        "'CANCELLED')", name="status_known"),
+        Index("uq_marketing_message_campaign_customer", "campaign_id", "customer_id", unique=True,
+              postgresql_where="campaign_id IS NOT NULL"),
+        Index("ix_marketing_message_due", "due_at", postgresql_where="status = 'PENDING'"),
+        # The frequency cap: a member's marketing messages of the last 7 days.
+        Index("ix_marketing_message_sent", "customer_id", "sent_at", postgresql_where="status = 'SENT'"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    campaign_id: int | None = Field(default=None, foreign_key="marketing_campaign.id")
+    # A guide's one-to-one message (sendToMember): campaign_id is null.
+    guide_id: int | None = Field(default=None, foreign_key="staff.id")
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    treated: bool = True
+    status: str = Field(default="PENDING", max_length=12)
+    template_id: str = Field(max_length=64)
+    # When the member met the trigger (treated or held out): the start of the attribution window.
+    eligible_at: datetime = created_at_field()
+    due_at: datetime = created_at_field()
+    sent_at: datetime | None = timestamp_field()
+    coupon_id: int | None = Field(default=None, foreign_key="coupon.id")
+    # STORE_NEARBY: the store in reach and a distance band (never the location itself).
+    store_id: int | None = Field(default=None, foreign_key="store.id")
+    distance_band: str | None = Field(default=None, max_length=12)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)

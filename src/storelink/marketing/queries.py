@@ -3,22 +3,22 @@ from __future__ import annotations
 
 import strawberry
 
-from storelink.accounts import permissions
-from storelink.accounts.models import StaffRole
 from storelink.api.context import Info
 from storelink.clock import utcnow
-from storelink.errors import Forbidden
 from storelink.graphql import caller
-from storelink.marketing import audience as audiences
+from storelink.graphql.relay import node_resolver
+from storelink.marketing import audience as audiences, campaigns
+from storelink.marketing.campaign_types import CampaignStatus, MarketingCampaign
+from storelink.marketing.models import CampaignStatus as Status, MarketingCampaign as CampaignRow
 from storelink.marketing.types import AudienceInput, AudienceSize
 
 
-def confine(staff, rule: audiences.Rule) -> None:
-    """HQ: brand-wide; a store manager: exactly their own store (API-NOTES "Marketing")."""
-    if permissions.is_hq(staff):
-        return
-    if staff.role != StaffRole.STORE_MANAGER or rule.store_ids != (staff.store_id,):
-        raise Forbidden("A store manager's audiences are their own store's: set storeIds to it alone")
+@node_resolver("MarketingCampaign")
+async def _campaign_node(info: Info, pk: int) -> MarketingCampaign | None:
+    staff = await caller.staff(info)
+    async with info.context.reader() as session:
+        row = await session.get(CampaignRow, pk)
+    return MarketingCampaign.from_model(row) if row is not None and campaigns.visible_to(staff, row) else None
 
 
 @strawberry.type
@@ -29,7 +29,7 @@ class MarketingQueries:
                                template_id: str | None = None) -> AudienceSize:
         staff = await caller.staff(info)
         rule = audience.rule(["audience"])
-        confine(staff, rule)
+        campaigns.confine(staff, rule)
         if template_id is not None:
             audiences.check_template_id(template_id, ["templateId"])
         async with info.context.reader() as session:
@@ -37,3 +37,11 @@ class MarketingQueries:
             members, reachable = await audiences.size(session, rule, template_id=template_id, now=utcnow(),
                                                      settings=info.context.settings)
         return AudienceSize(members=members, reachable=reachable)
+
+    @strawberry.field(description="HQ: every campaign; a store manager: their store's. Newest first.")
+    async def marketing_campaigns(self, info: Info, status: CampaignStatus | None = None) -> list[MarketingCampaign]:
+        staff = await caller.staff(info)
+        async with info.context.reader() as session:
+            rows = await campaigns.listed(session, actor=staff, status=Status(status.value) if status else None,
+                                          now=utcnow())
+        return [MarketingCampaign.from_model(r) for r in rows]

@@ -49,6 +49,7 @@ class FakeWeChat:
         self.calls: dict[str, int] = {}
         self.failing_sends = 0  # the next N subscribe messages fail with "system busy"
         self.failing_codes = 0  # the next N mini-program codes fail with "system busy"
+        self.refusing: set[str] = set()  # openids whose subscribe messages WeChat refuses (43101)
 
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
@@ -139,7 +140,10 @@ class FakeWeChat:
         if self.failing_sends > 0:
             self.failing_sends -= 1
             return JSONResponse({"errcode": -1, "errmsg": "system error"})
-        self.sent_messages.append(await request.json())
+        body = await request.json()
+        if body.get("touser") in self.refusing:
+            return JSONResponse({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+        self.sent_messages.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
 
 

@@ -1,0 +1,105 @@
+"""reportLocation: a member's location checked at once against the running STORE_NEARBY campaigns
+(API-NOTES "Marketing"). The location is used and forgotten: only the campaign, the store in
+reach and a distance band are recorded. A treated member's coupon is issued at once; the message
+is queued for the sender (cap, quiet hours, credits).
+
+Cost: the running nearby campaigns the member has not met yet, the stores in the widest radius
+(the (lat, lng) index), their special days, and every candidate campaign's audience in one
+statement; then one insert per campaign met.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import literal, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storelink import throttle
+from storelink.accounts.service import live_customer
+from storelink.loyalty import service as loyalty
+from storelink.marketing import audience as audiences
+from storelink.marketing.campaigns import running
+from storelink.marketing.models import CampaignTrigger, MarketingCampaign, MarketingMessage
+from storelink.marketing.triggers import enrol
+from storelink.members.joining import membership_of
+from storelink.members.models import Membership
+from storelink.settings import Settings
+from storelink.stores import geo, hours
+from storelink.stores.models import Store
+from storelink.stores.service import special_days_for
+
+REPORTS_PER_MINUTE = 10
+BANDS = ((500, "0-500m"), (1000, "500m-1km"), (3000, "1-3km"), (10_000, "3-10km"))
+
+
+def band(metres: float) -> str:
+    return next((name for limit, name in BANDS if metres < limit), "10km+")
+
+
+async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, float], now: dt.datetime,
+                 settings: Settings) -> list[int]:
+    """The ids of the coupons this report earned."""
+    await throttle.count_attempt(session, f"location:{customer_id}", limit=REPORTS_PER_MINUTE,
+                                 window=dt.timedelta(minutes=1),
+                                 message="Too many location reports; try again in a minute")
+    await live_customer(session, customer_id, lock=True)  # one member's reports one at a time
+    if await membership_of(session, customer_id) is None:
+        return []
+    met = select(MarketingMessage.id).where(MarketingMessage.campaign_id == MarketingCampaign.id,
+                                            MarketingMessage.customer_id == customer_id).exists()
+    campaigns = (await session.execute(select(MarketingCampaign).where(
+        *running(now), MarketingCampaign.trigger == CampaignTrigger.STORE_NEARBY.value, ~met)
+        .order_by(MarketingCampaign.id))).scalars().all()
+    if not campaigns:
+        return []
+    reach = await _open_stores_in_reach(session, near, max(c.radius_m for c in campaigns), now)
+    nearest: dict[int, tuple[float, int]] = {}
+    for campaign in campaigns:
+        allowed = set(campaign.audience.get("store_ids") or ())
+        found = [(d, s) for d, s in reach if d <= campaign.radius_m and (not allowed or s in allowed)]
+        if found:
+            nearest[campaign.id] = found[0]
+    inside = await _in_audiences(session, [c for c in campaigns if c.id in nearest], customer_id, now, settings)
+    coupons: list[int] = []
+    for campaign in campaigns:
+        if campaign.id not in inside:
+            continue
+        distance, store_id = nearest[campaign.id]
+        me = select(literal(customer_id).label("customer_id"))
+        row = (await session.execute(enrol(campaign, me, now, store_id=store_id, distance_band=band(distance))
+                                     .returning(MarketingMessage.id, MarketingMessage.treated))).first()
+        if row is None or not row.treated or campaign.offer_campaign_id is None:
+            continue
+        issued = await loyalty.issue(session, campaign_id=campaign.offer_campaign_id, customer_ids=[customer_id],
+                                     now=now, settings=settings)
+        if issued:
+            await session.execute(update(MarketingMessage).where(MarketingMessage.id == row.id)
+                                  .values(coupon_id=issued[customer_id]))
+            coupons.append(issued[customer_id])
+    return coupons
+
+
+async def _open_stores_in_reach(session: AsyncSession, near: tuple[float, float], radius_m: int,
+                                now: dt.datetime) -> list[tuple[float, int]]:
+    """(metres, store id) of the stores open now within radius_m, nearest first."""
+    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(near[0], near[1], radius_m)
+    rows = (await session.execute(select(Store.id, Store.lat, Store.lng, Store.timezone, Store.opening_hours).where(
+        Store.lat.between(min_lat, max_lat), Store.lng.between(min_lng, max_lng)))).all()
+    close = sorted((d, r) for r in rows if (d := geo.distance_m(near[0], near[1], r.lat, r.lng)) <= radius_m)
+    if not close:
+        return []
+    days = {day for _, r in close for day in hours.days_needed(now, r.timezone)}
+    specials = await special_days_for(session, [r.id for _, r in close], sorted(days))
+    return [(d, r.id) for d, r in close
+            if hours.is_open_at(now, r.timezone, r.opening_hours, specials.get(r.id, {}))]
+
+
+async def _in_audiences(session: AsyncSession, campaigns: list[MarketingCampaign], customer_id: int,
+                        now: dt.datetime, settings: Settings) -> set[int]:
+    """The campaigns whose audience holds the member: one statement for all of them."""
+    if not campaigns:
+        return set()
+    checks = [select(literal(c.id).label("campaign_id")).where(
+        audiences.members(audiences.Rule.from_json(c.audience), now, settings)
+        .where(Membership.customer_id == customer_id).exists()) for c in campaigns]
+    return set((await session.execute(union_all(*checks) if len(checks) > 1 else checks[0])).scalars())
