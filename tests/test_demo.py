@@ -22,10 +22,15 @@ async def test_demo_brand_has_stock_everywhere_and_seeds_once(app, sessionmaker,
         campaigns = (await session.execute(select(func.count()).select_from(CouponCampaign))).scalar_one()
     # then
     assert (created, again) == (True, False)
-    assert len(steps) == demo.SEED_STEPS and steps[0] == "services" and steps[-1] == "coupon campaign"
+    assert len(steps) == demo.SEED_STEPS and steps[0] == "services" and steps[-1] == "marketing campaigns"
     assert stores == len(demo.DEMO_STORES) and skus > 0
     assert stocked == stores * skus  # every SKU on every demo store's shelves
     assert campaigns == 1
+    async with sessionmaker() as session:
+        from storelink.marketing.models import MarketingCampaign
+
+        triggers = set((await session.execute(select(MarketingCampaign.trigger))).scalars())
+    assert triggers == {t for _, t, *_ in demo.DEMO_MARKETING} and len(triggers) == 6  # one of each, running
     async with sessionmaker() as session:
         from storelink.orders.models import Order
 

@@ -80,8 +80,11 @@ def upgrade() -> None:
     op.create_index('ix_marketing_message_sent', 'marketing_message', ['customer_id', 'sent_at'], unique=False,
                     postgresql_where="status = 'SENT'")
     op.create_index(op.f('ix_marketing_message_customer_id'), 'marketing_message', ['customer_id'], unique=False)
+    op.create_index('ix_appointment_checked_in', 'appointment', ['checked_in_at'], unique=False,
+                    postgresql_where='checked_in_at IS NOT NULL')
 
 
 def downgrade() -> None:
+    op.drop_index('ix_appointment_checked_in', table_name='appointment')
     op.drop_table('marketing_message')
     op.drop_table('marketing_campaign')

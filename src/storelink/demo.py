@@ -19,6 +19,8 @@ from storelink.catalog import service as catalog
 from storelink.catalog.models import Product
 from storelink.clock import utcnow
 from storelink.loyalty import service as loyalty
+from storelink.marketing import audience, campaigns
+from storelink.marketing.models import CampaignTrigger
 from storelink.recommend import synthetic
 from storelink.members.join_codes import create_join_code
 from storelink.stores import service as stores
@@ -137,7 +139,18 @@ async def _seed_catalog(session: AsyncSession, hq, stores: list) -> None:
                                         quantity=(i * 3 + p * 5 + k * 7) % 9 + 1)
 
 
-SEED_STEPS = 5
+SEED_STEPS = 6
+
+# One running campaign of each trigger, so a mini-program developer sees each work: (name,
+# trigger, template, radius, delay). The templates are the demo app's subscribe-message ids.
+DEMO_MARKETING = [
+    ("冬季上新，会员先看", "BROADCAST", "demo-new-arrivals", None, None),
+    ("路过门店，进店有礼", "STORE_NEARBY", "demo-store-nearby", 3000, None),
+    ("看中的好物还在等你", "BROWSE_ABANDONED", "demo-browse-reminder", None, 60),
+    ("购物车里的宝贝快没货了", "CART_ABANDONED", "demo-cart-reminder", None, 120),
+    ("门店买过，线上复购有礼", "AFTER_STORE_PURCHASE", "demo-store-to-online", None, 1440),
+    ("服务体验后的专属礼遇", "AFTER_APPOINTMENT", "demo-after-service", None, 180),
+]
 
 
 async def seed_demo(session: AsyncSession, advance: Advance = quiet) -> bool:
@@ -194,13 +207,24 @@ async def seed_demo(session: AsyncSession, advance: Advance = quiet) -> bool:
     await _seed_history(session, created_stores)
     advance("a year of orders")
     now = utcnow()
-    await loyalty.create_campaign(
+    winter = await loyalty.create_campaign(
         session, actor=hq, title="冬季满1000减100", discount_fen=10000, min_spend_fen=100000,
         valid_from=now, valid_until=now + dt.timedelta(days=90), total_quantity=1000, per_customer_limit=1,
     )
     advance("coupon campaign")
+    await _seed_marketing(session, hq, winter.id, now)
+    advance("marketing campaigns")
     log.info("demo brand seeded: %d stores, %d products", len(DEMO_STORES), len(DEMO_PRODUCTS))
     return True
+
+
+async def _seed_marketing(session: AsyncSession, hq, offer_id: int, now: dt.datetime) -> None:
+    for name, trigger, template, radius, delay in DEMO_MARKETING:
+        await campaigns.create(
+            session, actor=hq, name=name, trigger=CampaignTrigger(trigger), rule=audience.Rule(),
+            offer_campaign_id=offer_id if trigger == "STORE_NEARBY" else None, template_id=template,
+            starts_at=now, ends_at=now + dt.timedelta(days=60), control_share=0.1, radius_m=radius,
+            delay_minutes=delay, now=now)
 
 
 async def printable_codes(session: AsyncSession) -> list[tuple[str, str]]:

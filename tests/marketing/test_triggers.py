@@ -2,6 +2,7 @@
 triggers the worker looks for; a guide's one-to-one message (API-NOTES "Marketing")."""
 import asyncio
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -171,3 +172,33 @@ async def test_a_guide_messages_their_own_member_with_a_coupon_under_the_same_ru
     coupons = (await mall.api.data("query { me { coupons { campaign { title } } } }", token=alice))["me"]["coupons"]
     assert coupons == [{"campaign": {"title": "导购专享"}}]
     assert (await mall.api.data(CREDITS, {"t": [TEMPLATE]}, carol))["recordMessageSubscriptions"][0]["credits"] == 2
+    export = json.loads((await mall.api.data("mutation { exportMyData }", token=alice))["exportMyData"])
+    assert [(m["status"], m["guideStaffId"]) for m in export["marketingMessages"]] == [
+        ("SENT", mall.guides["guide-a"][0].id)] * 2
+
+
+async def test_after_an_attended_appointment_the_member_is_followed_up(mall, app, settings):
+    # given: alice checked in at S1 for a fitting (written as the check-in leaves it); bob's was cancelled
+    from storelink.appointments.models import Appointment, ServiceType
+
+    alice = await reachable_member(mall, "alice", "13800000001")
+    bob = await reachable_member(mall, "bob", "13800000002")
+    campaign = (await create(mall, trigger="AFTER_APPOINTMENT", delayMinutes=30))["campaign"]
+    now = dt.datetime.now(dt.timezone.utc)
+    async with mall.sessionmaker() as session:
+        service = ServiceType(code="FIT", name="试衣", duration_minutes=30)
+        session.add(service)
+        await session.flush()
+        for token, status, token_no in ((alice, "CHECKED_IN", "t1"), (bob, "CANCELLED", "t2")):
+            session.add(Appointment(
+                customer_id=await mall.customer_pk(token), store_id=pk_of(mall.stores["S1"]), service_id=service.id,
+                start_at=now, end_at=now + dt.timedelta(minutes=30), local_day=now.date(), status=status,
+                check_in_token=token_no, checked_in_at=now if status == "CHECKED_IN" else None))
+        await session.commit()
+    # when: before the delay, then after it
+    await run_worker(app, settings, now + dt.timedelta(minutes=20), **NO_QUIET)
+    assert await messages(mall.sessionmaker) == []
+    await run_worker(app, settings, now + dt.timedelta(minutes=31), **NO_QUIET)
+    # then
+    assert [(r.campaign_id, r.customer_id) for r in await messages(mall.sessionmaker)] == [
+        (pk_of(campaign["id"]), await mall.customer_pk(alice))]

@@ -59,6 +59,8 @@ class Appointment(SQLModel, table=True):
         UniqueConstraint("customer_id", "idempotency_key", name="uq_appointment_idempotency"),
         Index("ix_appointment_store_day", "store_id", "local_day"),
         Index("ix_appointment_guide_start", "guide_id", "start_at"),
+        # The AFTER_APPOINTMENT trigger looks for recent check-ins.
+        Index("ix_appointment_checked_in", "checked_in_at", postgresql_where="checked_in_at IS NOT NULL"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

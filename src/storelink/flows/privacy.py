@@ -11,7 +11,7 @@ from storelink.accounts.models import AuthSession, Customer
 from storelink.clock import utcnow
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import Coupon, PointsEntry
-from storelink.marketing.models import Activity, MessageCredit
+from storelink.marketing.models import Activity, MarketingMessage, MessageCredit
 from storelink.members.models import BindingChange, ConsentRecord, JoinScan, MemberCode, Membership
 from storelink.orders.models import CartLine, Order
 from storelink.settings import Settings
@@ -55,6 +55,9 @@ async def export_customer(session: AsyncSession, customer_id: int, settings: Set
     )).scalars().all()
     credits = (await session.execute(
         select(MessageCredit).where(MessageCredit.customer_id == customer_id).order_by(MessageCredit.template_id)
+    )).scalars().all()
+    reached = (await session.execute(
+        select(MarketingMessage).where(MarketingMessage.customer_id == customer_id).order_by(MarketingMessage.id)
     )).scalars().all()
     points = []
     standing = None
@@ -114,6 +117,13 @@ async def export_customer(session: AsyncSession, customer_id: int, settings: Set
             for a in browsing
         ],
         "messageSubscriptions": [{"templateId": c.template_id, "credits": c.credits} for c in credits],
+        # Campaigns that reached or held them out, and guides' one-to-one messages (no location:
+        # only the store in reach and a distance band were ever kept).
+        "marketingMessages": [
+            {"campaignId": m.campaign_id, "guideStaffId": m.guide_id, "controlGroup": not m.treated,
+             "status": m.status, "eligibleAt": _iso(m.eligible_at), "sentAt": _iso(m.sent_at),
+             "storeId": m.store_id, "distanceBand": m.distance_band} for m in reached
+        ],
     }
 
 
