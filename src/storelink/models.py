@@ -5,7 +5,9 @@ from storelink.catalog.models import Product, Sku, StoreStock
 from storelink.documents.models import TrustedDocument
 from storelink.fulfilment.models import OrderRouting, Shipment, ShipmentLine
 from storelink.loyalty.models import Coupon, CouponCampaign, PointsEntry
-from storelink.marketing.models import Activity, MarketingCampaign, MarketingMessage, MessageCredit
+from storelink.marketing.models import (
+    Activity, MarketingCampaign, MarketingMessage, MessageCredit, ReferralProgram, ReferralReward,
+)
 from storelink.members.models import (
     BindingChange, ConsentRecord, JoinCode, JoinScan, MemberCode, Membership, MiniProgramCode,
 )
@@ -25,4 +27,5 @@ __all__ = [
     "RecoShown", "ServiceType", "SlotUsage", "StoreService", "SpecialDay", "Store", "TrustedDocument",
     "MiniProgramCode", "WebhookDelivery", "WebhookEndpoint", "OrderRouting", "Shipment", "ShipmentLine",
     "Refund", "ReturnLine", "ReturnRequest", "MessageCredit", "Activity", "MarketingCampaign", "MarketingMessage",
+    "ReferralProgram", "ReferralReward",
 ]

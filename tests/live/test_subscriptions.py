@@ -183,3 +183,26 @@ async def test_a_store_tablet_hears_of_a_parcel_to_ship_and_a_return_coming(mall
     event = (await tablet.next_event())["data"]["storeEvents"]
     assert event["kind"] == "RETURN_REQUESTED" and event["order"] == {"orderNo": order["orderNo"]}
     await tablet.close()
+
+
+async def test_a_store_hears_when_its_own_member_comes_near_and_never_where(mall, live_server):
+    # given: S2's tablet; a STORE_NEARBY campaign; carol is S2's member, alice S1's
+    from tests.marketing.test_campaigns import create
+    from tests.marketing.test_triggers import report
+
+    tablet = await Subscriber.connect(live_server, mall.managers["S2"])
+    assert await tablet.acknowledged()
+    await tablet.subscribe(STORE_EVENTS, {"s": mall.stores["S2"]})
+    carol = await mall.member("carol", guide="guide-c", phone="13800000003")
+    alice = await mall.member("alice", phone="13800000001")
+    assert (await create(mall, trigger="STORE_NEARBY", radiusMeters=1000))["userErrors"] == []
+    assert (await tablet.next_event())["data"]["storeEvents"]["kind"] == "MEMBER_JOINED"  # carol's join
+    # when both come within 500 m of S2
+    await report(mall, alice)
+    await report(mall, carol)
+    # then S2 hears of carol only, with no coordinates anywhere in the event
+    event = (await tablet.next_event())["data"]["storeEvents"]
+    assert event["kind"] == "MEMBER_NEARBY" and event["member"]["memberNo"]
+    assert "31.23" not in str(event) and "121.5" not in str(event)
+    assert await tablet.nothing_within(0.5)
+    await tablet.close()

@@ -25,7 +25,7 @@ from storelink.orders.loaders import CartOf, OrdersPage
 from storelink.stores.types import Store, load_store
 
 if TYPE_CHECKING:  # names for the lazy annotations below; imported for real on first use
-    from storelink.marketing.types import MessageSubscription
+    from storelink.marketing.types import MessageSubscription, Referral
     from storelink.accounts.service import IssuedTokens
     from storelink.appointments.types import Appointment
     from storelink.loyalty.types import Coupon, CouponStatus
@@ -122,6 +122,12 @@ class Customer(Node):
                  for r in rows]
         return lazy_class("OrderConnection", _ORDERS)(edges=edges, page_info=PageInfo.of(
             [e.cursor for e in edges], more=more, after=after))
+
+    @strawberry.field(description="Their invite code (members only): friends who join with it are credited to "
+                                  "their guide, and both sides earn the referral program's points.")
+    async def referral(self, info: Info) -> Annotated["Referral", strawberry.lazy(_MARKETING)] | None:
+        row = await MembershipByCustomer.of(info).load(self.pk)
+        return lazy_class("Referral", _MARKETING).of(row.id, info) if row else None
 
     @strawberry.field(description="Subscribe-message credits left, per template.")
     async def message_subscriptions(self, info: Info) -> list[Annotated["MessageSubscription", strawberry.lazy(_MARKETING)]]:

@@ -342,4 +342,6 @@ MESSAGES = {
     "WeChat could not be reached; try again": "暂时无法连接微信，请稍后重试",
     "attributionDays is 1 to {n}": "归因天数应为 1 至 {n} 天",
     "Too many location reports; try again in a minute": "位置上报过于频繁，请一分钟后再试",
+    "Points are 0 to {n}": "积分应为 0 至 {n}",
+    "The monthly limit is 0 to {n}": "每月上限应为 0 至 {n}",
 }

@@ -33,7 +33,7 @@ COLUMNS = [
 ]
 # The spreadsheet in Chinese unless the caller prefers English (Accept-Language).
 _CHANNELS_ZH = {"STORE_QR": "门店码", "GUIDE_QR": "导购码", "CAMPAIGN_QR": "活动码", "ONLINE": "线上",
-                "TILL": "收银台", "IMPORTED": "导入"}
+                "TILL": "收银台", "IMPORTED": "导入", "REFERRAL": "好友邀请"}
 COLUMNS_ZH = [
     "范围", "名称", "开始日期", "结束日期", "新会员", *[f"新会员（{_CHANNELS_ZH[c.value]}）" for c in JoinChannel],
     "消费会员", "复购会员", "复购率", "店转线上会员", "线上转店会员", "线上销售额（分）", "门店销售额（分）",

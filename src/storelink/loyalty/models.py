@@ -26,6 +26,7 @@ class PointsReason(str, Enum):
     REVERSE_EARN = "REVERSE_EARN"  # the order that earned them was refunded
     RETURN_REDEEM = "RETURN_REDEEM"  # the order they were spent on was refunded or expired
     OPENING_BALANCE = "OPENING_BALANCE"  # the balance a member brought from the brand's old CRM (import)
+    REFERRAL = "REFERRAL"  # an invitee's first paid order rewarded both sides (marketing/referrals.py)
 
 
 class MemberTier(str, Enum):
@@ -46,7 +47,7 @@ class CouponStatus(str, Enum):
 class PointsEntry(SQLModel, table=True):
     __tablename__ = "points_entry"
     __table_args__ = (
-        CheckConstraint("reason IN ('EARN', 'REDEEM', 'REVERSE_EARN', 'RETURN_REDEEM', 'OPENING_BALANCE')",
+        CheckConstraint("reason IN ('EARN', 'REDEEM', 'REVERSE_EARN', 'RETURN_REDEEM', 'OPENING_BALANCE', 'REFERRAL')",
                         name="reason_known"),
         CheckConstraint("delta <> 0", name="delta_not_zero"),
         Index("ix_points_entry_membership_id", "membership_id", "delta"),

@@ -4,7 +4,7 @@ a template gives one credit; a send spends one) and what customers look at (API-
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, LargeBinary
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -140,3 +140,40 @@ class MarketingMessage(SQLModel, table=True):
     distance_band: str | None = Field(default=None, max_length=12)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=300)
+
+
+class ReferralProgram(SQLModel, table=True):
+    """The brand's one referral program (裂变): the points each side earns when an invitee's first
+    order is paid, and how many rewards one inviter may earn per calendar month."""
+
+    __tablename__ = "referral_program"
+    __table_args__ = (CheckConstraint("id = 1", name="one_program"),)
+
+    id: int = Field(default=1, primary_key=True)
+    inviter_points: int = 0
+    invitee_points: int = 0
+    monthly_limit: int = 10
+    active: bool = True
+    updated_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    updated_at: datetime = created_at_field()
+
+
+class ReferralReward(SQLModel, table=True):
+    """An invitee's first paid order and what it earned: at most one per invitee and per phone.
+    `inviter_points` is 0 when the inviter had reached the month's limit."""
+
+    __tablename__ = "referral_reward"
+    __table_args__ = (
+        Index("ix_referral_reward_inviter_month", "inviter_membership_id", "month"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    inviter_membership_id: int = Field(foreign_key="membership.id")
+    invitee_membership_id: int = Field(foreign_key="membership.id", unique=True)
+    # The invitee's phone (its blind index): a phone is rewarded as an invitee once, whatever account.
+    invitee_phone_index: bytes | None = Field(default=None, sa_type=LargeBinary, unique=True)
+    order_id: int = Field(foreign_key="sales_order.id")
+    month: str = Field(max_length=7)  # YYYY-MM in the brand's timezone
+    inviter_points: int = 0
+    invitee_points: int = 0
+    rewarded_at: datetime = created_at_field()

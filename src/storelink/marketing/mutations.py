@@ -13,13 +13,15 @@ from storelink.graphql.errors import in_transaction
 from storelink.graphql.relay import decode_id, decode_optional_id
 from storelink.loyalty.models import Coupon as CouponRow, CouponCampaign as OfferRow
 from storelink.loyalty.types import Coupon
-from storelink.marketing import activity, campaigns, messages, nearby, outreach
+from storelink.marketing import activity, campaigns, messages, nearby, outreach, referrals
 from storelink.marketing.campaign_types import (
     CampaignStatus, LocationPayload, MarketingCampaign, MarketingCampaignInput, MarketingCampaignPayload,
     OutreachPayload,
 )
 from storelink.marketing.models import CampaignStatus as Status, CampaignTrigger
-from storelink.marketing.types import ActivityKind, MessageSubscription
+from storelink.marketing.types import (
+    ActivityKind, MessageSubscription, ReferralProgram, ReferralProgramInput, ReferralProgramPayload,
+)
 from storelink.stores.service import point
 from storelink.stores.types import GeoPointInput
 
@@ -106,6 +108,17 @@ class MarketingMutations:
             return {"sent": True, "coupon": found[0] if found else None}
 
         return await in_transaction(info, OutreachPayload, work)
+
+    @strawberry.mutation(description="HQ admin: the referral program's rewards and monthly limit.")
+    async def set_referral_program(self, info: Info, input: ReferralProgramInput) -> ReferralProgramPayload:
+        async def work(session):
+            staff = await caller.staff(info)
+            row = await referrals.set_program(
+                session, actor=staff, inviter_points=input.inviter_points, invitee_points=input.invitee_points,
+                monthly_limit=input.monthly_limit, active=input.active, now=utcnow())
+            return {"program": ReferralProgram.from_model(row)}
+
+        return await in_transaction(info, ReferralProgramPayload, work)
 
 
 async def _coupons(session, ids: list[int], info: Info) -> list[Coupon]:

@@ -1,7 +1,8 @@
 """reportLocation: a member's location checked at once against the running STORE_NEARBY campaigns
 (API-NOTES "Marketing"). The location is used and forgotten: only the campaign, the store in
 reach and a distance band are recorded. A treated member's coupon is issued at once; the message
-is queued for the sender (cap, quiet hours, credits).
+is queued for the sender (cap, quiet hours, credits); when the store in reach is the member's own
+(where they joined, or their guide's), its tablets hear MEMBER_NEARBY.
 
 Cost: the running nearby campaigns the member has not met yet, the stores in the widest radius
 (the (lat, lng) index), their special days, and every candidate campaign's audience in one
@@ -15,7 +16,9 @@ from sqlalchemy import literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink import throttle
+from storelink.accounts.models import Staff
 from storelink.accounts.service import live_customer
+from storelink.live import bus as live
 from storelink.loyalty import service as loyalty
 from storelink.marketing import audience as audiences
 from storelink.marketing.campaigns import running
@@ -43,7 +46,8 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
                                  window=dt.timedelta(minutes=1),
                                  message="Too many location reports; try again in a minute")
     await live_customer(session, customer_id, lock=True)  # one member's reports one at a time
-    if await membership_of(session, customer_id) is None:
+    membership = await membership_of(session, customer_id)
+    if membership is None:
         return []
     met = select(MarketingMessage.id).where(MarketingMessage.campaign_id == MarketingCampaign.id,
                                             MarketingMessage.customer_id == customer_id).exists()
@@ -68,7 +72,11 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
         me = select(literal(customer_id).label("customer_id"))
         row = (await session.execute(enrol(campaign, me, now, store_id=store_id, distance_band=band(distance))
                                      .returning(MarketingMessage.id, MarketingMessage.treated))).first()
-        if row is None or not row.treated or campaign.offer_campaign_id is None:
+        if row is None or not row.treated:
+            continue
+        if store_id in await _stores_of(session, membership):  # its guides may greet them (no coordinates)
+            await live.publish(session, kind="MEMBER_NEARBY", store_id=store_id, member=membership.id)
+        if campaign.offer_campaign_id is None:
             continue
         issued = await loyalty.issue(session, campaign_id=campaign.offer_campaign_id, customer_ids=[customer_id],
                                      now=now, settings=settings)
@@ -77,6 +85,14 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
                                   .values(coupon_id=issued[customer_id]))
             coupons.append(issued[customer_id])
     return coupons
+
+
+async def _stores_of(session: AsyncSession, membership: Membership) -> set[int]:
+    """The stores a member belongs to: where they joined, and their guide's."""
+    found = {membership.join_store_id}
+    if membership.guide_id is not None:
+        found.add((await session.execute(select(Staff.store_id).where(Staff.id == membership.guide_id))).scalar())
+    return found - {None}
 
 
 async def _open_stores_in_reach(session: AsyncSession, near: tuple[float, float], radius_m: int,

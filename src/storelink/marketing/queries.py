@@ -7,10 +7,10 @@ from storelink.api.context import Info
 from storelink.clock import utcnow
 from storelink.graphql import caller
 from storelink.graphql.relay import node_resolver
-from storelink.marketing import audience as audiences, campaigns
+from storelink.marketing import audience as audiences, campaigns, referrals
 from storelink.marketing.campaign_types import CampaignStatus, MarketingCampaign
 from storelink.marketing.models import CampaignStatus as Status, MarketingCampaign as CampaignRow
-from storelink.marketing.types import AudienceInput, AudienceSize
+from storelink.marketing.types import AudienceInput, AudienceSize, ReferralProgram
 
 
 @node_resolver("MarketingCampaign")
@@ -45,3 +45,10 @@ class MarketingQueries:
             rows = await campaigns.listed(session, actor=staff, status=Status(status.value) if status else None,
                                           now=utcnow())
         return [MarketingCampaign.from_model(r) for r in rows]
+
+    @strawberry.field(description="The referral program (signed in: customers and staff); null until HQ sets one.")
+    async def referral_program(self, info: Info) -> ReferralProgram | None:
+        await caller.signed_in(info)
+        async with info.context.reader() as session:
+            row = await referrals.program(session)
+        return ReferralProgram.from_model(row) if row else None

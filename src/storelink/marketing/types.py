@@ -1,4 +1,4 @@
-"""GraphQL types of audiences and message credits."""
+"""GraphQL types of audiences, message credits and referrals."""
 from __future__ import annotations
 
 import asyncio
@@ -7,9 +7,12 @@ import strawberry
 
 from storelink.api.context import Info
 from storelink.errors import InvalidInput
+from storelink.graphql.errors import UserError
 from storelink.graphql.relay import decode_id
 from storelink.marketing import audience, models
+from storelink.marketing.loaders import ReferralCountsOf
 from storelink.members.types import MemberSegment, MemberTier
+from storelink.scanning import codes
 from storelink.stores.types import Store, load_store
 
 
@@ -72,3 +75,53 @@ class AudienceSize:
 class MessageSubscription:
     template_id: str
     credits: int
+
+
+@strawberry.type
+class Referral:
+    code: str
+    url: str = strawberry.field(description="The link the invite QR code encodes.")
+    image_url: str = strawberry.field(description="Where the rendered QR image is served: this path with .png or .svg.")
+    membership_pk: strawberry.Private[int]
+
+    @strawberry.field(description="Friends who joined with this code.")
+    async def joined(self, info: Info) -> int:
+        return (await ReferralCountsOf.of(info).load(self.membership_pk))[0]
+
+    @strawberry.field(description="Friends whose first paid order earned both sides the reward.")
+    async def rewarded(self, info: Info) -> int:
+        return (await ReferralCountsOf.of(info).load(self.membership_pk))[1]
+
+    @classmethod
+    def of(cls, membership_id: int, info: Info) -> "Referral":
+        settings = info.context.settings
+        code = codes.referral_code(membership_id, settings.jwt_secret)
+        base = settings.public_base_url.rstrip("/")
+        return cls(code=code, url=f"{base}/j/{code}", image_url=f"{base}/qr/{code}", membership_pk=membership_id)
+
+
+@strawberry.type
+class ReferralProgram:
+    inviter_points: int
+    invitee_points: int
+    monthly_limit: int
+    active: bool
+
+    @classmethod
+    def from_model(cls, row: models.ReferralProgram) -> "ReferralProgram":
+        return cls(inviter_points=row.inviter_points, invitee_points=row.invitee_points,
+                   monthly_limit=row.monthly_limit, active=row.active)
+
+
+@strawberry.input
+class ReferralProgramInput:
+    inviter_points: int
+    invitee_points: int
+    monthly_limit: int = strawberry.field(default=10, description="Rewards one inviter may earn per calendar month.")
+    active: bool = True
+
+
+@strawberry.type
+class ReferralProgramPayload:
+    program: ReferralProgram | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

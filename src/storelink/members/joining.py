@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink import throttle
-from storelink.accounts.models import Customer
+from storelink.accounts.models import Customer, Staff
 from storelink.accounts.service import live_customer, present
 from storelink.clock import utcnow
 from storelink.live import bus as live
@@ -149,6 +149,15 @@ async def _log_scan(session: AsyncSession, *, code: str, where: tuple[int | None
     })
 
 
+def _keep_failed_scan(err: DomainError, *, text: str, where: tuple[int | None, int | None], customer_id: int,
+                      throttle_key: str) -> None:
+    """Of a failed join only the scan log and the failure count stay (after the rollback)."""
+    outcome = err.code.value
+    err.bookkeeping.append(lambda s: _log_scan(s, code=text, where=where, customer_id=customer_id, outcome=outcome))
+    if err.code != Code.CODE_INVALID:  # only unknown codes count as guesses
+        err.bookkeeping.append(lambda s: throttle.give_back(s, throttle_key))
+
+
 async def join_by_code(
     session: AsyncSession, *, customer_id: int, code: str, consent: Consent, settings: Settings
 ) -> tuple[Membership, bool]:
@@ -160,6 +169,9 @@ async def join_by_code(
         message="Too many invalid codes; wait a few minutes",
     )
     customer = await live_customer(session, customer_id, lock=True)  # one join per customer at a time
+    if text.startswith(codes.REFERRAL_PREFIX):
+        return await _join_by_invite(session, customer=customer, text=text, consent=consent, settings=settings,
+                                     throttle_key=key)
     row = None
     if codes.could_be_join_code(text):
         row = (await session.execute(_JOIN_CODE, {"code": text})).scalar_one_or_none()
@@ -187,14 +199,47 @@ async def join_by_code(
             fresh = await session.get(JoinCode, where[0], populate_existing=True)
             raise code_problem(fresh, utcnow()) or DomainError("Code used up", code=Code.CODE_USED_UP)
     except DomainError as err:
-        # Of a failed join only the scan log and the failure count stay.
-        outcome = err.code.value
-        err.bookkeeping.append(lambda s: _log_scan(s, code=text, where=where, customer_id=customer_id,
-                                                   outcome=outcome))
-        if err.code != Code.CODE_INVALID:  # only unknown codes count as guesses
-            err.bookkeeping.append(lambda s: throttle.give_back(s, key))
+        _keep_failed_scan(err, text=text, where=where, customer_id=customer_id, throttle_key=key)
         raise
     await throttle.give_back(session, key)
+    return membership, True
+
+
+_INVITER = (select(Membership.id, Membership.guide_id, Staff.store_id)
+            .join(Customer, Customer.id == Membership.customer_id)
+            .outerjoin(Staff, Staff.id == Membership.guide_id)
+            .where(Membership.id == bindparam("id"), Customer.deleted_at.is_(None)))
+
+
+async def _join_by_invite(session: AsyncSession, *, customer: Customer, text: str, consent: Consent,
+                          settings: Settings, throttle_key: str) -> tuple[Membership, bool]:
+    """A friend's invite code (API-NOTES "Marketing", referral): a REFERRAL member credited to the
+    inviter's exclusive guide and that guide's store (neither when the inviter has none). A member
+    scanning an invite, their own included, stays as they are: isNewMember false, nothing else."""
+    customer_id = customer.id  # the bookkeeping below runs after a rollback has expired `customer`
+    inviter_id = codes.referral_member(text, settings.jwt_secret)
+    inviter = (await session.execute(_INVITER, {"id": inviter_id})).one_or_none() if inviter_id else None
+    where = (None, inviter.store_id if inviter else None)
+    try:
+        if inviter is None:
+            raise DomainError("Unknown join code", code=Code.CODE_INVALID, field=["code"])
+        existing = await membership_of(session, customer_id)
+        if existing is not None:
+            await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome="ALREADY_MEMBER")
+            await throttle.give_back(session, throttle_key)
+            return existing, False
+        check_consent(consent, customer, settings)
+        membership = await create_membership(
+            session, customer=customer, consent=consent, channel=JoinChannel.REFERRAL,
+            credit=Credit(store_id=inviter.store_id, guide_id=inviter.guide_id))
+        await session.execute(update(Membership).where(Membership.id == membership.id)
+                              .values(referred_by_id=inviter.id).execution_options(synchronize_session=False))
+        membership.referred_by_id = inviter.id
+        await _log_scan(session, code=text, where=where, customer_id=customer_id, outcome="JOINED")
+    except DomainError as err:
+        _keep_failed_scan(err, text=text, where=where, customer_id=customer_id, throttle_key=throttle_key)
+        raise
+    await throttle.give_back(session, throttle_key)
     return membership, True
 
 

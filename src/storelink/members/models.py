@@ -21,6 +21,7 @@ class JoinChannel(str, Enum):
     ONLINE = "ONLINE"
     TILL = "TILL"  # enrolled by staff at a till with the phone the customer gave (OneID)
     IMPORTED = "IMPORTED"  # moved over from the brand's old CRM or POS (storelink import members)
+    REFERRAL = "REFERRAL"  # a friend's invite code (marketing/referrals.py)
 
 
 class MemberSegment(str, Enum):
@@ -112,6 +113,8 @@ class Membership(SQLModel, table=True):
     guide_id: int | None = Field(default=None, foreign_key="staff.id")
     bound_at: datetime | None = timestamp_field()
     joined_at: datetime = created_at_field()
+    # REFERRAL joins: the inviting member.
+    referred_by_id: int | None = Field(default=None, foreign_key="membership.id", index=True)
 
 
 class ConsentRecord(SQLModel, table=True):

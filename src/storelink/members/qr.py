@@ -1,5 +1,5 @@
-"""GET /qr/{code}.png and .svg: the printable QR of a live join code; /qr/{code}.wxa.png: its WeChat
-mini-program code."""
+"""GET /qr/{code}.png and .svg: the printable QR of a live join code or a member's invite code;
+/qr/{code}.wxa.png: a join code's WeChat mini-program code."""
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from storelink.clock import utcnow
-from storelink.members.models import JoinCode, MiniProgramCode
-from storelink.scanning.codes import could_be_join_code, normal_join_code
+from storelink.accounts.models import Customer
+from storelink.members.models import JoinCode, Membership, MiniProgramCode
+from storelink.scanning.codes import REFERRAL_PREFIX, could_be_join_code, normal_join_code, referral_member
 from storelink.wechat.client import WeChatError, WeChatUnavailable
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,18 @@ async def _live(request: Request, code: str) -> tuple[int, str] | None:
     return (row.id, row.code) if row else None
 
 
+async def _live_invite(request: Request, code: str) -> tuple[int, str] | None:
+    """(membership id, code) of a member's invite code, or None (forged, or the member is gone)."""
+    membership_id = referral_member(code, request.app.state.settings.jwt_secret)
+    if membership_id is None:
+        return None
+    async with request.app.state.reader() as session:
+        row = (await session.execute(
+            select(Membership.id).join(Customer, Customer.id == Membership.customer_id)
+            .where(Membership.id == membership_id, Customer.deleted_at.is_(None)))).first()
+    return (membership_id, code) if row else None
+
+
 def _url(request: Request, code: str) -> str:
     return f"{request.app.state.settings.public_base_url.rstrip('/')}/j/{code}"
 
@@ -68,7 +81,7 @@ async def qr_image(request: Request) -> Response:
     code = normal_join_code(code)
     if fmt not in MEDIA_TYPES or not could_be_join_code(code):
         return Response(status_code=404)
-    live = await _live(request, code)
+    live = await _live_invite(request, code) if code.startswith(REFERRAL_PREFIX) else await _live(request, code)
     if live is None:
         return Response(status_code=404)
     url = _url(request, live[1])

@@ -29,6 +29,7 @@ from storelink.limits import MAX_INT
 from storelink.live import bus as live
 from storelink.webhooks import bodies, service as webhooks
 from storelink.loyalty import service as loyalty
+from storelink.marketing import referrals
 from storelink.loyalty.models import Coupon, PointsReason
 from storelink.scanning import codes
 from storelink.members.joining import membership_of
@@ -169,11 +170,12 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
         )
     await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
     if order.total_fen == 0:  # paid in full by coupon and points: nothing to collect
-        await _mark_paid(session, order, provider="none", transaction_id=None)
+        await _mark_paid(session, order, provider="none", transaction_id=None, settings=settings)
     return order, True
 
 
-async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, transaction_id: str | None) -> None:
+async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, transaction_id: str | None,
+                     settings: Settings) -> None:
     now = utcnow()
     # Reads and the crediting first, then the order's new state: one UPDATE of the order.
     membership = await membership_of(session, order.customer_id) if order.customer_id else None
@@ -193,6 +195,7 @@ async def _mark_paid(session: AsyncSession, order: Order, *, provider: str, tran
         order.points_earned = loyalty.points_for(order.total_fen - order.delivery_fee_fen)
         await loyalty.add_points(session, membership_id=membership.id, delta=order.points_earned,
                                  reason=PointsReason.EARN, order_id=order.id)
+        await referrals.on_paid(session, order=order, membership=membership, now=now, settings=settings)
     await session.flush()
     await _announce_paid(session, order)
 
@@ -229,7 +232,7 @@ class WrongAmount(Exception):
     pass
 
 
-async def settle(session: AsyncSession, *, provider: str, notice: PaidNotice) -> str:
+async def settle(session: AsyncSession, *, provider: str, notice: PaidNotice, settings: Settings) -> str:
     """Apply a verified payment notification; returns what came of it.
 
     PAID, DUPLICATE (this transaction was seen before), ALREADY_PAID or ORDER_CANCELLED (money
@@ -252,7 +255,7 @@ async def settle(session: AsyncSession, *, provider: str, notice: PaidNotice) ->
     if recorded is None:
         return "DUPLICATE"
     if outcome == "PAID":
-        await _mark_paid(session, order, provider=provider, transaction_id=notice.transaction_id)
+        await _mark_paid(session, order, provider=provider, transaction_id=notice.transaction_id, settings=settings)
     else:
         log.warning("payment %s for order %s arrived when it was %s: refund it by hand",
                     notice.transaction_id, order.order_no, status)

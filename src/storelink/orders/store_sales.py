@@ -23,6 +23,7 @@ from storelink.webhooks import bodies, service as webhooks
 from storelink.limits import MAX_INT
 from storelink.errors import Code, DomainError, Forbidden, InvalidInput, NotFound
 from storelink.loyalty import service as loyalty
+from storelink.marketing import referrals
 from storelink.loyalty.models import PointsReason
 from storelink.scanning import codes
 from storelink.members import phones
@@ -182,6 +183,7 @@ async def record(
         order.points_earned = loyalty.points_for(order.total_fen)
         await loyalty.add_points(session, membership_id=membership.id, delta=order.points_earned,
                                  reason=PointsReason.EARN, order_id=order.id)
+        await referrals.on_paid(session, order=order, membership=membership, now=now, settings=settings)
     await session.flush()
     wanted: dict[int, int] = {}
     for ln in lines:

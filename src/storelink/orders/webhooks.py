@@ -58,7 +58,8 @@ async def receive(state, name: str, headers, body: bytes) -> JSONResponse:
         return await _refunded(state, name, notice)
     try:
         outcome = await transaction(state.sessionmaker,
-                                    lambda session: checkout.settle(session, provider=name, notice=notice))
+                                    lambda session: checkout.settle(session, provider=name, notice=notice,
+                                                                    settings=state.settings))
     except checkout.UnknownOrder:
         log.warning("%s notification %s names unknown order %s", name, notice.transaction_id, notice.order_no)
         return _answer(404, "unknown order")

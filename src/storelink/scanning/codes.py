@@ -36,6 +36,43 @@ def could_be_join_code(code: str) -> bool:
     return 0 < len(code) <= 32 and code.isascii() and code.isalnum()
 
 
+# A member's invite code: "i" (not in JOIN_ALPHABET, so never a join code), the membership id in
+# JOIN_ALPHABET digits, and a 6-character HMAC tag. Derived, not stored: nothing to create per
+# member, and a guessed code fails on its tag before any lookup.
+REFERRAL_PREFIX = "i"
+REFERRAL_TAG_LENGTH = 6
+
+
+def _referral_tag(membership_id: int, secret: str) -> str:
+    key = hashlib.sha256(("referral:" + secret).encode()).digest()
+    digest = hmac.new(key, str(membership_id).encode(), hashlib.sha256).digest()
+    return "".join(JOIN_ALPHABET[b % len(JOIN_ALPHABET)] for b in digest[:REFERRAL_TAG_LENGTH])
+
+
+def referral_code(membership_id: int, secret: str) -> str:
+    digits, n = "", membership_id
+    while True:
+        n, d = divmod(n, len(JOIN_ALPHABET))
+        digits = JOIN_ALPHABET[d] + digits
+        if n == 0:
+            break
+    return REFERRAL_PREFIX + digits + _referral_tag(membership_id, secret)
+
+
+def referral_member(code: str, secret: str) -> int | None:
+    """The inviting membership's id of a (normalised) invite code, or None for anything else."""
+    digits, tag = code[len(REFERRAL_PREFIX):-REFERRAL_TAG_LENGTH], code[-REFERRAL_TAG_LENGTH:]
+    if not code.startswith(REFERRAL_PREFIX) or not digits or len(code) > 24 \
+            or any(c not in JOIN_ALPHABET for c in digits):
+        return None
+    membership_id = 0
+    for c in digits:
+        membership_id = membership_id * len(JOIN_ALPHABET) + JOIN_ALPHABET.index(c)
+    if not hmac.compare_digest(tag, _referral_tag(membership_id, secret)):
+        return None
+    return membership_id
+
+
 def _b32(raw: bytes) -> str:
     return base64.b32encode(raw).decode().rstrip("=")
 
