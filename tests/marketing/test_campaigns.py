@@ -290,3 +290,40 @@ async def test_ending_a_campaign_withdraws_its_waiting_messages(mall, app, setti
     # then
     assert wechat_server.fake.sent_messages == []
     assert list((await statuses(mall.sessionmaker)).values()) == ["CANCELLED"]
+
+
+async def test_two_worker_processes_send_a_broadcast_once_to_each_member(mall, database_url, settings, wechat_server,
+                                                                        tmp_path):
+    # given: 30 reachable members and a broadcast; two `storelink worker` processes on the database
+    import os
+    import subprocess
+    import sys
+
+    from tests.builders import PHONE_KEY, TEST_SECRET
+
+    for i in range(30):
+        await reachable_member(mall, f"w{i}", f"1390000{i:04d}")
+    campaign = (await create(mall))["campaign"]
+    env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": TEST_SECRET, "PHONE_ENCRYPTION_KEY": PHONE_KEY,
+           "WECHAT_API_BASE": settings.wechat_api_base, "WECHAT_APPID": settings.wechat_appid,
+           "WECHAT_SECRET": settings.wechat_secret, "MARKETING_QUIET_HOURS": "00:00-00:00",
+           "RECOMMENDER_RETRAIN_HOURS": "0"}
+    env.pop("DEBUG", None)
+    # when
+    workers = [subprocess.Popen([sys.executable, "-m", "storelink", "worker"], env=env, cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        for _ in range(300):
+            found = await statuses(mall.sessionmaker)
+            if len(found) == 30 and "PENDING" not in found.values():
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(30)
+    # then
+    received = [m["touser"] for m in wechat_server.fake.sent_messages]
+    assert len(received) == 30 and len(set(received)) == 30
+    assert (await report_of(mall, campaign["id"]))["sent"] == 30

@@ -226,8 +226,7 @@ async def issue(session: AsyncSession, *, campaign_id: int, customer_ids: Sequen
     under the same rules as a claim: running, within its quantity (the first come get the last
     ones), the per-customer limit and its own audience. Whoever cannot have one is left out: the
     message went anyway. The callers hold these customers' rows locked (the per-customer limit)."""
-    campaign = (await session.execute(select(CouponCampaign).where(CouponCampaign.id == campaign_id)
-                                      .with_for_update())).scalar_one_or_none()
+    campaign = await session.get(CouponCampaign, campaign_id)
     wanted = list(dict.fromkeys(customer_ids))
     if campaign is None or not wanted or not campaign.valid_from <= now < campaign.valid_until:
         return {}
@@ -241,6 +240,10 @@ async def issue(session: AsyncSession, *, campaign_id: int, customer_ids: Sequen
                    .where(Membership.customer_id.in_(wanted)).subquery())
         inside = set((await session.execute(select(matched.c.customer_id))).scalars())
         wanted = [c for c in wanted if c in inside]
+    if not wanted:
+        return {}
+    # Count them last, under the campaign's row lock (its hot spot), held only until the commit.
+    await session.refresh(campaign, with_for_update=True)
     left = remaining(campaign)
     if left is not None:
         wanted = wanted[:left]

@@ -17,14 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink import throttle
 from storelink.accounts.models import Staff
-from storelink.accounts.service import live_customer
 from storelink.live import bus as live
 from storelink.loyalty import service as loyalty
 from storelink.marketing import audience as audiences
 from storelink.marketing.campaigns import running
 from storelink.marketing.models import CampaignTrigger, MarketingCampaign, MarketingMessage
 from storelink.marketing.triggers import enrol
-from storelink.members.joining import membership_of
+from storelink.members.joining import live_member
 from storelink.members.models import Membership
 from storelink.settings import Settings
 from storelink.stores import geo, hours
@@ -45,15 +44,15 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
     await throttle.count_attempt(session, f"location:{customer_id}", limit=REPORTS_PER_MINUTE,
                                  window=dt.timedelta(minutes=1),
                                  message="Too many location reports; try again in a minute")
-    await live_customer(session, customer_id, lock=True)  # one member's reports one at a time
-    membership = await membership_of(session, customer_id)
+    _, membership = await live_member(session, customer_id, lock=True)  # one member's reports at a time
     if membership is None:
         return []
     met = select(MarketingMessage.id).where(MarketingMessage.campaign_id == MarketingCampaign.id,
                                             MarketingMessage.customer_id == customer_id).exists()
-    campaigns = (await session.execute(select(MarketingCampaign).where(
-        *running(now), MarketingCampaign.trigger == CampaignTrigger.STORE_NEARBY.value, ~met)
-        .order_by(MarketingCampaign.id))).scalars().all()
+    k = MarketingCampaign  # plain rows, not ORM objects: up to dozens per report
+    campaigns = (await session.execute(select(
+        k.id, k.radius_m, k.audience, k.offer_campaign_id, k.control_share, k.template_id).where(
+        *running(now), k.trigger == CampaignTrigger.STORE_NEARBY.value, ~met).order_by(k.id))).all()
     if not campaigns:
         return []
     reach = await _open_stores_in_reach(session, near, max(c.radius_m for c in campaigns), now)
@@ -65,6 +64,7 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
             nearest[campaign.id] = found[0]
     inside = await _in_audiences(session, [c for c in campaigns if c.id in nearest], customer_id, now, settings)
     coupons: list[int] = []
+    greeted: set[int] = set()  # stores in reach whose campaign treated the member
     for campaign in campaigns:
         if campaign.id not in inside:
             continue
@@ -74,8 +74,7 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
                                      .returning(MarketingMessage.id, MarketingMessage.treated))).first()
         if row is None or not row.treated:
             continue
-        if store_id in await _stores_of(session, membership):  # its guides may greet them (no coordinates)
-            await live.publish(session, kind="MEMBER_NEARBY", store_id=store_id, member=membership.id)
+        greeted.add(store_id)
         if campaign.offer_campaign_id is None:
             continue
         issued = await loyalty.issue(session, campaign_id=campaign.offer_campaign_id, customer_ids=[customer_id],
@@ -84,6 +83,9 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
             await session.execute(update(MarketingMessage).where(MarketingMessage.id == row.id)
                                   .values(coupon_id=issued[customer_id]))
             coupons.append(issued[customer_id])
+    if greeted:  # the member's own store's guides may greet them (no coordinates in the event)
+        for store_id in greeted & await _stores_of(session, membership):
+            await live.publish(session, kind="MEMBER_NEARBY", store_id=store_id, member=membership.id)
     return coupons
 
 

@@ -30,7 +30,8 @@ LOOKBACK = dt.timedelta(days=2)
 
 def enrol(campaign: MarketingCampaign, matched: Select, now: dt.datetime, **extra):
     """INSERT one row per member of `matched` (a select with a customer_id column), treated or
-    control by the campaign's hash; members already in the campaign are skipped."""
+    control by the campaign's hash; members already in the campaign are skipped. `campaign` may
+    be a row with the campaign's id, control_share and template_id."""
     found = matched.subquery()
     treated = treated_sql(campaign.id, found.c.customer_id, campaign.control_share)
     columns = {
