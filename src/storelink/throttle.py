@@ -1,4 +1,5 @@
-"""Failure throttling (logins, join-code guesses, checkout scans), kept in the database so every
+"""Failure throttling (logins, join-code guesses, checkout scans) and plain rate limits (location
+reports), kept in the database so every
 worker process counts the same attempts.
 
 Rule: failures are counted in a window that starts at the first failure; once `limit` failures
@@ -32,8 +33,14 @@ class Throttle(SQLModel, table=True):
     window_started_at: datetime = created_at_field()
 
 
-async def count_attempt(session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str) -> None:
-    """Count one attempt on `key` now (committed at once), then refuse it if it is past the limit."""
+async def count_attempt(session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str,
+                        own_transaction: bool = True) -> None:
+    """Count one attempt on `key` now (committed at once), then refuse it if it is past the limit.
+
+    own_transaction=False counts in the caller's transaction instead, for a plain rate limit whose
+    key's attempts are serialised anyway and of which only completed attempts need counting (a
+    refused one rolls back, leaving the count at the limit): the count's row lock queues the
+    key's parallel attempts until each commits, and three round trips are saved."""
     now = utcnow()
     window_over = Throttle.window_started_at < now - window
     statement = (
@@ -48,11 +55,14 @@ async def count_attempt(session: AsyncSession, key: str, *, limit: int, window: 
         )
         .returning(Throttle.failures)
     )
-    # Its own connection and transaction: the count must be seen by every parallel attempt now,
-    # and must stay whatever becomes of the caller's transaction.
-    async with session.bind.connect() as connection:
-        failures = (await connection.execute(statement)).scalar_one()
-        await connection.commit()
+    if own_transaction:
+        # Its own connection and transaction: the count must be seen by every parallel attempt
+        # now, and must stay whatever becomes of the caller's transaction.
+        async with session.bind.connect() as connection:
+            failures = (await connection.execute(statement)).scalar_one()
+            await connection.commit()
+    else:
+        failures = (await session.execute(statement)).scalar_one()
     if failures > limit:
         metrics.THROTTLED.labels(key.partition(":")[0]).inc()  # login, join, scan: never the key itself
         raise RateLimited(message)

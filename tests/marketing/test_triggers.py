@@ -202,3 +202,16 @@ async def test_after_an_attended_appointment_the_member_is_followed_up(mall, app
     # then
     assert [(r.campaign_id, r.customer_id) for r in await messages(mall.sessionmaker)] == [
         (pk_of(campaign["id"]), await mall.customer_pk(alice))]
+
+
+async def test_a_nearby_campaigns_audience_of_segments_and_tags_is_checked_too(mall):
+    # given: near S2, one campaign for new members (alice is one), one for 羊绒 buyers (she is not)
+    alice = await reachable_member(mall, "alice", "13800000001")
+    new_members = await mall.campaign(title="新会员到店礼")
+    cashmere = await mall.campaign(title="羊绒到店礼")
+    await create(mall, trigger="STORE_NEARBY", audience={"segments": ["NEW"]}, offerCampaignId=new_members)
+    await create(mall, trigger="STORE_NEARBY", audience={"tags": ["羊绒"]}, offerCampaignId=cashmere)
+    # when
+    got = await report(mall, alice)
+    # then
+    assert got == {"coupons": [{"campaign": {"title": "新会员到店礼"}}], "userErrors": []}

@@ -11,8 +11,7 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select, text, true
-from sqlalchemy import String
+from sqlalchemy import Integer, Select, String, and_, any_, bindparam, case, func, or_, select, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,8 +99,10 @@ def members(rule: Rule, now: dt.datetime, settings: Settings) -> Select:
     stmt = (select(Membership.id, Membership.customer_id).join(Customer, Customer.id == Membership.customer_id)
             .where(Customer.deleted_at.is_(None)))
     if rule.store_ids:
-        guides_there = select(Staff.id).where(Staff.store_id.in_(rule.store_ids)).scalar_subquery()
-        stmt = stmt.where(or_(Membership.join_store_id.in_(rule.store_ids), Membership.guide_id.in_(guides_there)))
+        # One array parameter, not an IN list of up to 100 (which SQLAlchemy renders on every execution).
+        stores = any_(bindparam(None, list(rule.store_ids), type_=ARRAY(Integer)))
+        guides_there = select(Staff.id).where(Staff.store_id == stores).scalar_subquery()
+        stmt = stmt.where(or_(Membership.join_store_id == stores, Membership.guide_id.in_(guides_there)))
     if rule.segments:
         found = segments.activity_of_each(now, settings)
         stmt = stmt.outerjoin(found, true()).where(segments.segment_of(found, now, settings).in_(rule.segments))
@@ -126,6 +127,18 @@ def members(rule: Rule, now: dt.datetime, settings: Settings) -> Select:
             bindparam("tag_limit", settings.member_tags_max),
             bindparam("tags_wanted", list(rule.tags), type_=ARRAY(String))))
     return stmt
+
+
+def stores_only(rule: Rule) -> bool:
+    """A rule of stores alone (or of nothing): holds_by_stores answers it without SQL."""
+    return not (rule.segments or rule.tiers or rule.tags or rule.last_purchase_min_days is not None
+                or rule.last_purchase_max_days is not None)
+
+
+def holds_by_stores(rule: Rule, member_stores: set[int]) -> bool:
+    """members()'s store condition for one member whose stores (where they joined, their guide's)
+    are known: the same rule, for a rule of stores alone."""
+    return not rule.store_ids or bool(member_stores & set(rule.store_ids))
 
 
 def _marketing_consent():

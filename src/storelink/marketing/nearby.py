@@ -42,7 +42,7 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
                  settings: Settings) -> list[int]:
     """The ids of the coupons this report earned."""
     await throttle.count_attempt(session, f"location:{customer_id}", limit=REPORTS_PER_MINUTE,
-                                 window=dt.timedelta(minutes=1),
+                                 window=dt.timedelta(minutes=1), own_transaction=False,
                                  message="Too many location reports; try again in a minute")
     _, membership = await live_member(session, customer_id, lock=True)  # one member's reports at a time
     if membership is None:
@@ -55,14 +55,12 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
         *running(now), k.trigger == CampaignTrigger.STORE_NEARBY.value, ~met).order_by(k.id))).all()
     if not campaigns:
         return []
-    reach = await _open_stores_in_reach(session, near, max(c.radius_m for c in campaigns), now)
-    nearest: dict[int, tuple[float, int]] = {}
-    for campaign in campaigns:
-        allowed = set(campaign.audience.get("store_ids") or ())
-        found = [(d, s) for d, s in reach if d <= campaign.radius_m and (not allowed or s in allowed)]
-        if found:
-            nearest[campaign.id] = found[0]
-    inside = await _in_audiences(session, [c for c in campaigns if c.id in nearest], customer_id, now, settings)
+    nearest = await _nearest_in_reach(session, campaigns, near, now)
+    if not nearest:
+        return []
+    own_stores = await _stores_of(session, membership)
+    inside = await _in_audiences(session, [c for c in campaigns if c.id in nearest], customer_id, own_stores,
+                                 now, settings)
     coupons: list[int] = []
     greeted: set[int] = set()  # stores in reach whose campaign treated the member
     for campaign in campaigns:
@@ -83,9 +81,8 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
             await session.execute(update(MarketingMessage).where(MarketingMessage.id == row.id)
                                   .values(coupon_id=issued[customer_id]))
             coupons.append(issued[customer_id])
-    if greeted:  # the member's own store's guides may greet them (no coordinates in the event)
-        for store_id in greeted & await _stores_of(session, membership):
-            await live.publish(session, kind="MEMBER_NEARBY", store_id=store_id, member=membership.id)
+    for store_id in greeted & own_stores:  # their own store's guides may greet them (no coordinates)
+        await live.publish(session, kind="MEMBER_NEARBY", store_id=store_id, member=membership.id)
     return coupons
 
 
@@ -97,13 +94,35 @@ async def _stores_of(session: AsyncSession, membership: Membership) -> set[int]:
     return found - {None}
 
 
+async def _nearest_in_reach(session: AsyncSession, campaigns: list, near: tuple[float, float],
+                            now: dt.datetime) -> dict[int, tuple[float, int]]:
+    """campaign id -> (metres, store id) of the nearest open store within its radius, among the
+    audience's stores (or any, for an audience without stores)."""
+    anywhere, by_store = [], {}
+    for campaign in campaigns:
+        stores = campaign.audience.get("store_ids") or ()
+        if not stores:
+            anywhere.append(campaign)
+        for store_id in stores:
+            by_store.setdefault(store_id, []).append(campaign)
+    wanted = None if anywhere else set(by_store)
+    nearest: dict[int, tuple[float, int]] = {}
+    for distance, store_id in await _open_stores_in_reach(
+            session, near, max(c.radius_m for c in campaigns), now, wanted):  # nearest first
+        for campaign in (*anywhere, *by_store.get(store_id, ())):
+            if campaign.id not in nearest and distance <= campaign.radius_m:
+                nearest[campaign.id] = (distance, store_id)
+    return nearest
+
+
 async def _open_stores_in_reach(session: AsyncSession, near: tuple[float, float], radius_m: int,
-                                now: dt.datetime) -> list[tuple[float, int]]:
-    """(metres, store id) of the stores open now within radius_m, nearest first."""
+                                now: dt.datetime, wanted: set[int] | None) -> list[tuple[float, int]]:
+    """(metres, store id) of the stores open now within radius_m (of `wanted`, or any), nearest first."""
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(near[0], near[1], radius_m)
     rows = (await session.execute(select(Store.id, Store.lat, Store.lng, Store.timezone, Store.opening_hours).where(
         Store.lat.between(min_lat, max_lat), Store.lng.between(min_lng, max_lng)))).all()
-    close = sorted((d, r) for r in rows if (d := geo.distance_m(near[0], near[1], r.lat, r.lng)) <= radius_m)
+    close = sorted((d, r) for r in rows if (wanted is None or r.id in wanted)
+                   and (d := geo.distance_m(near[0], near[1], r.lat, r.lng)) <= radius_m)
     if not close:
         return []
     days = {day for _, r in close for day in hours.days_needed(now, r.timezone)}
@@ -112,12 +131,21 @@ async def _open_stores_in_reach(session: AsyncSession, near: tuple[float, float]
             if hours.is_open_at(now, r.timezone, r.opening_hours, specials.get(r.id, {}))]
 
 
-async def _in_audiences(session: AsyncSession, campaigns: list[MarketingCampaign], customer_id: int,
+async def _in_audiences(session: AsyncSession, campaigns: list, customer_id: int, own_stores: set[int],
                         now: dt.datetime, settings: Settings) -> set[int]:
-    """The campaigns whose audience holds the member: one statement for all of them."""
-    if not campaigns:
-        return set()
-    checks = [select(literal(c.id).label("campaign_id")).where(
-        audiences.members(audiences.Rule.from_json(c.audience), now, settings)
-        .where(Membership.customer_id == customer_id).exists()) for c in campaigns]
-    return set((await session.execute(union_all(*checks) if len(checks) > 1 else checks[0])).scalars())
+    """The campaigns whose audience holds the member: audiences of stores alone are answered from
+    the member's own stores (audience.holds_by_stores); the others in one statement for all."""
+    inside, rest = set(), []
+    for campaign in campaigns:
+        rule = audiences.Rule.from_json(campaign.audience)
+        if audiences.stores_only(rule):
+            if audiences.holds_by_stores(rule, own_stores):
+                inside.add(campaign.id)
+        else:
+            rest.append((campaign.id, rule))
+    if rest:
+        checks = [select(literal(campaign_id).label("campaign_id")).where(
+            audiences.members(rule, now, settings).where(Membership.customer_id == customer_id).exists())
+            for campaign_id, rule in rest]
+        inside |= set((await session.execute(union_all(*checks) if len(checks) > 1 else checks[0])).scalars())
+    return inside
