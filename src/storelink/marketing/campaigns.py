@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import case, cast, func, literal, select, update
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, case, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.ext.asyncio import AsyncSession
 

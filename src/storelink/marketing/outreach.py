@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,7 +74,7 @@ async def send(session: AsyncSession, wechat: WeChatClient, *, guide: Staff, mem
         await wechat.send_subscribe_message(touser=customer.openid, template_id=template_id, page=page, data={
             "thing1": {"value": (note or "导购为你挑选了新品")[:20]},
             "thing2": {"value": "专属优惠券已放入卡包" if coupon else "点击查看"},
-            "time3": {"value": now.strftime("%Y-%m-%d %H:%M")}})
+            "time3": {"value": now.astimezone(ZoneInfo(settings.brand_timezone)).strftime("%Y-%m-%d %H:%M")}})
     except WeChatError as exc:
         spend = [(customer.id, template_id)] if exc.errcode == sending.USER_REFUSED else []
         raise DomainError("WeChat did not deliver the message", code=Code.NOT_ELIGIBLE if spend else
