@@ -11,10 +11,11 @@
    (messages WeChat accepted per second), and the checks: exactly one message per treated member
    with a credit, none to anyone else, the control share within 1% of the setting.
 3. reportLocation under load: 50 running STORE_NEARBY campaigns (each for the members of its own
-   block of 100 stores, 3 km), 600 members of those blocks signed in over HTTP, each reporting
+   block of 100 stores, 3 km), 1,000 members of those blocks signed in over HTTP, each reporting
    from near their store twice (the first report meets a campaign and gets its coupon, the second
-   finds nothing new), a third of them one at a time, a third 2 and a third 4 at a time, against
-   one uvicorn worker: p50/p95, reports per second and CPU per report.
+   finds nothing new), against one uvicorn worker, under five loads (200 members each): closed
+   loops of 1, 2 and 4 clients, and reports arriving at 40 and 60 a second (Poisson, open loop):
+   p50/p95, reports per second and CPU per report.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import random
 import secrets
 import subprocess
 import sys
@@ -37,7 +39,8 @@ GRID = 100  # 100 x 100 stores, about 1 km apart
 BASE_LAT, BASE_LNG = 30.8, 121.0
 STEP_LAT, STEP_LNG = 0.009, 0.0105  # about 1 km each way at this latitude
 NEARBY_CAMPAIGNS, BLOCK = 50, 100
-LOCATION_MEMBERS, CONCURRENCY = 600, (1, 2, 4)
+LOCATION_MEMBERS = 1000
+LOADS = [("at once", 1), ("at once", 2), ("at once", 4), ("per second", 40), ("per second", 60)]
 
 
 def generate(members: int, audience: int) -> list[str]:
@@ -205,7 +208,7 @@ async def nearby(url: str, env: dict, api_port: int, api_pid: int) -> None:
     login = "mutation($c: String!) { wechatLogin(code: $c) { accessToken } }"
     report = """mutation($l: GeoPointInput!) { reportLocation(location: $l) { coupons { id } userErrors { code } } }"""
     async with httpx.AsyncClient(base_url=base, timeout=30,
-                                 limits=httpx.Limits(max_connections=max(CONCURRENCY) + 4)) as client:
+                                 limits=httpx.Limits(max_connections=100)) as client:
         async def gql(query, variables, token=None):
             headers = {"authorization": f"Bearer {token}"} if token else {}
             body = (await client.post("/graphql", json={"query": query, "variables": variables},
@@ -215,13 +218,14 @@ async def nearby(url: str, env: dict, api_port: int, api_pid: int) -> None:
             return body["data"]
 
         tokens = {code: (await gql(login, {"c": code}))["wechatLogin"]["accessToken"] for code, _ in people}
-        # each level of concurrency gets its own members, so each sees first and second reports
-        share = len(people) // len(CONCURRENCY)
-        for n, at_once in enumerate(CONCURRENCY):
+        # each load gets its own members, so each sees first and second reports
+        share = len(people) // len(LOADS)
+        rng = random.Random(7)
+        for n, (kind, level) in enumerate(LOADS):
             group = [code for code, _ in people[n * share:(n + 1) * share]]
             timings: list[float] = []
             outcome = {"coupons": 0, "errors": 0}
-            gate = asyncio.Semaphore(at_once)
+            gate = asyncio.Semaphore(level if kind == "at once" else len(group) * 2)
 
             async def one(code: str, round_: int) -> None:
                 lat, lng = locations[code]
@@ -235,14 +239,23 @@ async def nearby(url: str, env: dict, api_port: int, api_pid: int) -> None:
 
             async with common.Meter(base, api_pid) as meter:
                 started = time.perf_counter()
-                for round_ in range(2):
-                    await asyncio.gather(*(one(code, round_) for code in group))
+                if kind == "at once":  # closed loop: `level` clients, each sending the next when answered
+                    for round_ in range(2):
+                        await asyncio.gather(*(one(code, round_) for code in group))
+                else:  # open loop: reports arrive at `level` a second (Poisson), answered or not
+                    tasks = []
+                    for round_ in range(2):
+                        for code in group:
+                            tasks.append(asyncio.create_task(one(code, round_)))
+                            await asyncio.sleep(rng.expovariate(level))
+                    await asyncio.gather(*tasks)
                 elapsed = time.perf_counter() - started
             reports = len(timings)
+            load = f"{level} at a time" if kind == "at once" else f"arriving at {level}/s"
             print(f"reportLocation, {NEARBY_CAMPAIGNS} running STORE_NEARBY campaigns, {GRID * GRID:,} stores, "
-                  f"{reports} reports, {at_once} at a time: p50 {common.percentile(timings, 0.5):.1f} ms, "
-                  f"p95 {common.percentile(timings, 0.95):.1f} ms (target < 50 ms), {reports / elapsed:.0f} reports/s; "
-                  f"{outcome['coupons']} coupons, {outcome['errors']} errors")
+                  f"{reports} reports {load}: p50 {common.percentile(timings, 0.5):.1f} ms, "
+                  f"p95 {common.percentile(timings, 0.95):.1f} ms (target < 50 ms), {reports / elapsed:.0f} reports/s "
+                  f"answered; {outcome['coupons']} coupons, {outcome['errors']} errors")
             print("  " + meter.per(reports, "report"))
 
 

@@ -46,7 +46,7 @@ def at(zone, text: str) -> dt.datetime:
 
 def report(first, last, *, new=(0, 0, 0, 0, 0), purchasing=0, repurchasing=0, to_online=0, to_store=0,
            online=0, store=0, booked=0, attended=0, scans=0, joins=0) -> dict:
-    channels = ["STORE_QR", "GUIDE_QR", "CAMPAIGN_QR", "ONLINE", "TILL", "IMPORTED"]
+    channels = ["STORE_QR", "GUIDE_QR", "CAMPAIGN_QR", "ONLINE", "TILL", "IMPORTED", "REFERRAL"]
     new = (*new, 0, 0, 0, 0, 0)[:len(channels)]  # the scenario enrols nobody at a till
     return {
         "from": first, "to": last, "newMembers": sum(new),
