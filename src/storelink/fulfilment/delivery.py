@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.catalog.models import StoreStock
 from storelink.fulfilment import routing
 from storelink.settings import Settings
-from storelink.stores import geo, hours
+from storelink.stores import geo
 from storelink.stores.models import Store
-from storelink.stores.service import MAX_SAME_CITY_M, special_days_for
+from storelink.stores.service import MAX_SAME_CITY_M, open_at
 
 COURIER_METRES_PER_MINUTE = 20_000 / 60  # about 20 km/h through a city
 
@@ -54,10 +54,9 @@ async def same_city_store(session: AsyncSession, wanted: dict[int, int], near: t
                if all(held.get(s.id, {}).get(sku, 0) >= units for sku, units in wanted.items())]
     if not stocked:
         return None
-    days = {day for _, s in stocked for day in hours.days_needed(now, s.timezone)}
-    specials = await special_days_for(session, [s.id for _, s in stocked], sorted(days))
+    open_ids = await open_at(session, [s for _, s in stocked], now)
     for distance, store in stocked:
-        if hours.is_open_at(now, store.timezone, store.opening_hours, specials.get(store.id, {})):
+        if store.id in open_ids:
             return store, distance
     return None
 

@@ -141,23 +141,26 @@ def holds_by_stores(rule: Rule, member_stores: set[int]) -> bool:
     return not rule.store_ids or bool(member_stores & set(rule.store_ids))
 
 
-def _marketing_consent():
+def consent_sql(customer_id):
     """The member's latest marketing choice (false when never asked)."""
     return func.coalesce(
         select(ConsentRecord.granted)
-        .where(ConsentRecord.customer_id == Membership.customer_id, ConsentRecord.kind == "MARKETING")
+        .where(ConsentRecord.customer_id == customer_id, ConsentRecord.kind == "MARKETING")
         .order_by(ConsentRecord.id.desc()).limit(1).scalar_subquery(), False)
+
+
+def credits_sql(customer_id, template_id):
+    """The member's subscription credits for a template (0 when none)."""
+    return func.coalesce(select(MessageCredit.credits).where(
+        MessageCredit.customer_id == customer_id, MessageCredit.template_id == template_id).scalar_subquery(), 0)
 
 
 async def size(session: AsyncSession, rule: Rule, *, template_id: str | None, now: dt.datetime,
                settings: Settings) -> tuple[int, int]:
     """(members the rule matches, of those reachable by a marketing message now): one statement."""
-    reachable = _marketing_consent()
+    reachable = consent_sql(Membership.customer_id)
     if template_id is not None:
-        credit = (select(MessageCredit.credits).where(MessageCredit.customer_id == Membership.customer_id,
-                                                      MessageCredit.template_id == template_id)
-                  .scalar_subquery())
-        reachable = and_(reachable, func.coalesce(credit, 0) > 0)
+        reachable = and_(reachable, credits_sql(Membership.customer_id, template_id) > 0)
     matched = members(rule, now, settings).add_columns(reachable.label("reachable")).subquery()
     total, reached = (await session.execute(
         select(func.count(), func.count().filter(matched.c.reachable)).select_from(matched))).one()

@@ -26,9 +26,9 @@ from storelink.marketing.triggers import enrol
 from storelink.members.joining import live_member
 from storelink.members.models import Membership
 from storelink.settings import Settings
-from storelink.stores import geo, hours
+from storelink.stores import geo
 from storelink.stores.models import Store
-from storelink.stores.service import special_days_for
+from storelink.stores.service import open_at
 
 REPORTS_PER_MINUTE = 10
 BANDS = ((500, "0-500m"), (1000, "500m-1km"), (3000, "1-3km"), (10_000, "3-10km"))
@@ -125,10 +125,8 @@ async def _open_stores_in_reach(session: AsyncSession, near: tuple[float, float]
                    and (d := geo.distance_m(near[0], near[1], r.lat, r.lng)) <= radius_m)
     if not close:
         return []
-    days = {day for _, r in close for day in hours.days_needed(now, r.timezone)}
-    specials = await special_days_for(session, [r.id for _, r in close], sorted(days))
-    return [(d, r.id) for d, r in close
-            if hours.is_open_at(now, r.timezone, r.opening_hours, specials.get(r.id, {}))]
+    open_ids = await open_at(session, [r for _, r in close], now)
+    return [(d, r.id) for d, r in close if r.id in open_ids]
 
 
 async def _in_audiences(session: AsyncSession, campaigns: list, customer_id: int, own_stores: set[int],

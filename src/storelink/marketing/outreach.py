@@ -20,7 +20,7 @@ from storelink.ids import global_id
 from storelink.limits import clean_text
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import Coupon
-from storelink.marketing import sending
+from storelink.marketing import audience, sending
 from storelink.marketing.audience import check_template_id
 from storelink.marketing.models import MarketingMessage
 from storelink.members.models import Membership
@@ -54,7 +54,7 @@ async def send(session: AsyncSession, wechat: WeChatClient, *, guide: Staff, mem
         raise NotFound("No such member in your book", field=["memberId"])
     customer = await live_customer(session, membership.customer_id, lock=True, field=["memberId"])
     consent, credits, this_week = (await session.execute(select(
-        sending.consent_sql(customer.id), sending.credits_sql(customer.id, template_id),
+        audience.consent_sql(customer.id), audience.credits_sql(customer.id, template_id),
         sending.sent_this_week_sql(customer.id, now)))).one()
     why = sending.blocked(consent=consent, credits=credits, sent_this_week=this_week, settings=settings)
     if why == "UNREACHABLE":

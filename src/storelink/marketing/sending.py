@@ -30,8 +30,9 @@ from storelink.db import transaction
 from storelink.ids import global_id
 from storelink.loyalty import service as loyalty
 from storelink.loyalty.models import CouponCampaign
+from storelink.marketing import audience
 from storelink.marketing.models import MarketingCampaign, MarketingMessage, MessageCredit
-from storelink.members.models import ConsentRecord, Membership
+from storelink.members.models import Membership
 from storelink.outbox.service import MAX_ATTEMPTS, backoff
 from storelink.settings import Settings
 from storelink.stores.models import Store
@@ -62,19 +63,6 @@ def quiet_until(now: dt.datetime, tz: str, window: str) -> dt.datetime | None:
     if not quiet:
         return None
     return dt.datetime.combine(end_day, end, tzinfo=zone).astimezone(dt.timezone.utc)
-
-
-def consent_sql(customer_id):
-    """The member's latest marketing choice (false when never asked)."""
-    return func.coalesce(
-        select(ConsentRecord.granted)
-        .where(ConsentRecord.customer_id == customer_id, ConsentRecord.kind == "MARKETING")
-        .order_by(ConsentRecord.id.desc()).limit(1).scalar_subquery(), False)
-
-
-def credits_sql(customer_id, template_id):
-    return func.coalesce(select(MessageCredit.credits).where(
-        MessageCredit.customer_id == customer_id, MessageCredit.template_id == template_id).scalar_subquery(), 0)
 
 
 def sent_this_week_sql(customer_id, now: dt.datetime):
@@ -126,7 +114,7 @@ def _due(now: dt.datetime, settings: Settings, batch: int):
     timezone = func.coalesce(campaign_store.timezone, join_store.timezone, settings.brand_timezone)
     return (
         select(m.id, m.customer_id, c.openid, m.template_id, k.id, k.name, k.ends_at, k.offer_campaign_id,
-               k.trigger, m.coupon_id, consent_sql(m.customer_id), credits_sql(m.customer_id, m.template_id),
+               k.trigger, m.coupon_id, audience.consent_sql(m.customer_id), audience.credits_sql(m.customer_id, m.template_id),
                sent_this_week_sql(m.customer_id, now), timezone, m.attempts)
         .select_from(m).join(c, c.id == m.customer_id).join(k, k.id == m.campaign_id)
         .outerjoin(campaign_store, campaign_store.id == k.store_id)

@@ -155,6 +155,17 @@ async def special_days_for(
     return found
 
 
+async def open_at(session: AsyncSession, stores: Sequence, now: dt.datetime) -> set[int]:
+    """The ids of those stores (anything with id, timezone and opening_hours) open at `now`:
+    their weekly hours, or the special days that replace them, in one read of the special days."""
+    if not stores:
+        return set()
+    days = {day for store in stores for day in hours.days_needed(now, store.timezone)}
+    specials = await special_days_for(session, [store.id for store in stores], sorted(days))
+    return {store.id for store in stores
+            if hours.is_open_at(now, store.timezone, store.opening_hours, specials.get(store.id, {}))}
+
+
 def _nearby_statement(*, with_service: bool, with_stock: bool):
     """The nearby query, built once with bind parameters so each call skips SQL construction.
 
@@ -255,10 +266,9 @@ async def nearby_stores(
         if not rows:
             break
         offset += size
-        days = {d for store, _ in rows for d in hours.days_needed(now, store.timezone)}
-        specials = await special_days_for(session, [s.id for s, _ in rows], sorted(days))
+        open_ids = await open_at(session, [store for store, _ in rows], now)
         for store, d in rows:
-            if hours.is_open_at(now, store.timezone, store.opening_hours, specials.get(store.id, {})):
+            if store.id in open_ids:
                 found.append((store, round(d)))
                 if len(found) == first:
                     break
