@@ -218,6 +218,12 @@ async def nearby(url: str, env: dict, api_port: int, api_pid: int) -> None:
             return body["data"]
 
         tokens = {code: (await gql(login, {"c": code}))["wechatLogin"]["accessToken"] for code, _ in people}
+        # the floor: a signed-in customer's smallest request, one at a time
+        floor = [code for code, _ in people[:400]]
+        async with common.Meter(base, api_pid) as meter:
+            for code in floor:
+                await gql("{ me { id } }", {}, tokens[code])
+        print("the floor, `{ me { id } }` one at a time: " + meter.per(len(floor), "request"))
         # each load gets its own members, so each sees first and second reports
         share = len(people) // len(LOADS)
         rng = random.Random(7)

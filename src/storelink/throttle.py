@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, update
+from sqlalchemy import DateTime, bindparam, case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
@@ -33,6 +33,29 @@ class Throttle(SQLModel, table=True):
     window_started_at: datetime = created_at_field()
 
 
+def _count_statement():
+    """Count one attempt on :key at :now, restarting the count when its window began before
+    :window_start. Built once (bind parameters): it runs on every login, scan and location report."""
+    table = Throttle.__table__
+    now = bindparam("now", type_=DateTime(timezone=True))
+    window_over = table.c.window_started_at < bindparam("window_start", type_=DateTime(timezone=True))
+    return (
+        insert(table)
+        .values(key=bindparam("key"), failures=1, window_started_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "failures": case((window_over, 1), else_=table.c.failures + 1),
+                "window_started_at": case((window_over, now), else_=table.c.window_started_at),
+            },
+        )
+        .returning(table.c.failures)
+    )
+
+
+_COUNT = _count_statement()
+
+
 async def count_attempt(session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str,
                         own_transaction: bool = True) -> None:
     """Count one attempt on `key` now (committed at once), then refuse it if it is past the limit.
@@ -42,27 +65,15 @@ async def count_attempt(session: AsyncSession, key: str, *, limit: int, window: 
     refused one rolls back, leaving the count at the limit): the count's row lock queues the
     key's parallel attempts until each commits, and three round trips are saved."""
     now = utcnow()
-    window_over = Throttle.window_started_at < now - window
-    statement = (
-        insert(Throttle)
-        .values(key=key, failures=1, window_started_at=now)
-        .on_conflict_do_update(
-            index_elements=[Throttle.key],
-            set_={
-                "failures": case((window_over, 1), else_=Throttle.failures + 1),
-                "window_started_at": case((window_over, now), else_=Throttle.window_started_at),
-            },
-        )
-        .returning(Throttle.failures)
-    )
+    values = {"key": key, "now": now, "window_start": now - window}
     if own_transaction:
         # Its own connection and transaction: the count must be seen by every parallel attempt
         # now, and must stay whatever becomes of the caller's transaction.
         async with session.bind.connect() as connection:
-            failures = (await connection.execute(statement)).scalar_one()
+            failures = (await connection.execute(_COUNT, values)).scalar_one()
             await connection.commit()
     else:
-        failures = (await session.execute(statement)).scalar_one()
+        failures = (await session.execute(_COUNT, values)).scalar_one()
     if failures > limit:
         metrics.THROTTLED.labels(key.partition(":")[0]).inc()  # login, join, scan: never the key itself
         raise RateLimited(message)

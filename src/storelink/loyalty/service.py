@@ -11,9 +11,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storelink.scanning import scanner
 from storelink.accounts import permissions
@@ -23,7 +24,7 @@ from storelink.clock import utcnow
 from storelink.live import bus as live
 from storelink.errors import Code, Conflict, DomainError, InvalidInput, NotFound
 from storelink.loyalty.models import (
-    TIER_WINDOW, Coupon, CouponCampaign, PointsEntry, PointsReason, coupon_status, remaining,
+    TIER_WINDOW, Coupon, CouponCampaign, PointsEntry, PointsReason, coupon_status,
 )
 from storelink.scanning import codes
 from storelink.marketing import audience
@@ -200,16 +201,7 @@ async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int, se
     ).scalar_one()
     if held >= campaign.per_customer_limit:
         raise Conflict("You have already collected this coupon", field=field)
-    # Count the claim last: the campaign row is the hot spot, locked only until the commit.
-    counted = (
-        await session.execute(
-            update(CouponCampaign)
-            .where(CouponCampaign.id == campaign_id,
-                   or_(CouponCampaign.total_quantity.is_(None), CouponCampaign.claimed < CouponCampaign.total_quantity))
-            .values(claimed=CouponCampaign.claimed + 1).returning(CouponCampaign.id)
-        )
-    ).first()
-    if counted is None:
+    if not await _count_out(session, campaign, 1):
         raise DomainError("All coupons of this campaign have been collected", code=Code.OUT_OF_STOCK,
                           field=field)
     coupon = Coupon(campaign_id=campaign_id, customer_id=customer_id, token=codes.new_scan_token(),
@@ -242,22 +234,37 @@ async def issue(session: AsyncSession, *, campaign_id: int, customer_ids: Sequen
         wanted = [c for c in wanted if c in inside]
     if not wanted:
         return {}
-    # Count them last, under the campaign's row lock (its hot spot), held only until the commit.
-    await session.refresh(campaign, with_for_update=True)
-    left = remaining(campaign)
-    if left is not None:
-        wanted = wanted[:left]
+    wanted = wanted[:await _count_out(session, campaign, len(wanted))]
     if not wanted:
         return {}
-    campaign.claimed += len(wanted)
-    rows = await session.execute(insert(Coupon).values(
-        [{"campaign_id": campaign_id, "customer_id": c, "token": codes.new_scan_token(), "claimed_at": now,
-          "status": "AVAILABLE"} for c in wanted]).returning(Coupon.customer_id, Coupon.id))
+    rows = await session.execute(_ISSUE, [
+        {"campaign_id": campaign_id, "customer_id": c, "token": codes.new_scan_token(), "claimed_at": now,
+         "status": "AVAILABLE"} for c in wanted])
     issued = dict(rows.all())
     for customer_id, coupon_id in issued.items():
         await live.publish(session, kind="COUPON_ISSUED", customer_id=customer_id, coupon=coupon_id)
-    await session.flush()
     return issued
+
+
+# One statement for any number of coupons (SQLAlchemy's insertmanyvalues), compiled once: a
+# multi-row .values([...]) would be compiled again on every call.
+_ISSUE = insert(Coupon.__table__).returning(Coupon.__table__.c.customer_id, Coupon.__table__.c.id)
+
+# Up to :n more coupons counted out of the campaign's quantity (all n when unlimited), in the
+# statement that locks its row: the hot spot of a popular campaign, so it comes last in a
+# transaction and is held only until the commit. Returns how many, and the new count.
+_COUNT_OUT = text("""
+    WITH locked AS (SELECT id, total_quantity - claimed AS left_over FROM coupon_campaign WHERE id = :id FOR UPDATE)
+    UPDATE coupon_campaign SET claimed = claimed + LEAST(:n, GREATEST(COALESCE(locked.left_over, :n), 0))
+    FROM locked WHERE coupon_campaign.id = locked.id
+    RETURNING LEAST(:n, GREATEST(COALESCE(locked.left_over, :n), 0)) AS given, coupon_campaign.claimed""")
+
+
+async def _count_out(session: AsyncSession, campaign: CouponCampaign, n: int) -> int:
+    """How many of n coupons the campaign still has, counted out (see _COUNT_OUT)."""
+    given, claimed = (await session.execute(_COUNT_OUT, {"id": campaign.id, "n": n})).one()
+    set_committed_value(campaign, "claimed", claimed)  # the loaded row, as the database has it now
+    return given
 
 
 async def customer_coupons(session: AsyncSession, *, customer_id: int, status: str | None

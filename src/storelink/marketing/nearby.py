@@ -4,15 +4,18 @@ reach and a distance band are recorded. A treated member's coupon is issued at o
 is queued for the sender (cap, quiet hours, credits); when the store in reach is the member's own
 (where they joined, or their guide's), its tablets hear MEMBER_NEARBY.
 
-Cost: the running nearby campaigns the member has not met yet, the stores in the widest radius
-(the (lat, lng) index), their special days, and every candidate campaign's audience in one
-statement; then one insert per campaign met.
+Cost: the running nearby campaigns and whether the member met each (their terms are read once per
+process), the stores in the widest radius (the (lat, lng) index), their special days, and every
+candidate campaign's audience in one statement; then one insert per campaign met.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Collection
+from dataclasses import dataclass
 
-from sqlalchemy import literal, select, union_all, update
+from sqlalchemy import DateTime, bindparam, literal, literal_column, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink import throttle
@@ -27,8 +30,7 @@ from storelink.members.joining import live_member
 from storelink.members.models import Membership
 from storelink.settings import Settings
 from storelink.stores import geo
-from storelink.stores.models import Store
-from storelink.stores.service import open_at
+from storelink.stores.service import in_box, open_now
 
 REPORTS_PER_MINUTE = 10
 BANDS = ((500, "0-500m"), (1000, "500m-1km"), (3000, "1-3km"), (10_000, "3-10km"))
@@ -36,6 +38,40 @@ BANDS = ((500, "0-500m"), (1000, "500m-1km"), (3000, "1-3km"), (10_000, "3-10km"
 
 def band(metres: float) -> str:
     return next((name for limit, name in BANDS if metres < limit), "10km+")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a STORE_NEARBY campaign offers to whom: fixed when it is created (only its state moves
+    afterwards), so each process reads them once per row version (_TERMS) instead of on every
+    report. The version (PostgreSQL's xmin) also tells a new row under a reused id (tests restart
+    the ids) from the one this process saw."""
+    id: int
+    radius_m: int
+    rule: audiences.Rule
+    offer_campaign_id: int | None
+    control_share: float
+    template_id: str
+
+
+@dataclass(frozen=True)
+class Index:
+    """A set of running campaigns by the stores of their audiences, for the stores query."""
+    terms: tuple[Terms, ...]  # by id
+    anywhere: tuple[Terms, ...]  # audiences without stores
+    by_store: dict[int, tuple[Terms, ...]]
+    widest_m: int
+
+
+_TERMS: dict[tuple[int, str], Terms] = {}  # (id, row version) -> terms
+_k = MarketingCampaign
+# The running STORE_NEARBY campaigns and whether the member met each: built once (bind parameters).
+_met = select(MarketingMessage.id).where(MarketingMessage.campaign_id == _k.id,
+                                         MarketingMessage.customer_id == bindparam("customer_id")).exists()
+_RUNNING = select(_k.id, literal_column("marketing_campaign.xmin::text").label("version"), _met.label("met")).where(
+    *running(bindparam("now", type_=DateTime(timezone=True))), _k.trigger == CampaignTrigger.STORE_NEARBY.value
+).order_by(_k.id)
+_messages = MarketingMessage.__table__
 
 
 async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, float], now: dt.datetime,
@@ -47,29 +83,24 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
     _, membership = await live_member(session, customer_id, lock=True)  # one member's reports at a time
     if membership is None:
         return []
-    met = select(MarketingMessage.id).where(MarketingMessage.campaign_id == MarketingCampaign.id,
-                                            MarketingMessage.customer_id == customer_id).exists()
-    k = MarketingCampaign  # plain rows, not ORM objects: up to dozens per report
-    campaigns = (await session.execute(select(
-        k.id, k.radius_m, k.audience, k.offer_campaign_id, k.control_share, k.template_id).where(
-        *running(now), k.trigger == CampaignTrigger.STORE_NEARBY.value, ~met).order_by(k.id))).all()
-    if not campaigns:
+    found = (await session.execute(_RUNNING, {"now": now, "customer_id": customer_id})).all()
+    met = {row.id for row in found if row.met}
+    if len(met) == len(found):
         return []
-    nearest = await _nearest_in_reach(session, campaigns, near, now)
+    index = await _index_of(session, tuple((row.id, row.version) for row in found))
+    nearest = await _nearest_in_reach(session, index, met, near, now)
     if not nearest:
         return []
     own_stores = await _stores_of(session, membership)
-    inside = await _in_audiences(session, [c for c in campaigns if c.id in nearest], customer_id, own_stores,
-                                 now, settings)
+    candidates = [terms for terms in index.terms if terms.id in nearest]
+    inside = await _in_audiences(session, candidates, customer_id, own_stores, now, settings)
     coupons: list[int] = []
     greeted: set[int] = set()  # stores in reach whose campaign treated the member
-    for campaign in campaigns:
-        if campaign.id not in inside:
-            continue
+    for campaign in (terms for terms in candidates if terms.id in inside):
         distance, store_id = nearest[campaign.id]
         me = select(literal(customer_id).label("customer_id"))
         row = (await session.execute(enrol(campaign, me, now, store_id=store_id, distance_band=band(distance))
-                                     .returning(MarketingMessage.id, MarketingMessage.treated))).first()
+                                     .returning(_messages.c.id, _messages.c.treated))).first()
         if row is None or not row.treated:
             continue
         greeted.add(store_id)
@@ -78,12 +109,38 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
         issued = await loyalty.issue(session, campaign_id=campaign.offer_campaign_id, customer_ids=[customer_id],
                                      now=now, settings=settings)
         if issued:
-            await session.execute(update(MarketingMessage).where(MarketingMessage.id == row.id)
+            await session.execute(update(_messages).where(_messages.c.id == row.id)
                                   .values(coupon_id=issued[customer_id]))
             coupons.append(issued[customer_id])
     for store_id in greeted & own_stores:  # their own store's guides may greet them (no coordinates)
         await live.publish(session, kind="MEMBER_NEARBY", store_id=store_id, member=membership.id)
     return coupons
+
+
+async def _index_of(session: AsyncSession, keys: tuple[tuple[int, str], ...]) -> Index:
+    """The index of these running campaigns ((id, version) each), reading the terms this process
+    has not seen yet."""
+    unseen = dict(key for key in keys if key not in _TERMS)  # id -> version
+    if unseen:  # the terms never change, whatever the version is by now
+        if len(_TERMS) > 10_000:  # old versions of paused and resumed campaigns
+            _TERMS.clear()
+        rows = await session.execute(select(_k.id, _k.radius_m, _k.audience, _k.offer_campaign_id, _k.control_share,
+                                            _k.template_id).where(_k.id.in_(unseen)))
+        for row in rows:
+            _TERMS[row.id, unseen[row.id]] = Terms(row.id, row.radius_m, audiences.Rule.from_json(row.audience),
+                                                row.offer_campaign_id, row.control_share, row.template_id)
+    return _indexed(keys)
+
+
+@functools.lru_cache(maxsize=16)  # the running set changes when a campaign starts, pauses or ends
+def _indexed(keys: tuple[tuple[int, str], ...]) -> Index:
+    terms = tuple(map(_TERMS.__getitem__, keys))
+    by_store: dict[int, list[Terms]] = {}
+    for campaign in terms:
+        for store_id in campaign.rule.store_ids:
+            by_store.setdefault(store_id, []).append(campaign)
+    return Index(terms, tuple(c for c in terms if not c.rule.store_ids),
+                 {s: tuple(c) for s, c in by_store.items()}, max(c.radius_m for c in terms))
 
 
 async def _stores_of(session: AsyncSession, membership: Membership) -> set[int]:
@@ -94,53 +151,39 @@ async def _stores_of(session: AsyncSession, membership: Membership) -> set[int]:
     return found - {None}
 
 
-async def _nearest_in_reach(session: AsyncSession, campaigns: list, near: tuple[float, float],
+async def _nearest_in_reach(session: AsyncSession, index: Index, met: set[int], near: tuple[float, float],
                             now: dt.datetime) -> dict[int, tuple[float, int]]:
     """campaign id -> (metres, store id) of the nearest open store within its radius, among the
-    audience's stores (or any, for an audience without stores)."""
-    anywhere, by_store = [], {}
-    for campaign in campaigns:
-        stores = campaign.audience.get("store_ids") or ()
-        if not stores:
-            anywhere.append(campaign)
-        for store_id in stores:
-            by_store.setdefault(store_id, []).append(campaign)
-    wanted = None if anywhere else set(by_store)
+    audience's stores (or any, for an audience without stores), for the campaigns not met yet."""
+    wanted = None if index.anywhere else index.by_store.keys()
     nearest: dict[int, tuple[float, int]] = {}
-    for distance, store_id in await _open_stores_in_reach(
-            session, near, max(c.radius_m for c in campaigns), now, wanted):  # nearest first
-        for campaign in (*anywhere, *by_store.get(store_id, ())):
-            if campaign.id not in nearest and distance <= campaign.radius_m:
+    for distance, store_id in await _open_stores_in_reach(session, near, index.widest_m, now, wanted):  # nearest first
+        for campaign in (*index.anywhere, *index.by_store.get(store_id, ())):
+            if campaign.id not in nearest and campaign.id not in met and distance <= campaign.radius_m:
                 nearest[campaign.id] = (distance, store_id)
     return nearest
 
 
 async def _open_stores_in_reach(session: AsyncSession, near: tuple[float, float], radius_m: int,
-                                now: dt.datetime, wanted: set[int] | None) -> list[tuple[float, int]]:
+                                now: dt.datetime, wanted: Collection[int] | None) -> list[tuple[float, int]]:
     """(metres, store id) of the stores open now within radius_m (of `wanted`, or any), nearest first."""
-    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(near[0], near[1], radius_m)
-    rows = (await session.execute(select(Store.id, Store.lat, Store.lng, Store.timezone, Store.opening_hours).where(
-        Store.lat.between(min_lat, max_lat), Store.lng.between(min_lng, max_lng)))).all()
-    close = sorted((d, r) for r in rows if (wanted is None or r.id in wanted)
-                   and (d := geo.distance_m(near[0], near[1], r.lat, r.lng)) <= radius_m)
-    if not close:
-        return []
-    open_ids = await open_at(session, [r for _, r in close], now)
-    return [(d, r.id) for d, r in close if r.id in open_ids]
+    rows = await in_box(session, geo.bounding_box(near[0], near[1], radius_m), now)
+    close = sorted((d, r.id) for r in rows if (wanted is None or r.id in wanted)
+                   and (d := geo.distance_m(near[0], near[1], r.lat, r.lng)) <= radius_m and open_now(r, now))
+    return close
 
 
-async def _in_audiences(session: AsyncSession, campaigns: list, customer_id: int, own_stores: set[int],
+async def _in_audiences(session: AsyncSession, campaigns: list[Terms], customer_id: int, own_stores: set[int],
                         now: dt.datetime, settings: Settings) -> set[int]:
     """The campaigns whose audience holds the member: audiences of stores alone are answered from
     the member's own stores (audience.holds_by_stores); the others in one statement for all."""
     inside, rest = set(), []
     for campaign in campaigns:
-        rule = audiences.Rule.from_json(campaign.audience)
-        if audiences.stores_only(rule):
-            if audiences.holds_by_stores(rule, own_stores):
+        if audiences.stores_only(campaign.rule):
+            if audiences.holds_by_stores(campaign.rule, own_stores):
                 inside.add(campaign.id)
         else:
-            rest.append((campaign.id, rule))
+            rest.append((campaign.id, campaign.rule))
     if rest:
         checks = [select(literal(campaign_id).label("campaign_id")).where(
             audiences.members(rule, now, settings).where(Membership.customer_id == customer_id).exists())

@@ -39,10 +39,11 @@ def enrol(campaign: MarketingCampaign, matched: Select, now: dt.datetime, **extr
         "status": case((treated, "PENDING"), else_="CONTROL"), "template_id": literal(campaign.template_id),
         "eligible_at": literal(now), "due_at": literal(now), "attempts": literal(0),
         **{name: literal(value) for name, value in extra.items()}}
-    return (insert(MarketingMessage)
+    messages = MarketingMessage.__table__  # Core, not the ORM's bulk insert: this runs on every nearby report
+    return (insert(messages)
             .from_select(list(columns), select(*columns.values()))
             .on_conflict_do_nothing(index_elements=["campaign_id", "customer_id"],
-                                    index_where=MarketingMessage.campaign_id.isnot(None)))
+                                    index_where=messages.c.campaign_id.isnot(None)))
 
 
 def _fired(trigger: CampaignTrigger, since: dt.datetime, until: dt.datetime):

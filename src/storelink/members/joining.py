@@ -83,14 +83,16 @@ async def membership_of(session: AsyncSession, customer_id: int) -> Membership |
     return (await session.execute(_MEMBERSHIP_OF, {"customer_id": customer_id})).scalar_one_or_none()
 
 
+# Built once (bind parameters): every report, scan and join reads a member this way.
+_MEMBER = (select(Customer, Membership).outerjoin(Membership, Membership.customer_id == Customer.id)
+           .where(Customer.id == bindparam("customer_id")))
+_MEMBER_LOCKED = _MEMBER.with_for_update(of=Customer)
+
+
 async def live_member(session: AsyncSession, customer_id: int, *, lock: bool = False,
                       field: list[str] | None = None) -> tuple[Customer, Membership | None]:
     """accounts.service.live_customer (its rule and its row lock) and membership_of, in one statement."""
-    stmt = (select(Customer, Membership).outerjoin(Membership, Membership.customer_id == Customer.id)
-            .where(Customer.id == customer_id))
-    if lock:
-        stmt = stmt.with_for_update(of=Customer)
-    found = (await session.execute(stmt)).one_or_none()
+    found = (await session.execute(_MEMBER_LOCKED if lock else _MEMBER, {"customer_id": customer_id})).one_or_none()
     return present(found[0] if found else None, field), (found[1] if found else None)
 
 
