@@ -4,7 +4,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from storelink.loyalty.models import Coupon
+from storelink.loyalty.models import Coupon, CouponCampaign
 from tests.builders import CREATE_CAMPAIGN, codes_of
 
 CAMPAIGNS = "query { couponCampaigns { title remaining } }"
@@ -66,6 +66,22 @@ async def test_three_hundred_customers_claim_a_hundred_coupons(mall, sessionmake
         assert (await session.execute(select(func.count()).select_from(Coupon))).scalar_one() == 100
     listed = (await mall.api.data(CAMPAIGNS))["couponCampaigns"]
     assert listed == [{"title": "满100减20", "remaining": 0}]
+
+
+async def test_an_unlimited_campaign_tallies_every_claim_made_at_once(mall, sessionmaker):
+    # given: nothing scarce, so each claim's tally is added just before its commit
+    campaign = await mall.campaign()
+    tokens = [await mall.member(f"u{i}") for i in range(60)]
+    # when
+    results = await asyncio.gather(*(mall.claim(t, campaign) for t in tokens),
+                                   *(mall.claim(t, campaign) for t in tokens[:10]))  # over the limit of 1
+    # then
+    codes = [tuple(codes_of(r)) for r in results]
+    assert codes.count(()) == 60 and codes.count(("CONFLICT",)) == 10
+    async with sessionmaker() as session:
+        issued = (await session.execute(select(func.count()).select_from(Coupon))).scalar_one()
+        claimed = (await session.execute(select(CouponCampaign.claimed))).scalar_one()
+    assert issued == claimed == 60
 
 
 async def test_points_pay_part_of_an_order_and_tiers_follow_spend(mall, settings):

@@ -11,9 +11,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, event, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storelink.scanning import scanner
@@ -250,21 +251,44 @@ async def issue(session: AsyncSession, *, campaign_id: int, customer_ids: Sequen
 # multi-row .values([...]) would be compiled again on every call.
 _ISSUE = insert(Coupon.__table__).returning(Coupon.__table__.c.customer_id, Coupon.__table__.c.id)
 
-# Up to :n more coupons counted out of the campaign's quantity (all n when unlimited), in the
-# statement that locks its row: the hot spot of a popular campaign, so it comes last in a
-# transaction and is held only until the commit. Returns how many, and the new count.
+# Up to :n more coupons counted out of a limited campaign's quantity, in the statement that locks
+# its row: the hot spot of a popular campaign, held only until the commit. Returns how many, and
+# the new count.
 _COUNT_OUT = text("""
     WITH locked AS (SELECT id, total_quantity - claimed AS left_over FROM coupon_campaign WHERE id = :id FOR UPDATE)
-    UPDATE coupon_campaign SET claimed = claimed + LEAST(:n, GREATEST(COALESCE(locked.left_over, :n), 0))
+    UPDATE coupon_campaign SET claimed = claimed + LEAST(:n, GREATEST(locked.left_over, 0))
     FROM locked WHERE coupon_campaign.id = locked.id
-    RETURNING LEAST(:n, GREATEST(COALESCE(locked.left_over, :n), 0)) AS given, coupon_campaign.claimed""")
+    RETURNING LEAST(:n, GREATEST(locked.left_over, 0)) AS given, coupon_campaign.claimed""")
+_TALLY = "loyalty.tally"  # session.info: unlimited campaign id -> coupons this transaction issued
+_campaigns = CouponCampaign.__table__
+_ADD_CLAIMED = update(_campaigns).where(_campaigns.c.id == bindparam("campaign_id")).values(
+    claimed=_campaigns.c.claimed + bindparam("n"))
 
 
 async def _count_out(session: AsyncSession, campaign: CouponCampaign, n: int) -> int:
-    """How many of n coupons the campaign still has, counted out (see _COUNT_OUT)."""
+    """How many of n coupons the campaign can give, counted out. A limited campaign counts now
+    (see _COUNT_OUT); an unlimited one has nothing scarce, so its tally is added just before the
+    commit (_add_tallies), and its row is locked for the COMMIT alone: many members nearby the
+    same offer at once do not queue behind each other's whole transaction."""
+    if campaign.total_quantity is None:
+        tallies = session.info.setdefault(_TALLY, {})
+        tallies[campaign.id] = tallies.get(campaign.id, 0) + n
+        return n
     given, claimed = (await session.execute(_COUNT_OUT, {"id": campaign.id, "n": n})).one()
     set_committed_value(campaign, "claimed", claimed)  # the loaded row, as the database has it now
     return given
+
+
+@event.listens_for(Session, "before_commit")
+def _add_tallies(session: Session) -> None:
+    tallies = session.info.pop(_TALLY, None)
+    if tallies:  # in id order: two transactions never wait for each other's rows crosswise
+        session.execute(_ADD_CLAIMED, [{"campaign_id": k, "n": n} for k, n in sorted(tallies.items())])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_tallies(session: Session) -> None:
+    session.info.pop(_TALLY, None)
 
 
 async def customer_coupons(session: AsyncSession, *, customer_id: int, status: str | None

@@ -14,8 +14,9 @@ import datetime as dt
 import functools
 from collections.abc import Collection
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from sqlalchemy import DateTime, bindparam, literal, literal_column, select, union_all, update
+from sqlalchemy import DateTime, Float, Integer, String, bindparam, literal, literal_column, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink import throttle
@@ -72,6 +73,13 @@ _RUNNING = select(_k.id, literal_column("marketing_campaign.xmin::text").label("
     *running(bindparam("now", type_=DateTime(timezone=True))), _k.trigger == CampaignTrigger.STORE_NEARBY.value
 ).order_by(_k.id)
 _messages = MarketingMessage.__table__
+# One member into one campaign, at the store in reach: built once (bind parameters).
+_ENROL = enrol(
+    SimpleNamespace(id=bindparam("campaign_id", type_=Integer), template_id=bindparam("template_id", type_=String),
+                    control_share=bindparam("control_share", type_=Float)),
+    select(bindparam("customer_id", type_=Integer).label("customer_id")), bindparam("now", type_=DateTime(timezone=True)),
+    store_id=bindparam("store_id", type_=Integer), distance_band=bindparam("distance_band", type_=String),
+).returning(_messages.c.id, _messages.c.treated)
 
 
 async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, float], now: dt.datetime,
@@ -98,9 +106,9 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
     greeted: set[int] = set()  # stores in reach whose campaign treated the member
     for campaign in (terms for terms in candidates if terms.id in inside):
         distance, store_id = nearest[campaign.id]
-        me = select(literal(customer_id).label("customer_id"))
-        row = (await session.execute(enrol(campaign, me, now, store_id=store_id, distance_band=band(distance))
-                                     .returning(_messages.c.id, _messages.c.treated))).first()
+        row = (await session.execute(_ENROL, {
+            "campaign_id": campaign.id, "template_id": campaign.template_id, "control_share": campaign.control_share,
+            "customer_id": customer_id, "now": now, "store_id": store_id, "distance_band": band(distance)})).first()
         if row is None or not row.treated:
             continue
         greeted.add(store_id)

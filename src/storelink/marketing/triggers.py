@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, case, exists, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,19 +31,24 @@ LOOKBACK = dt.timedelta(days=2)
 def enrol(campaign: MarketingCampaign, matched: Select, now: dt.datetime, **extra):
     """INSERT one row per member of `matched` (a select with a customer_id column), treated or
     control by the campaign's hash; members already in the campaign are skipped. `campaign` may
-    be a row with the campaign's id, control_share and template_id."""
+    be a row with the campaign's id, control_share and template_id; any value may be a bind
+    parameter instead (reportLocation builds its statement once)."""
     found = matched.subquery()
-    treated = treated_sql(campaign.id, found.c.customer_id, campaign.control_share)
+    treated = treated_sql(_sql(campaign.id), found.c.customer_id, campaign.control_share)
     columns = {
-        "campaign_id": literal(campaign.id), "customer_id": found.c.customer_id, "treated": treated,
-        "status": case((treated, "PENDING"), else_="CONTROL"), "template_id": literal(campaign.template_id),
-        "eligible_at": literal(now), "due_at": literal(now), "attempts": literal(0),
-        **{name: literal(value) for name, value in extra.items()}}
+        "campaign_id": _sql(campaign.id), "customer_id": found.c.customer_id, "treated": treated,
+        "status": case((treated, "PENDING"), else_="CONTROL"), "template_id": _sql(campaign.template_id),
+        "eligible_at": _sql(now), "due_at": _sql(now), "attempts": literal(0),
+        **{name: _sql(value) for name, value in extra.items()}}
     messages = MarketingMessage.__table__  # Core, not the ORM's bulk insert: this runs on every nearby report
     return (insert(messages)
             .from_select(list(columns), select(*columns.values()))
             .on_conflict_do_nothing(index_elements=["campaign_id", "customer_id"],
                                     index_where=messages.c.campaign_id.isnot(None)))
+
+
+def _sql(value):
+    return value if isinstance(value, ColumnElement) else literal(value)
 
 
 def _fired(trigger: CampaignTrigger, since: dt.datetime, until: dt.datetime):

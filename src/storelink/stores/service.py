@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -193,7 +194,13 @@ async def in_box(session: AsyncSession, box: tuple[float, float, float, float], 
 def open_now(store, now: dt.datetime) -> bool:
     """Whether a store row from in_box is open at `now` (as open_at)."""
     specials = {dt.date.fromisoformat(day): hours_of for day, hours_of in (store.specials or {}).items()}
-    return hours.is_open_at(now, store.timezone, json.loads(store.hours_json), specials)
+    return hours.is_open_at(now, store.timezone, _weekly(store.hours_json), specials)
+
+
+@functools.lru_cache(maxsize=1024)
+def _weekly(hours_json: str) -> list[dict]:
+    """Weekly hours decoded once per distinct text (most stores share a few): read-only."""
+    return json.loads(hours_json)
 
 
 def _nearby_statement(*, with_service: bool, with_stock: bool):
