@@ -13,9 +13,11 @@
 3. reportLocation under load: 50 running STORE_NEARBY campaigns (each for the members of its own
    block of 100 stores, 3 km), 1,000 members of those blocks signed in over HTTP, each reporting
    from near their store twice (the first report meets a campaign and gets its coupon, the second
-   finds nothing new), against one uvicorn worker, under five loads (200 members each): closed
-   loops of 1, 2 and 4 clients, and reports arriving at 40 and 60 a second (Poisson, open loop):
-   p50/p95, reports per second and CPU per report.
+   finds nothing new), under five loads (200 members each): closed loops of 1 and 2 clients
+   against one uvicorn worker, then closed loops of 4 clients and reports arriving at 40 and 60 a
+   second (Poisson, open loop) against two (one per core, as `serve --workers 2`): p50/p95,
+   reports per second and CPU per report. Each server start is warmed by 50 other members'
+   reports first (its connections and statement caches), as a server in service would be.
 """
 from __future__ import annotations
 
@@ -40,7 +42,12 @@ BASE_LAT, BASE_LNG = 30.8, 121.0
 STEP_LAT, STEP_LNG = 0.009, 0.0105  # about 1 km each way at this latitude
 NEARBY_CAMPAIGNS, BLOCK = 50, 100
 LOCATION_MEMBERS = 1000
-LOADS = [("at once", 1), ("at once", 2), ("at once", 4), ("per second", 40), ("per second", 60)]
+WARM_UP = 50  # members per server start whose reports warm its workers (connections, statement caches)
+# (API worker processes, loads): one worker for the CPU and round trips per report, then the API as
+# it is deployed on this 2-core machine, one worker per core (`serve --workers 2`), under the
+# heavier loads.
+PLAN = [(1, [("at once", 1), ("at once", 2)]), (2, [("at once", 4), ("per second", 40), ("per second", 60)])]
+LOADS = [load for _, loads in PLAN for load in loads]
 
 
 def generate(members: int, audience: int) -> list[str]:
@@ -165,7 +172,7 @@ async def broadcast(url: str, env: dict, audience: int, fake) -> None:
         print(f"  {'ok' if ok else '!! FAILED'}: {name}")
 
 
-async def nearby(url: str, env: dict, api_port: int, api_pid: int) -> None:
+async def nearby(url: str, env: dict, api_port: int) -> None:
     """50 STORE_NEARBY campaigns over blocks of stores; members of those blocks report near their store."""
     from storelink.wechat.fake import FakeWeChat
 
@@ -188,7 +195,7 @@ async def nearby(url: str, env: dict, api_port: int, api_pid: int) -> None:
         # members of those blocks, signed in through the fake WeChat's codes
         first_id = await conn.fetchval("SELECT max(id) + 1 FROM customer")
         people = []
-        for i in range(LOCATION_MEMBERS):
+        for i in range(LOCATION_MEMBERS + WARM_UP * len(PLAN)):
             k = i % NEARBY_CAMPAIGNS
             store = k * BLOCK * 2 + 1 + (i * 7) % BLOCK
             people.append((f"wx-near-{i}", store))
@@ -205,64 +212,90 @@ async def nearby(url: str, env: dict, api_port: int, api_pid: int) -> None:
         await conn.close()
 
     base = f"http://127.0.0.1:{api_port}"
-    login = "mutation($c: String!) { wechatLogin(code: $c) { accessToken } }"
-    report = """mutation($l: GeoPointInput!) { reportLocation(location: $l) { coupons { id } userErrors { code } } }"""
-    async with httpx.AsyncClient(base_url=base, timeout=30,
-                                 limits=httpx.Limits(max_connections=100)) as client:
-        async def gql(query, variables, token=None):
-            headers = {"authorization": f"Bearer {token}"} if token else {}
-            body = (await client.post("/graphql", json={"query": query, "variables": variables},
-                                      headers=headers)).json()
-            if body.get("errors"):
-                raise RuntimeError(body["errors"])
-            return body["data"]
+    share = LOCATION_MEMBERS // len(LOADS)  # each load gets its own members, so each sees first and second reports
+    groups = iter([code for code, _ in people[n * share:(n + 1) * share]] for n in range(len(LOADS)))
+    warm_ups = iter([code for code, _ in people[LOCATION_MEMBERS + n * WARM_UP:][:WARM_UP]] for n in range(len(PLAN)))
+    tokens: dict[str, str] = {}
+    for workers, loads in PLAN:
+        api = common.start_uvicorn("storelink.app:create_app", env, api_port,
+                                   *(("--workers", str(workers)) if workers > 1 else ()))
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=30,
+                                         limits=httpx.Limits(max_connections=100)) as client:
+                async def gql(query, variables, token=None):
+                    headers = {"authorization": f"Bearer {token}"} if token else {}
+                    body = (await client.post("/graphql", json={"query": query, "variables": variables},
+                                              headers=headers)).json()
+                    if body.get("errors"):
+                        raise RuntimeError(body["errors"])
+                    return body["data"]
 
-        tokens = {code: (await gql(login, {"c": code}))["wechatLogin"]["accessToken"] for code, _ in people}
-        # the floor: a signed-in customer's smallest request, one at a time
-        floor = [code for code, _ in people[:400]]
-        async with common.Meter(base, api_pid) as meter:
-            for code in floor:
-                await gql("{ me { id } }", {}, tokens[code])
-        print("the floor, `{ me { id } }` one at a time: " + meter.per(len(floor), "request"))
-        # each load gets its own members, so each sees first and second reports
-        share = len(people) // len(LOADS)
-        rng = random.Random(7)
-        for n, (kind, level) in enumerate(LOADS):
-            group = [code for code, _ in people[n * share:(n + 1) * share]]
-            timings: list[float] = []
-            outcome = {"coupons": 0, "errors": 0}
-            gate = asyncio.Semaphore(level if kind == "at once" else len(group) * 2)
+                if not tokens:
+                    login = "mutation($c: String!) { wechatLogin(code: $c) { accessToken } }"
+                    tokens = {code: (await gql(login, {"c": code}))["wechatLogin"]["accessToken"]
+                              for code, _ in people}
+                # the floor: a signed-in customer's smallest request, one at a time (also warms every worker)
+                floor = [code for code, _ in people[:400]]
+                async with common.Meter(base, api.pid, workers=workers) as meter:
+                    for code in floor:
+                        await gql("{ me { id } }", {}, tokens[code])
+                print(f"the floor, `{{ me {{ id }} }}` one at a time ({workers} worker{'s' * (workers > 1)}): "
+                      + meter.per(len(floor), "request"))
+                warm_up = next(warm_ups)
+                await asyncio.gather(*(gql(REPORT, {"l": _near(locations[code], 0)}, tokens[code]) for code in warm_up))
+                for kind, level in loads:
+                    await _load(gql, kind, level, next(groups), tokens, locations, common.Meter(
+                        base, api.pid, workers=workers), workers)
+        finally:
+            common.stop(api)
 
-            async def one(code: str, round_: int) -> None:
-                lat, lng = locations[code]
-                where = {"lat": lat + 0.002 * (round_ + 1), "lng": lng, "coordSystem": "GCJ02"}
-                async with gate:
-                    started = time.perf_counter()
-                    got = (await gql(report, {"l": where}, tokens[code]))["reportLocation"]
-                    timings.append((time.perf_counter() - started) * 1000)
-                outcome["coupons"] += len(got["coupons"])
-                outcome["errors"] += len(got["userErrors"])
 
-            async with common.Meter(base, api_pid) as meter:
-                started = time.perf_counter()
-                if kind == "at once":  # closed loop: `level` clients, each sending the next when answered
-                    for round_ in range(2):
-                        await asyncio.gather(*(one(code, round_) for code in group))
-                else:  # open loop: reports arrive at `level` a second (Poisson), answered or not
-                    tasks = []
-                    for round_ in range(2):
-                        for code in group:
-                            tasks.append(asyncio.create_task(one(code, round_)))
-                            await asyncio.sleep(rng.expovariate(level))
-                    await asyncio.gather(*tasks)
-                elapsed = time.perf_counter() - started
-            reports = len(timings)
-            load = f"{level} at a time" if kind == "at once" else f"arriving at {level}/s"
-            print(f"reportLocation, {NEARBY_CAMPAIGNS} running STORE_NEARBY campaigns, {GRID * GRID:,} stores, "
-                  f"{reports} reports {load}: p50 {common.percentile(timings, 0.5):.1f} ms, "
-                  f"p95 {common.percentile(timings, 0.95):.1f} ms (target < 50 ms), {reports / elapsed:.0f} reports/s "
-                  f"answered; {outcome['coupons']} coupons, {outcome['errors']} errors")
-            print("  " + meter.per(reports, "report"))
+REPORT = """mutation($l: GeoPointInput!) { reportLocation(location: $l) { coupons { id } userErrors { code } } }"""
+
+
+def _near(store: tuple[float, float], round_: int) -> dict:
+    """A point about 200 m (first round) or 400 m (second) north of the member's store."""
+    return {"lat": store[0] + 0.002 * (round_ + 1), "lng": store[1], "coordSystem": "GCJ02"}
+
+
+async def _load(gql, kind: str, level: int, group: list[str], tokens: dict, locations: dict, meter, workers: int
+                ) -> None:
+    """Each member of the group reports twice, under a closed (`level` at once) or open loop
+    (`level` a second, Poisson); prints the latencies and the CPU per report."""
+    timings: list[float] = []
+    outcome = {"coupons": 0, "errors": 0}
+    gate = asyncio.Semaphore(level if kind == "at once" else len(group) * 2)
+    rng = random.Random(7)
+
+    async def one(code: str, round_: int) -> None:
+        async with gate:
+            started = time.perf_counter()
+            got = (await gql(REPORT, {"l": _near(locations[code], round_)}, tokens[code]))["reportLocation"]
+            timings.append((time.perf_counter() - started) * 1000)
+        outcome["coupons"] += len(got["coupons"])
+        outcome["errors"] += len(got["userErrors"])
+
+    async with meter:
+        started = time.perf_counter()
+        if kind == "at once":  # closed loop: `level` clients, each sending the next when answered
+            for round_ in range(2):
+                await asyncio.gather(*(one(code, round_) for code in group))
+        else:  # open loop: reports arrive at `level` a second (Poisson), answered or not
+            tasks = []
+            for round_ in range(2):
+                for code in group:
+                    tasks.append(asyncio.create_task(one(code, round_)))
+                    await asyncio.sleep(rng.expovariate(level))
+            await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    reports = len(timings)
+    load = f"{level} at a time" if kind == "at once" else f"arriving at {level}/s"
+    print(f"reportLocation, {NEARBY_CAMPAIGNS} running STORE_NEARBY campaigns, {GRID * GRID:,} stores, "
+          f"{workers} worker{'s' * (workers > 1)}, {reports} reports {load}: "
+          f"p50 {common.percentile(timings, 0.5):.1f} ms, p95 {common.percentile(timings, 0.95):.1f} ms "
+          f"(target < 50 ms), {reports / elapsed:.0f} reports/s answered; {outcome['coupons']} coupons, "
+          f"{outcome['errors']} errors")
+    print("  " + meter.per(reports, "report"))
 
 
 async def main() -> None:
@@ -284,12 +317,7 @@ async def main() -> None:
     env.pop("DEBUG", None)
     try:
         await broadcast(url, env, args.audience, fake.fake)
-        api_port = 18830
-        api = common.start_uvicorn("storelink.app:create_app", env, api_port)
-        try:
-            await nearby(url, env, api_port, api.pid)
-        finally:
-            common.stop(api)
+        await nearby(url, env, 18830)
     finally:
         fake.stop()
 

@@ -80,6 +80,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """cpu_seconds of a process and its children (uvicorn --workers N: the workers)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            children = [int(c) for c in listed.read().split()]
+    except OSError:
+        children = []
+    return cpu_seconds(pid) + sum(tree_cpu_seconds(child) for child in children)
+
+
 def postgres_cpu_seconds() -> float:
     """CPU used so far by every PostgreSQL process on this machine, ended backends included (the
     benchmark's server is the only one busy while it runs)."""
@@ -118,22 +128,28 @@ class Meter:
         print(meter.per(actions, "order"))
     """
 
-    def __init__(self, base_url: str, api_pid: int):
-        self.base_url, self.api_pid = base_url, api_pid
+    def __init__(self, base_url: str, api_pid: int, *, workers: int = 1):
+        # Several workers: CPU of all of them; round trips are per process, so not counted.
+        self.base_url, self.api_pid, self.workers = base_url, api_pid, workers
 
     async def __aenter__(self) -> "Meter":
-        self.trips = await round_trips(self.base_url)
-        self.api, self.pg = cpu_seconds(self.api_pid), postgres_cpu_seconds()
+        self.trips = await round_trips(self.base_url) if self.workers == 1 else {}
+        self.api, self.pg = tree_cpu_seconds(self.api_pid), postgres_cpu_seconds()
         return self
 
     async def __aexit__(self, *exc) -> None:
-        self.api, self.pg = cpu_seconds(self.api_pid) - self.api, postgres_cpu_seconds() - self.pg
+        self.api, self.pg = tree_cpu_seconds(self.api_pid) - self.api, postgres_cpu_seconds() - self.pg
+        if self.workers > 1:
+            return
         after = await round_trips(self.base_url)
         # less the one statement of the scrape that opened the stretch
         self.trips = {k: v - self.trips.get(k, 0) - (k == "statement") for k, v in after.items()}
 
     def per(self, actions: int, action: str) -> str:
         n = max(actions, 1)
+        if self.workers > 1:
+            return (f"per {action}: API CPU {self.api / n * 1000:.1f} ms ({self.workers} workers), "
+                    f"PostgreSQL CPU {self.pg / n * 1000:.1f} ms")
         statements = self.trips.get("statement", 0)
         transactions = self.trips.get("begin", 0)
         total = sum(self.trips.values())

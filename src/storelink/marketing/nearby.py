@@ -5,8 +5,8 @@ is queued for the sender (cap, quiet hours, credits); when the store in reach is
 (where they joined, or their guide's), its tablets hear MEMBER_NEARBY.
 
 Cost: the running nearby campaigns and whether the member met each (their terms are read once per
-process), the stores in the widest radius (the (lat, lng) index), their special days, and every
-candidate campaign's audience in one statement; then one insert per campaign met.
+process), the stores in the widest radius with their special days (the (lat, lng) index), and
+every candidate campaign's audience in one statement; then one insert per campaign met.
 """
 from __future__ import annotations
 
@@ -128,10 +128,10 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
 async def _index_of(session: AsyncSession, keys: tuple[tuple[int, str], ...]) -> Index:
     """The index of these running campaigns ((id, version) each), reading the terms this process
     has not seen yet."""
+    if len(_TERMS) > 10_000:  # old versions of paused and resumed campaigns
+        _TERMS.clear()
     unseen = dict(key for key in keys if key not in _TERMS)  # id -> version
     if unseen:  # the terms never change, whatever the version is by now
-        if len(_TERMS) > 10_000:  # old versions of paused and resumed campaigns
-            _TERMS.clear()
         rows = await session.execute(select(_k.id, _k.radius_m, _k.audience, _k.offer_campaign_id, _k.control_share,
                                             _k.template_id).where(_k.id.in_(unseen)))
         for row in rows:
