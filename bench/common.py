@@ -135,10 +135,12 @@ class Meter:
     async def __aenter__(self) -> "Meter":
         self.trips = await round_trips(self.base_url) if self.workers == 1 else {}
         self.api, self.pg = tree_cpu_seconds(self.api_pid), postgres_cpu_seconds()
+        self.client = time.process_time()
         return self
 
     async def __aexit__(self, *exc) -> None:
         self.api, self.pg = tree_cpu_seconds(self.api_pid) - self.api, postgres_cpu_seconds() - self.pg
+        self.client = time.process_time() - self.client  # the load generator shares the machine's cores
         if self.workers > 1:
             return
         after = await round_trips(self.base_url)
@@ -149,9 +151,9 @@ class Meter:
         n = max(actions, 1)
         if self.workers > 1:
             return (f"per {action}: API CPU {self.api / n * 1000:.1f} ms ({self.workers} workers), "
-                    f"PostgreSQL CPU {self.pg / n * 1000:.1f} ms")
+                    f"PostgreSQL CPU {self.pg / n * 1000:.1f} ms, load generator CPU {self.client / n * 1000:.1f} ms")
         statements = self.trips.get("statement", 0)
         transactions = self.trips.get("begin", 0)
         total = sum(self.trips.values())
         return (f"per {action}: API CPU {self.api / n * 1000:.1f} ms, PostgreSQL CPU {self.pg / n * 1000:.1f} ms, "
-                f"{total / n:.1f} round trips ({statements / n:.1f} statements, {transactions / n:.1f} transactions)")
+                f"load generator CPU {self.client / n * 1000:.1f} ms, {total / n:.1f} round trips ({statements / n:.1f} statements, {transactions / n:.1f} transactions)")

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, event, func, select, text, update
+from sqlalchemy import Row, bindparam, event, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -213,43 +213,54 @@ async def claim(session: AsyncSession, *, customer_id: int, campaign_id: int, se
     return coupon
 
 
+@dataclass(frozen=True)
+class Issued:
+    offer: CouponCampaign | None  # None: no such offer, or not running
+    coupons: dict[int, Row]  # customer id -> the coupon's row (id, token, status, claimed_at, ...: as a Coupon reads)
+
+
 async def issue(session: AsyncSession, *, campaign_id: int, customer_ids: Sequence[int], now: dt.datetime,
-                settings: Settings) -> dict[int, int]:
-    """A marketing campaign's offer, one coupon each to these members (customer id -> coupon id),
-    under the same rules as a claim: running, within its quantity (the first come get the last
-    ones), the per-customer limit and its own audience. Whoever cannot have one is left out: the
-    message went anyway. The callers hold these customers' rows locked (the per-customer limit)."""
-    campaign = await session.get(CouponCampaign, campaign_id)
+                settings: Settings) -> Issued:
+    """A marketing campaign's offer, one coupon each to these members, under the same rules as a
+    claim: running, within its quantity (the first come get the last ones), the per-customer limit
+    and its own audience. Whoever cannot have one is left out: the message went anyway. The
+    callers hold these customers' rows locked (the per-customer limit)."""
     wanted = list(dict.fromkeys(customer_ids))
-    if campaign is None or not wanted or not campaign.valid_from <= now < campaign.valid_until:
-        return {}
-    held = dict((await session.execute(
-        select(Coupon.customer_id, func.count()).where(Coupon.campaign_id == campaign_id,
-                                                      Coupon.customer_id.in_(wanted))
-        .group_by(Coupon.customer_id))).all())
+    if not wanted:
+        return Issued(None, {})
+    found = (await session.execute(_OFFER, {"campaign_id": campaign_id, "customer_ids": wanted})).first()
+    if found is None or not found[0].valid_from <= now < found[0].valid_until:
+        return Issued(None, {})
+    campaign, held = found[0], {int(c): n for c, n in (found[1] or {}).items()}
     wanted = [c for c in wanted if held.get(c, 0) < campaign.per_customer_limit]
     if campaign.audience is not None and wanted:
         matched = (audience.members(audience.Rule.from_json(campaign.audience), now, settings)
                    .where(Membership.customer_id.in_(wanted)).subquery())
         inside = set((await session.execute(select(matched.c.customer_id))).scalars())
         wanted = [c for c in wanted if c in inside]
+    wanted = wanted[:await _count_out(session, campaign, len(wanted))] if wanted else []
     if not wanted:
-        return {}
-    wanted = wanted[:await _count_out(session, campaign, len(wanted))]
-    if not wanted:
-        return {}
+        return Issued(campaign, {})
     rows = await session.execute(_ISSUE, [
         {"campaign_id": campaign_id, "customer_id": c, "token": codes.new_scan_token(), "claimed_at": now,
          "status": "AVAILABLE"} for c in wanted])
-    issued = dict(rows.all())
-    for customer_id, coupon_id in issued.items():
-        await live.publish(session, kind="COUPON_ISSUED", customer_id=customer_id, coupon=coupon_id)
-    return issued
+    issued = {row.customer_id: row for row in rows}
+    for customer_id, coupon in issued.items():
+        await live.publish(session, kind="COUPON_ISSUED", customer_id=customer_id, coupon=coupon.id)
+    return Issued(campaign, issued)
 
 
+# The offer and how many of it each wanted member holds already, in one statement built once.
+_per_member = (select(Coupon.customer_id, func.count().label("n"))
+               .where(Coupon.campaign_id == bindparam("campaign_id"),
+                      Coupon.customer_id.in_(bindparam("customer_ids", expanding=True)))
+               .group_by(Coupon.customer_id).subquery())
+_OFFER = select(CouponCampaign, select(func.jsonb_object_agg(_per_member.c.customer_id, _per_member.c.n))
+                .scalar_subquery()).where(CouponCampaign.id == bindparam("campaign_id"))
 # One statement for any number of coupons (SQLAlchemy's insertmanyvalues), compiled once: a
-# multi-row .values([...]) would be compiled again on every call.
-_ISSUE = insert(Coupon.__table__).returning(Coupon.__table__.c.customer_id, Coupon.__table__.c.id)
+# multi-row .values([...]) would be compiled again on every call. The rows come back whole, so
+# the payload needs no second read.
+_ISSUE = insert(Coupon.__table__).returning(*Coupon.__table__.c)
 
 # Up to :n more coupons counted out of a limited campaign's quantity, in the statement that locks
 # its row: the hot spot of a popular campaign, held only until the commit. Returns how many, and

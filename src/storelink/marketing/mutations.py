@@ -83,9 +83,10 @@ class MarketingMutations:
         async def work(session):
             me = await caller.customer(info)
             near = point(location, ["location"])
-            ids = await nearby.report(session, customer_id=me.id, near=near, now=utcnow(),
-                                      settings=info.context.settings)
-            return {"coupons": await _coupons(session, ids, info)}
+            earned = await nearby.report(session, customer_id=me.id, near=near, now=utcnow(),
+                                         settings=info.context.settings)
+            secret = info.context.settings.jwt_secret
+            return {"coupons": [Coupon.from_model(coupon, offer, secret) for coupon, offer in earned]}
 
         return await in_transaction(info, LocationPayload, work)
 

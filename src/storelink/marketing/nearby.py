@@ -16,13 +16,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from sqlalchemy import DateTime, Float, Integer, String, bindparam, literal, literal_column, select, union_all, update
+from sqlalchemy import (
+    DateTime, Float, Integer, Row, String, bindparam, literal, literal_column, select, union_all, update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink import throttle
 from storelink.accounts.models import Staff
 from storelink.live import bus as live
 from storelink.loyalty import service as loyalty
+from storelink.loyalty.models import CouponCampaign
 from storelink.marketing import audience as audiences
 from storelink.marketing.campaigns import running
 from storelink.marketing.models import CampaignTrigger, MarketingCampaign, MarketingMessage
@@ -80,11 +83,12 @@ _ENROL = enrol(
     select(bindparam("customer_id", type_=Integer).label("customer_id")), bindparam("now", type_=DateTime(timezone=True)),
     store_id=bindparam("store_id", type_=Integer), distance_band=bindparam("distance_band", type_=String),
 ).returning(_messages.c.id, _messages.c.treated)
+_LINK = update(_messages).where(_messages.c.id == bindparam("message_id")).values(coupon_id=bindparam("coupon_id"))
 
 
 async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, float], now: dt.datetime,
-                 settings: Settings) -> list[int]:
-    """The ids of the coupons this report earned."""
+                 settings: Settings) -> list[tuple[Row, CouponCampaign]]:
+    """The coupons this report earned (as loyalty.issue returns them), each with its offer."""
     await throttle.count_attempt(session, f"location:{customer_id}", limit=REPORTS_PER_MINUTE,
                                  window=dt.timedelta(minutes=1), own_transaction=False,
                                  message="Too many location reports; try again in a minute")
@@ -102,7 +106,7 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
     own_stores = await _stores_of(session, membership)
     candidates = [terms for terms in index.terms if terms.id in nearest]
     inside = await _in_audiences(session, candidates, customer_id, own_stores, now, settings)
-    coupons: list[int] = []
+    coupons: list[tuple[Row, CouponCampaign]] = []
     greeted: set[int] = set()  # stores in reach whose campaign treated the member
     for campaign in (terms for terms in candidates if terms.id in inside):
         distance, store_id = nearest[campaign.id]
@@ -116,10 +120,10 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
             continue
         issued = await loyalty.issue(session, campaign_id=campaign.offer_campaign_id, customer_ids=[customer_id],
                                      now=now, settings=settings)
-        if issued:
-            await session.execute(update(_messages).where(_messages.c.id == row.id)
-                                  .values(coupon_id=issued[customer_id]))
-            coupons.append(issued[customer_id])
+        if issued.coupons:
+            coupon = issued.coupons[customer_id]
+            await session.execute(_LINK, {"message_id": row.id, "coupon_id": coupon.id})
+            coupons.append((coupon, issued.offer))
     for store_id in greeted & own_stores:  # their own store's guides may greet them (no coordinates)
         await live.publish(session, kind="MEMBER_NEARBY", store_id=store_id, member=membership.id)
     return coupons

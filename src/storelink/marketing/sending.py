@@ -224,7 +224,7 @@ async def _give_coupons(session: AsyncSession, reached: dict[int, dict[int, int]
     for offer_id, message_of in reached.items():
         issued = await loyalty.issue(session, campaign_id=offer_id, customer_ids=list(message_of), now=now,
                                      settings=settings)
-        if issued:
+        if issued.coupons:
             await session.execute(
                 update(_MESSAGES).where(_MESSAGES.c.id == bindparam("i")).values(coupon_id=bindparam("k")),
-                [{"i": message_of[c], "k": k} for c, k in issued.items()])
+                [{"i": message_of[c], "k": coupon.id} for c, coupon in issued.coupons.items()])
