@@ -16,6 +16,7 @@ REPORT = """mutation($l: GeoPointInput!) { reportLocation(location: $l) {
 SEND = """mutation($m: ID!, $t: String!, $c: ID, $p: [ID!]! = [], $n: String) {
   sendToMember(memberId: $m, templateId: $t, couponCampaignId: $c, productIds: $p, note: $n) {
     sent coupon { campaign { title } } userErrors { code field } } }"""
+COUPON_FIELDS = "id code status claimedAt redeemedAt"
 NEAR_S2 = {"lat": 31.23, "lng": 121.505}  # about 480 m from S2, 3.3 km from S1
 NO_QUIET = {"marketing_quiet_hours": "00:00-00:00"}
 
@@ -38,17 +39,19 @@ async def test_a_member_near_an_open_store_gets_the_coupon_at_once_and_only_once
     offer = await mall.campaign(title="到店立减")
     assert (await create(mall, trigger="STORE_NEARBY", radiusMeters=1000, offerCampaignId=offer))["userErrors"] == []
     # when
-    first = await report(mall, alice)
+    first = (await mall.api.data(REPORT.replace("coupons {", f"coupons {{ {COUPON_FIELDS}"), {"l": NEAR_S2},
+                                 alice))["reportLocation"]
     again = await report(mall, alice)
     await run_worker(app, settings, dt.datetime.now(dt.timezone.utc), **NO_QUIET)
-    # then
-    assert first == {"coupons": [{"campaign": {"title": "到店立减"}}], "userErrors": []}
+    # then: the payload (built from the coupon just inserted) is the coupon as stored
+    stored = (await mall.api.data(f"query {{ me {{ coupons {{ {COUPON_FIELDS} campaign {{ title }} }} }} }}",
+                                  token=alice))["me"]["coupons"]
+    assert [c["campaign"] for c in stored] == [{"title": "到店立减"}] and stored[0]["status"] == "AVAILABLE"
+    assert first == {"coupons": stored, "userErrors": []}
     assert again == {"coupons": [], "userErrors": []}
     [row] = await messages(mall.sessionmaker)
     assert (row.store_id, row.distance_band, row.status) == (pk_of(mall.stores["S2"]), "0-500m", "SENT")
     assert len(wechat_server.fake.sent_messages) == 1
-    coupons = (await mall.api.data("query { me { coupons { campaign { title } } } }", token=alice))["me"]["coupons"]
-    assert coupons == [{"campaign": {"title": "到店立减"}}]
 
 
 async def test_a_hundred_reports_at_once_are_limited_and_still_give_one_coupon(mall):

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ARRAY, DateTime, Integer, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -163,24 +163,26 @@ async def _refuse_if_full(session: AsyncSession, offer: Offer, cells: list[dt.da
         raise DomainError("This slot is fully booked; choose another time", code=Code.SLOT_FULL, field=["input", "startAt"])
 
 
+# Every cell of a booking in one statement, its rows in one order for everyone (no deadlocks
+# between overlapping bookings; unnest keeps the array's order); a cell already full is not
+# updated, so it is missing from the result. Built once: a multi-row .values([...]) list has no
+# cache key and was compiled again on every booking.
+_slots = SlotUsage.__table__
+_TAKE = (insert(_slots)
+         .from_select(["store_id", "service_id", "cell_start", "used"], select(
+             bindparam("store_id", type_=Integer), bindparam("service_id", type_=Integer),
+             func.unnest(bindparam("cells", type_=ARRAY(DateTime(timezone=True)))), literal(1)))
+         .on_conflict_do_update(index_elements=[_slots.c.store_id, _slots.c.service_id, _slots.c.cell_start],
+                                set_={"used": _slots.c.used + 1},
+                                where=_slots.c.used < bindparam("capacity", type_=Integer))
+         .returning(_slots.c.used))
+
+
 async def _take_places(session: AsyncSession, offer: Offer, cells: list[dt.datetime]) -> None:
     if not cells:
         return
-    # Every cell in one statement, its rows in one order for everyone (no deadlocks between
-    # overlapping bookings); a cell already full is not updated, so it is missing from the result.
-    taken = (
-        await session.execute(
-            insert(SlotUsage)
-            .values([{"store_id": offer.store.id, "service_id": offer.service.id, "cell_start": cell, "used": 1}
-                     for cell in sorted(cells)])
-            .on_conflict_do_update(
-                index_elements=[SlotUsage.store_id, SlotUsage.service_id, SlotUsage.cell_start],
-                set_={"used": SlotUsage.used + 1},
-                where=SlotUsage.used < offer.settings.capacity,
-            )
-            .returning(SlotUsage.used)
-        )
-    ).scalars().all()
+    taken = (await session.execute(_TAKE, {"store_id": offer.store.id, "service_id": offer.service.id,
+                                           "cells": sorted(cells), "capacity": offer.settings.capacity})).scalars().all()
     if len(taken) < len(cells) or any(used > offer.settings.capacity for used in taken):
         raise DomainError("This slot is fully booked; choose another time", code=Code.SLOT_FULL, field=["input", "startAt"])
 
