@@ -51,10 +51,14 @@ async def test_an_unknown_hash_asks_for_the_text_then_the_hash_alone_works(clien
 
 
 async def test_a_hash_that_does_not_match_its_text_is_refused(client):
+    # when
     resp = await client.post("/graphql", json={"query": PRIVACY, "extensions": apq(PRODUCTS)})
+    # then
     assert errors(resp) == [("INVALID_INPUT", "哈希值与查询内容不符")]
+    # when
     # and the text was not remembered under the wrong hash
     again = await client.post("/graphql", json={"extensions": apq(PRODUCTS)}, headers={"accept-language": "en"})
+    # then
     assert errors(again) == [("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")]
 
 
@@ -67,7 +71,9 @@ async def test_a_hash_that_does_not_match_its_text_is_refused(client):
     {"doc_id": ""},
 ])
 async def test_malformed_persisted_requests_are_input_errors(client, body):
+    # when
     resp = await client.post("/graphql", json=body, headers={"accept-language": "en"})
+    # then
     assert [code for code, _ in errors(resp)] == ["INVALID_INPUT"]
 
 
@@ -89,10 +95,14 @@ async def test_documents_from_a_manifest_run_by_id_or_hash(client, database_url,
 
 
 async def test_apollo_manifests_load_too(client, database_url, tmp_path):
+    # when
     manifest = {"format": "apollo-persisted-query-manifest", "version": 1,
                 "operations": [{"id": sha(PRIVACY), "name": "Privacy", "type": "query", "body": PRIVACY}]}
+    # then
     assert trust(database_url, tmp_path, manifest).returncode == 0
+    # when
     resp = await client.post("/graphql", json={"documentId": sha(PRIVACY)})
+    # then
     assert resp.json() == {"data": {"privacyPolicy": {"version": "2026-01"}}}
 
 
@@ -105,17 +115,24 @@ async def test_apollo_manifests_load_too(client, database_url, tmp_path):
     ({"ok": PRIVACY, "empty": "  "}, "documents non-empty text"),
 ])
 async def test_a_bad_manifest_loads_nothing(client, database_url, tmp_path, manifest, says):
+    # when
     run = trust(database_url, tmp_path, manifest)
+    # then
     assert run.returncode != 0 and says in run.stderr and "nothing was loaded" in run.stderr
+    # when
     resp = await client.post("/graphql", json={"documentId": "ok"})
+    # then
     assert errors(resp) == [("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")]
 
 
 async def test_a_trusted_id_keeps_its_text(client, database_url, tmp_path):
+    # when / then
     assert trust(database_url, tmp_path, {"op1": PRIVACY}).returncode == 0
     changed = trust(database_url, tmp_path, {"op1": PRODUCTS})
     assert changed.returncode != 0 and "already trusted with other text" in changed.stderr
+    # when
     resp = await client.post("/graphql", json={"documentId": "op1"})
+    # then
     assert resp.json() == {"data": {"privacyPolicy": {"version": "2026-01"}}}
 
 

@@ -77,7 +77,9 @@ def _names(template: str) -> set[str]:
 
 
 def test_every_message_in_the_code_is_a_literal_template_with_chinese():
+    # when
     found, unsaid = templates_in_code()
+    # then
     assert unsaid == [], "messages must be literal templates with {named} values, not f-strings"
     missing = {text: where for text, where in found.items() if text not in zh.MESSAGES}
     assert missing == {}, "add these to storelink/i18n/zh.py"
@@ -86,24 +88,30 @@ def test_every_message_in_the_code_is_a_literal_template_with_chinese():
 
 
 def test_both_languages_name_the_same_values():
+    # given
     differ = {en: cn for en, cn in zh.MESSAGES.items() if _names(en) != _names(cn)}
+    # when / then
     assert differ == {}
 
 
 def test_chinese_messages_have_no_english_and_english_no_chinese():
+    # given
     english_words = {cn: words for cn in zh.MESSAGES.values()
                      if (words := set(re.findall(r"[A-Za-z]+", re.sub(r"\{\w+\}", "", cn))) - LATIN_ALLOWED)}
+    # when / then
     assert english_words == {}
     assert [en for en in zh.MESSAGES if CJK.search(en)] == []
     assert all(CJK.search(cn) for cn in [*zh.MESSAGES.values(), *zh.CODES.values(), *zh.WORDS.values()])
 
 
 def test_every_error_code_and_status_has_chinese():
+    # when / then
     assert set(zh.CODES) == {c.value for c in Code} | {"INTERNAL"}
     assert {s.value for s in OrderStatus} | {s.value for s in AppointmentStatus} <= set(zh.WORDS)
 
 
 def test_values_are_said_in_the_language_too():
+    # when / then
     assert i18n.say("This order is {status}, not ready for pickup", {"status": "CANCELLED"}, "zh") == "该订单已取消，尚不能提货"
     assert i18n.say("This order is {status}, not ready for pickup", {"status": "CANCELLED"}, "en") == \
         "This order is cancelled, not ready for pickup"
@@ -120,4 +128,5 @@ def test_values_are_said_in_the_language_too():
     ("zh-TW", "zh"), ("EN-gb", "en"),
 ])
 def test_the_language_comes_from_accept_language(header, lang):
+    # when / then
     assert i18n.negotiate(header) == lang

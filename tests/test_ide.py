@@ -24,13 +24,16 @@ def debug_server(settings):
 
 
 async def test_the_page_loads_only_our_files_and_they_are_the_pinned_builds(debug_server):
+    # when
     async with httpx.AsyncClient(base_url=debug_server) as client:
         page = await client.get("/graphql", headers={"accept": "text/html"})
         loads = re.findall(r'(?:src|href)="(/graphiql/[^"]+)"\s+integrity="sha384-([^"]+)"', page.text)
         files = {path: await client.get(path) for path, _ in loads}
+    # then
     assert page.status_code == 200 and "GraphiQL" in page.text
     assert {path.removeprefix("/graphiql/") for path, _ in loads} == ide.FILES
     assert not re.search(r'(?:src|href)="https?://', page.text)  # nothing from a CDN
+    # when / then
     for path, integrity in loads:
         resp = files[path]
         assert resp.status_code == 200 and "immutable" in resp.headers["cache-control"]
@@ -40,12 +43,16 @@ async def test_the_page_loads_only_our_files_and_they_are_the_pinned_builds(debu
 @pytest.mark.parametrize("name", ["index.html", "..%2Fide.py", "licenses", "nope.js"])
 async def test_only_the_vendored_files_are_served(debug_server, name):
     async with httpx.AsyncClient(base_url=debug_server) as client:
+        # when / then
         assert (await client.get(f"/graphiql/{name}")).status_code == 404
 
 
 async def test_without_debug_there_is_no_ide(http):
+    # given
     page = await http.get("/graphql", headers={"accept": "text/html"})
+    # when
     asset = await http.get("/graphiql/graphiql.min.js")
+    # then
     assert "GraphiQL" not in page.text and asset.status_code == 404
 
 

@@ -23,8 +23,11 @@ async def test_models_and_migrations_agree(app):
 
 
 async def test_no_postgres_extension_is_needed(app):
+    # given
     from sqlalchemy import text
 
+    # when
     async with app.state.engine.connect() as conn:
         extensions = (await conn.execute(text("SELECT extname FROM pg_extension"))).scalars().all()
+    # then
     assert extensions == ["plpgsql"]

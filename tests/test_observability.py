@@ -60,36 +60,46 @@ async def test_round_trips_to_the_database_are_counted(client, api):
 
 
 async def test_throttled_logins_are_counted_without_the_username(client, api, world):
+    # given
     before = await _scrape(client)
     for _ in range(7):
         await api.post('mutation { staffLogin(username: "nobody-here", password: "wrong-password") '
                        '{ accessToken userErrors { code } } }')
+    # when
     after = await _scrape(client)
     key = ("storelink_throttle_refusals_total", (("kind", "login"),))
+    # then
     assert after.get(key, 0) - before.get(key, 0) >= 1
     assert "nobody-here" not in (await client.get("/metrics")).text
 
 
 async def test_client_chosen_names_cannot_flood_the_labels(client, api):
+    # given
     await api.post("query Bad_Name_ { me { id } }")
     await api.post('query { me { id } }')
+    # when
     body = (await client.get("/metrics")).text
+    # then
     assert 'operation="anonymous"' in body and 'operation="Bad_Name_"' in body
 
 
 async def test_with_a_metrics_token_only_its_bearer_may_scrape(app, client):
+    # given
     settings = app.state.settings
     app.state.settings = settings.model_copy(update={"metrics_token": "scrape-" + "t" * 30})
+    # when
     try:
         anonymous = await client.get("/metrics")
         wrong = await client.get("/metrics", headers={"authorization": "Bearer nope"})
         right = await client.get("/metrics", headers={"authorization": "Bearer scrape-" + "t" * 30})
     finally:
         app.state.settings = settings
+    # then
     assert (anonymous.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
 
 
 def test_json_logs_carry_the_request_id_and_are_redacted(capsys):
+    # given
     import json
     import logging
 
@@ -105,6 +115,8 @@ def test_json_logs_carry_the_request_id_and_are_redacted(capsys):
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
+    # when
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    # then
     assert line["request_id"] == "req-12345678" and line["level"] == "WARNING"
     assert line["message"] == "bound 138****5678 for 李"

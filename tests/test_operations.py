@@ -53,10 +53,13 @@ def test_without_database_url_the_embedded_database_must_be_asked_for(tmp_path):
 
 
 def test_the_command_line_refuses_to_start_without_a_database(tmp_path):
+    # given
     env = _env(STORELINK_DATA_DIR=str(tmp_path))
     env.pop("DATABASE_URL", None)
+    # when
     run = subprocess.run([sys.executable, "-m", "storelink", "migrate"], env=env, cwd=tmp_path,
                          capture_output=True, text=True, timeout=60)
+    # then
     assert run.returncode != 0
     assert run.stderr.strip().splitlines() == [
         "storelink: no database: set DATABASE_URL (or STORELINK_EMBEDDED_DB=1 for a database inside "
@@ -156,12 +159,15 @@ def test_two_debug_server_processes_accept_each_others_tokens(tmp_path):
 
 
 def test_only_the_server_needs_jwt_secret_and_a_missing_one_is_one_line(tmp_path, database_url):
+    # given
     env = _env(DATABASE_URL=database_url)
     env.pop("JWT_SECRET")
     migrate = subprocess.run([sys.executable, "-m", "storelink", "migrate"], env=env, cwd=tmp_path,
                              capture_output=True, text=True, timeout=120)
+    # when
     serve = subprocess.run([sys.executable, "-m", "storelink", "serve", "--port", "1"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=120)
+    # then
     assert migrate.returncode == 0, migrate.stderr
     assert serve.returncode == 1 and serve.stderr.strip().splitlines() == [
         "storelink: configuration error: JWT_SECRET must be set to at least 32 random bytes "
@@ -169,6 +175,7 @@ def test_only_the_server_needs_jwt_secret_and_a_missing_one_is_one_line(tmp_path
 
 
 def test_the_demo_keeps_the_servers_startup_line_and_access_log(tmp_path):
+    # given
     env = {**os.environ, "DEBUG": "1", "STORELINK_DATA_DIR": str(tmp_path)}
     for name in ("DATABASE_URL", "JWT_SECRET", "PHONE_ENCRYPTION_KEY", "WECHAT_APPID", "WECHAT_SECRET"):
         env.pop(name, None)
@@ -180,7 +187,9 @@ def test_the_demo_keeps_the_servers_startup_line_and_access_log(tmp_path):
             time.sleep(0.5)
         finally:
             stop(proc)
+    # when
     text = log.read_text()
+    # then
     assert f"Uvicorn running on {url}" in text, text[-2000:]
     assert '"GET /healthz HTTP/1.1" 200' in text, text[-2000:]
 

@@ -4,6 +4,7 @@ source, so a function-local import counts as much as one at the top of a module.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,38 @@ def test_no_error_code_is_written_as_a_string():
                         literals.append(f"{name}:{node.lineno}")
     # then none spells a code as a string (a typo would only show at run time)
     assert literals == []
+
+
+TESTS = Path(__file__).resolve().parent
+STEPS = re.compile(r"#\s*(given|when|then|when / then)\b")
+
+
+def _tests_without_steps(root: Path) -> list[str]:
+    """Test functions whose body says neither when nor then (as a `# when` / `# then` comment)."""
+    missing = []
+    for path in sorted(root.rglob("test_*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+                body = lines[node.lineno - 1:node.end_lineno]
+                if not any(m.group(1) in ("when", "then", "when / then") for m in map(STEPS.search, body) if m):
+                    missing.append(f"{path.relative_to(root)}::{node.name}")
+    return missing
+
+
+def test_every_test_body_reads_as_given_when_then():
+    # given every test module of the suite
+    # when their test functions are read
+    missing = _tests_without_steps(TESTS)
+    # then each says what it does and what it checks
+    assert missing == []
+
+
+def test_the_steps_check_sees_a_test_without_them(tmp_path):
+    # given a test module with one test that says its steps and one that does not
+    (tmp_path / "test_example.py").write_text(
+        "def test_with_steps():\n    # when / then\n    assert 1 + 1 == 2\n\n\n"
+        "def test_without_steps():\n    assert 1 + 1 == 2\n")
+    # when / then
+    assert _tests_without_steps(tmp_path) == ["test_example.py::test_without_steps"]

@@ -56,6 +56,8 @@ def test_a_server_with_an_otlp_endpoint_traces_requests_and_statements(database_
 
 
 def test_without_an_endpoint_nothing_is_traced():
+    # given
     from storelink import tracing
 
+    # when / then
     assert os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") is None and tracing.provider() is None

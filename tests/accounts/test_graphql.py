@@ -50,7 +50,9 @@ async def test_wechat_login_creates_one_customer_per_openid(api, sessionmaker):
 
 
 async def test_session_key_never_leaves_the_server(api):
+    # when
     body = await api.post(WECHAT_LOGIN, {"code": "wx-alice"})
+    # then
     assert "session_key" not in str(body) and "sessionKey" not in str(body)
 
 
@@ -60,8 +62,10 @@ async def test_session_key_never_leaves_the_server(api):
      ("slow-timeout", "UPSTREAM_UNAVAILABLE"), ("   ", "INVALID_INPUT")],
 )
 async def test_wechat_login_failures_are_user_errors_and_create_nothing(api, sessionmaker, code, expected):
+    # when
     body = await api.post(WECHAT_LOGIN, {"code": code})
 
+    # then
     assert "errors" not in body
     payload = body["data"]["wechatLogin"]
     assert [e["code"] for e in payload["userErrors"]] == [expected]
@@ -70,9 +74,12 @@ async def test_wechat_login_failures_are_user_errors_and_create_nothing(api, ses
 
 
 async def test_chinese_by_default_english_on_request(api):
+    # given
     chinese = await api.post(WECHAT_LOGIN, {"code": "bad-code"}, headers={"accept-language": "zh-CN,zh;q=0.9"})
     default = await api.post(WECHAT_LOGIN, {"code": "bad-code"})
+    # when
     english = await api.post(WECHAT_LOGIN, {"code": "bad-code"}, headers={"accept-language": "en-GB,en;q=0.9"})
+    # then
     assert chinese["data"]["wechatLogin"]["userErrors"][0]["message"] == "微信登录未通过，请重试"
     assert default["data"]["wechatLogin"]["userErrors"][0]["message"] == "微信登录未通过，请重试"
     assert english["data"]["wechatLogin"]["userErrors"][0]["message"] == "WeChat did not accept the login; please try again"
@@ -81,11 +88,14 @@ async def test_chinese_by_default_english_on_request(api):
 # ------------------------------------------------------------------ phone binding
 
 async def test_bind_phone_masks_the_number_and_codes_are_single_use(api, world):
+    # given
     token, _ = await world.customer()
 
+    # when
     bound = (await api.data(BIND_PHONE, {"code": "phone-13812345678"}, token))["bindPhone"]
     reused = (await api.data(BIND_PHONE, {"code": "phone-13812345678"}, token))["bindPhone"]
 
+    # then
     assert bound["userErrors"] == []
     assert bound["customer"]["phoneMasked"] == "138****5678"
     assert [e["code"] for e in reused["userErrors"]] == ["CODE_INVALID"]
@@ -93,9 +103,12 @@ async def test_bind_phone_masks_the_number_and_codes_are_single_use(api, world):
 
 
 async def test_bind_phone_needs_a_customer(api, world):
+    # given
     _, staff_token = await world.staff("hq-root")
     anonymous = (await api.data(BIND_PHONE, {"code": "phone-13812345678"}))["bindPhone"]
+    # when
     as_staff = (await api.data(BIND_PHONE, {"code": "phone-13812345678"}, staff_token))["bindPhone"]
+    # then
     assert [e["code"] for e in anonymous["userErrors"]] == ["UNAUTHENTICATED"]
     assert [e["code"] for e in as_staff["userErrors"]] == ["FORBIDDEN"]
 
@@ -114,14 +127,20 @@ async def test_wechat_access_token_has_one_refresher_at_a_time(app, wechat_serve
 # ------------------------------------------------------------------ staff login and throttling
 
 async def test_staff_login_and_staff_me(api, world):
+    # given
     row, token = await world.staff("hq-root")
+    # when
     me = (await api.data(STAFF_ME, token=token))["staffMe"]
+    # then
     assert me["name"] == "hq-root" and me["role"] == "HQ_ADMIN"
 
 
 async def test_wrong_password_is_unauthenticated(api, world):
+    # given
     await world.staff("hq-root")
+    # when
     payload = (await api.data(STAFF_LOGIN, {"u": "hq-root", "p": "wrong-password"}))["staffLogin"]
+    # then
     assert [e["code"] for e in payload["userErrors"]] == ["UNAUTHENTICATED"]
     assert payload["accessToken"] is None
 
@@ -141,21 +160,29 @@ async def test_repeated_failures_lock_the_username_even_for_the_right_password(a
 
 
 async def test_unknown_usernames_are_throttled_too(api):
+    # given
     for i in range(5):
         await api.data(STAFF_LOGIN, {"u": "nobody", "p": f"guess-{i}"})
+    # when
     payload = (await api.data(STAFF_LOGIN, {"u": "nobody", "p": "again"}))["staffLogin"]
+    # then
     assert [e["code"] for e in payload["userErrors"]] == ["RATE_LIMITED"]
 
 
 async def test_a_customer_token_cannot_read_staff_data(api, world):
+    # given
     token, _ = await world.customer()
+    # when
     body = await api.post(STAFF_ME, token=token)
+    # then
     assert body["data"]["staffMe"] is None
     assert error_codes(body) == ["FORBIDDEN"]
 
 
 async def test_no_token_is_unauthenticated(api):
+    # when
     body = await api.post(ME)
+    # then
     assert body["data"]["me"] is None
     assert error_codes(body) == ["UNAUTHENTICATED"]
 
@@ -173,6 +200,7 @@ def forge(**overrides) -> str:
 
 
 async def test_forged_expired_and_misaddressed_tokens_are_refused(api, world):
+    # given
     good, payload = await world.customer()
     claims = jwt.decode(good, options={"verify_signature": False})
     base = {"sub": claims["sub"], "sid": claims["sid"]}
@@ -189,6 +217,7 @@ async def test_forged_expired_and_misaddressed_tokens_are_refused(api, world):
         good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"),
         "not-a-jwt",
     ]
+    # when / then
     for bad in bad_tokens:
         body = await api.post(ME, token=bad)
         assert error_codes(body) == ["UNAUTHENTICATED"], bad
@@ -216,11 +245,14 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api, world):
 
 
 async def test_concurrent_use_of_one_refresh_token_yields_one_rotation(api, world):
+    # given
     _, login = await world.customer()
+    # when
     results = await asyncio.gather(
         *[api.data(REFRESH, {"t": login["refreshToken"]}) for _ in range(8)]
     )
     successes = [r for r in results if not r["refreshSession"]["userErrors"]]
+    # then
     assert len(successes) <= 1
     assert all(
         r["refreshSession"]["userErrors"][0]["code"] == "UNAUTHENTICATED"
@@ -229,16 +261,22 @@ async def test_concurrent_use_of_one_refresh_token_yields_one_rotation(api, worl
 
 
 async def test_unknown_refresh_token(api):
+    # when
     payload = (await api.data(REFRESH, {"t": "nope"}))["refreshSession"]
+    # then
     assert [e["code"] for e in payload["userErrors"]] == ["UNAUTHENTICATED"]
 
 
 async def test_logout_ends_access_and_refresh(api, world, sessionmaker):
+    # given
     token, login = await world.customer()
+    # when / then
     assert (await api.data(LOGOUT, token=token))["logout"] is True
 
     assert error_codes(await api.post(ME, token=token)) == ["UNAUTHENTICATED"]
+    # when
     refreshed = (await api.data(REFRESH, {"t": login["refreshToken"]}))["refreshSession"]
+    # then
     assert [e["code"] for e in refreshed["userErrors"]] == ["UNAUTHENTICATED"]
     assert (await api.data(LOGOUT, token=token))["logout"] is False
     async with sessionmaker() as session:
@@ -247,9 +285,11 @@ async def test_logout_ends_access_and_refresh(api, world, sessionmaker):
 
 
 async def test_a_deactivated_staff_token_stops_working(api, world, sessionmaker):
+    # given
     row, token = await world.staff("hq-root")
     async with sessionmaker() as session:
         staff = await session.get(type(row), row.id)
         staff.active = False
         await session.commit()
+    # when / then
     assert error_codes(await api.post(STAFF_ME, token=token)) == ["UNAUTHENTICATED"]

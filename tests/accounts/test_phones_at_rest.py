@@ -44,12 +44,17 @@ async def test_a_bound_phone_is_stored_sealed_and_found_by_its_blind_index(api, 
 
 
 def test_sealing_twice_gives_different_ciphertexts_and_a_tampered_value_does_not_open():
+    # given
     keyring = phone_cipher.Keyring(PHONE_KEY)
     first, second = keyring.seal("13812345678"), keyring.seal("13812345678")
+    # when / then
     assert first.cipher != second.cipher and first.index == second.index
+    # and
     tampered = first.cipher[:-1] + bytes([first.cipher[-1] ^ 1])
+    # when / then
     with pytest.raises(InvalidTag):
         keyring.open(tampered, first.key_id)
+    # when / then
     with pytest.raises(phone_cipher.UnknownPhoneKey):
         phone_cipher.Keyring(NEW_KEY).open(first.cipher, first.key_id)
 

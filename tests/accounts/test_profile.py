@@ -49,16 +49,22 @@ async def test_bad_profile_values_change_nothing(api, world, variables, field):
 
 
 async def test_the_longest_allowed_values_are_kept(api, world):
+    # given
     token, _ = await world.customer("wx-alice")
     longest = "https://example.com/" + "a" * (1024 - len("https://example.com/"))
+    # when
     payload = (await api.data(UPDATE, {"n": "长" * 32, "a": longest}, token))["updateProfile"]
+    # then
     assert payload["userErrors"] == [] and payload["customer"] == {"nickname": "长" * 32, "avatarUrl": longest}
 
 
 async def test_only_a_signed_in_customer_edits_a_profile(api, world):
+    # given
     anonymous = (await api.data(UPDATE, {"n": "x"}))["updateProfile"]
     _, staff_token = await world.staff("admin")
+    # when
     staff = (await api.data(UPDATE, {"n": "x"}, staff_token))["updateProfile"]
+    # then
     assert codes_of(anonymous) == ["UNAUTHENTICATED"]
     assert codes_of(staff) == ["FORBIDDEN"]
 

@@ -103,25 +103,34 @@ async def count(sessionmaker, model, *where) -> int:
 # ------------------------------------------------------------------ slots
 
 async def test_slots_follow_hours_duration_and_bookings(api, salon):
+    # given
     day = tomorrow()
+    # when
     slots = (await api.data(SLOTS, {"s": salon.store, "v": salon.fitting, "d": day.isoformat()}))["availableSlots"]
+    # then
     assert slots[0] == {"startAt": at(day, "10:00"), "endAt": at(day, "11:00"), "remaining": 2}
     assert slots[-1]["startAt"] == at(day, "21:00")  # the last one ends at closing time
     assert len(slots) == 23
 
+    # when
     token = await salon.member()
+    # then
     assert (await salon.book(token, at(day, "10:30")))["userErrors"] == []
 
+    # when
     slots = (await api.data(SLOTS, {"s": salon.store, "v": salon.fitting, "d": day.isoformat()}))["availableSlots"]
     remaining = {s["startAt"]: s["remaining"] for s in slots}
+    # then
     # 10:00-11:00 and 11:00-12:00 overlap the 10:30-11:30 booking; 11:30 does not
     assert [remaining[at(day, t)] for t in ("10:00", "10:30", "11:00", "11:30")] == [1, 1, 1, 2]
 
 
 async def test_no_slots_on_a_closed_day_past_days_or_beyond_the_window(api, salon):
+    # given
     day = tomorrow()
     await api.data("""mutation($input: SpecialDayInput!) { setSpecialDay(input: $input) { userErrors { code } } }""",
                    {"input": {"storeId": salon.store, "date": day.isoformat(), "closed": True}}, salon.hq)
+    # when / then
     for d in (day, day - dt.timedelta(days=3), day + dt.timedelta(days=40)):
         slots = await api.data(SLOTS, {"s": salon.store, "v": salon.fitting, "d": d.isoformat()})
         assert slots["availableSlots"] == [], d
@@ -130,31 +139,41 @@ async def test_no_slots_on_a_closed_day_past_days_or_beyond_the_window(api, salo
 # ------------------------------------------------------------------ booking
 
 async def test_book_and_see_the_appointment(api, salon, sessionmaker):
+    # given
     token = await salon.member()
+    # when
     payload = await salon.book(token, at(tomorrow(), "15:00"), note="想试大衣", guideId=to_global_id("Staff", salon.guide_row.id))
     appointment = payload["appointment"]
+    # then
     assert payload["userErrors"] == [] and appointment["status"] == "BOOKED"
     assert appointment["startAt"] == at(tomorrow(), "15:00") and appointment["endAt"] == at(tomorrow(), "16:00")
     assert appointment["checkInCode"].startswith("A") and len(appointment["checkInCode"]) == 25
     assert appointment["guide"] == {"name": "guide-a"} and appointment["store"] == {"code": "SALON"}
+    # when
     mine = await api.data("{ me { appointments { id status } } }", token=token)
+    # then
     assert mine["me"]["appointments"] == [{"id": appointment["id"], "status": "BOOKED"}]
+    # when
     async with sessionmaker() as session:
         reminder = (await session.execute(select(OutboxMessage))).scalar_one()
     start = dt.datetime.fromisoformat(appointment["startAt"])
+    # then
     assert reminder.status == "PENDING" and reminder.kind == "appointment_reminder"
     assert reminder.next_attempt_at <= start - dt.timedelta(hours=24) + dt.timedelta(seconds=1) or \
         reminder.next_attempt_at <= dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5)
 
 
 async def test_fifty_concurrent_bookings_of_five_places(api, world, sessionmaker):
+    # given
     salon = await Salon(api, world, sessionmaker).setup(capacity=5)
     tokens = [await salon.member() for _ in range(50)]
     start = at(tomorrow(), "14:00")
 
+    # when
     results = await asyncio.gather(*[salon.book(t, start) for t in tokens])
 
     outcomes = sorted(codes_of(r)[0] if codes_of(r) else "BOOKED" for r in results)
+    # then
     assert outcomes == ["BOOKED"] * 5 + ["SLOT_FULL"] * 45
     assert await count(sessionmaker, Appointment) == 5
     async with sessionmaker() as session:
@@ -163,25 +182,34 @@ async def test_fifty_concurrent_bookings_of_five_places(api, world, sessionmaker
 
 
 async def test_overlapping_bookings_count_in_every_slot_they_cover(api, world, sessionmaker):
+    # given
     salon = await Salon(api, world, sessionmaker).setup(capacity=1)
     first, second = await salon.member(), await salon.member()
+    # when / then
     assert (await salon.book(first, at(tomorrow(), "10:00")))["userErrors"] == []
     assert codes_of(await salon.book(second, at(tomorrow(), "10:30"))) == ["SLOT_FULL"]
     assert (await salon.book(second, at(tomorrow(), "11:00")))["userErrors"] == []
 
 
 async def test_idempotency_key_gives_one_booking(api, salon, sessionmaker):
+    # given
     token = await salon.member()
+    # when
     results = await asyncio.gather(*[salon.book(token, at(tomorrow(), "12:00"), key="tap-1") for _ in range(5)])
     ids = {r["appointment"]["id"] for r in results}
+    # then
     assert len(ids) == 1 and all(r["userErrors"] == [] for r in results)
+    # when
     again = await salon.book(token, at(tomorrow(), "12:00"), key="tap-1")
+    # then
     assert again["appointment"]["id"] in ids
     assert await count(sessionmaker, Appointment) == 1
 
 
 async def test_one_active_booking_per_service_per_day(api, salon):
+    # given
     token = await salon.member()
+    # when / then
     assert (await salon.book(token, at(tomorrow(), "10:00")))["userErrors"] == []
     assert codes_of(await salon.book(token, at(tomorrow(), "16:00"))) == ["CONFLICT"]
     # another service the same day is fine
@@ -194,6 +222,7 @@ async def test_one_active_booking_per_service_per_day(api, salon):
      ("21:30", "SLOT_UNAVAILABLE"), ("far", "BOOKING_WINDOW_CLOSED")],
 )
 async def test_bad_times(api, salon, sessionmaker, when, code):
+    # given
     token = await salon.member()
     if when == "past":
         start = at(tomorrow() - dt.timedelta(days=2), "10:00")
@@ -201,7 +230,9 @@ async def test_bad_times(api, salon, sessionmaker, when, code):
         start = at(tomorrow() + dt.timedelta(days=40), "10:00")
     else:
         start = at(tomorrow(), when)
+    # when
     payload = await salon.book(token, start)
+    # then
     assert payload["userErrors"][0]["code"] == code
     assert payload["userErrors"][0]["field"] == ["input", "startAt"]
     assert await count(sessionmaker, Appointment) == 0
@@ -209,25 +240,37 @@ async def test_bad_times(api, salon, sessionmaker, when, code):
 
 
 async def test_service_not_offered_inactive_and_non_members(api, world, salon, sessionmaker):
+    # given
     token = await salon.member()
     start = at(tomorrow(), "10:00")
     other = (await api.data(UPSERT_SERVICE, {"input": {"code": "SKIN", "name": "肌肤", "durationMinutes": 30}},
                             salon.hq))["upsertServiceType"]["serviceType"]["id"]
+    # when / then
     assert codes_of(await salon.book(token, start, service=other)) == ["NOT_FOUND"]
+    # when
     await salon.configure(salon.repair, active=False)
+    # then
     assert codes_of(await salon.book(token, start, service=salon.repair)) == ["SLOT_UNAVAILABLE"]
+    # when
     outsider, _ = await world.customer("wx-outsider")
+    # then
     assert codes_of(await salon.book(outsider, start)) == ["INVALID_STATE"]
+    # when
     naive = await salon.book(token, tomorrow().isoformat() + "T10:00:00")
+    # then
     assert codes_of(naive) == ["INVALID_INPUT"]
     assert await count(sessionmaker, Appointment) == 0
 
 
 async def test_a_guide_cannot_be_double_booked_across_services(api, salon):
+    # given
     guide = to_global_id("Staff", salon.guide_row.id)
     a, b = await salon.member(), await salon.member()
+    # when / then
     assert (await salon.book(a, at(tomorrow(), "10:00"), guideId=guide))["userErrors"] == []
+    # when
     clash = await salon.book(b, at(tomorrow(), "10:30"), service=salon.repair, guideId=guide)
+    # then
     assert clash["userErrors"] == [{"code": "SLOT_UNAVAILABLE", "field": ["input", "guideId"],
                                     "message": "该导购此时段已有预约，请选择其他时间或导购"}]
     assert (await salon.book(b, at(tomorrow(), "11:00"), service=salon.repair, guideId=guide))["userErrors"] == []
@@ -236,14 +279,18 @@ async def test_a_guide_cannot_be_double_booked_across_services(api, salon):
 # ------------------------------------------------------------------ cancel, reschedule, no-show
 
 async def test_cancel_frees_the_place_and_the_reminder(api, world, sessionmaker):
+    # given
     salon = await Salon(api, world, sessionmaker).setup(capacity=1)
     a, b = await salon.member(), await salon.member()
     booked = (await salon.book(a, at(tomorrow(), "10:00")))["appointment"]
 
+    # when / then
     # another customer is told what a missing appointment would tell them
     assert codes_of((await api.data(CANCEL, {"id": booked["id"]}, b))["cancelAppointment"]) == ["NOT_FOUND"]
     assert codes_of((await api.data(CANCEL, {"id": booked["id"]}, salon.stranger))["cancelAppointment"]) == ["FORBIDDEN"]
+    # when
     cancelled = (await api.data(CANCEL, {"id": booked["id"]}, a))["cancelAppointment"]
+    # then
     assert cancelled == {"appointment": {"status": "CANCELLED"}, "userErrors": []}
     assert codes_of((await api.data(CANCEL, {"id": booked["id"]}, a))["cancelAppointment"]) == ["INVALID_STATE"]
     assert (await salon.book(b, at(tomorrow(), "10:00")))["userErrors"] == []
@@ -253,39 +300,54 @@ async def test_cancel_frees_the_place_and_the_reminder(api, world, sessionmaker)
 
 
 async def test_cancel_and_reschedule_respect_the_cut_off(api, world, sessionmaker):
+    # given
     salon = await Salon(api, world, sessionmaker).setup(cutoff=3 * 24 * 60)  # three days
     token = await salon.member()
     booked = (await salon.book(token, at(tomorrow(), "10:00")))["appointment"]
     late_cancel = (await api.data(CANCEL, {"id": booked["id"]}, token))["cancelAppointment"]
+    # when
     late_move = (await api.data(RESCHEDULE, {"id": booked["id"], "at": at(tomorrow(), "12:00")}, token))
+    # then
     assert codes_of(late_cancel) == ["BOOKING_WINDOW_CLOSED"]
     assert codes_of(late_move["rescheduleAppointment"]) == ["BOOKING_WINDOW_CLOSED"]
+    # when
     # the store itself may still cancel
     by_store = (await api.data(CANCEL, {"id": booked["id"]}, salon.guide))["cancelAppointment"]
+    # then
     assert by_store["appointment"] == {"status": "CANCELLED"}
 
 
 async def test_reschedule_is_atomic(api, world, sessionmaker):
+    # given
     salon = await Salon(api, world, sessionmaker).setup(capacity=1)
     a, b = await salon.member(), await salon.member()
     mine = (await salon.book(a, at(tomorrow(), "10:00")))["appointment"]
+    # when / then
     assert (await salon.book(b, at(tomorrow(), "14:00")))["userErrors"] == []
 
+    # when
     full = (await api.data(RESCHEDULE, {"id": mine["id"], "at": at(tomorrow(), "14:00")}, a))["rescheduleAppointment"]
+    # then
     assert full["userErrors"] == [{"code": "SLOT_FULL", "field": ["startAt"]}]
+    # when
     # nothing moved: the old place is still mine, so b cannot take 10:00
     c = await salon.member()
+    # then
     assert codes_of(await salon.book(c, at(tomorrow(), "10:00"))) == ["SLOT_FULL"]
 
+    # when
     moved = (await api.data(RESCHEDULE, {"id": mine["id"], "at": at(tomorrow(), "10:30")}, a))["rescheduleAppointment"]
+    # then
     assert moved == {"appointment": {"startAt": at(tomorrow(), "10:30")}, "userErrors": []}
     assert codes_of(await salon.book(c, at(tomorrow(), "11:00"))) == ["SLOT_FULL"]  # 10:30-11:30 holds it
     assert (await salon.book(c, at(tomorrow(), "11:30")))["userErrors"] == []
 
 
 async def test_no_show_only_after_the_start_and_by_the_store(api, salon, sessionmaker):
+    # given
     token = await salon.member()
     booked = (await salon.book(token, at(tomorrow(), "10:00")))["appointment"]
+    # when / then
     assert codes_of((await api.data(NO_SHOW, {"id": booked["id"]}, salon.guide))["markNoShow"]) == ["INVALID_STATE"]
     async with sessionmaker() as session:
         await session.execute(update(Appointment).values(
@@ -293,7 +355,9 @@ async def test_no_show_only_after_the_start_and_by_the_store(api, salon, session
         await session.commit()
     assert codes_of((await api.data(NO_SHOW, {"id": booked["id"]}, salon.stranger))["markNoShow"]) == ["FORBIDDEN"]
     assert codes_of((await api.data(NO_SHOW, {"id": booked["id"]}, token))["markNoShow"]) == ["FORBIDDEN"]
+    # when
     done = (await api.data(NO_SHOW, {"id": booked["id"]}, salon.guide))["markNoShow"]
+    # then
     assert done == {"appointment": {"status": "NO_SHOW"}, "userErrors": []}
 
 
@@ -305,21 +369,27 @@ def current_slot() -> str:
 
 
 async def test_staff_book_walk_ins_inside_the_notice_and_check_in_by_scan(api, world, sessionmaker):
+    # given
     salon = await Salon(api, world, sessionmaker).setup(hours=ALWAYS)
     token = await salon.member()
     async with sessionmaker() as session:
         member_id = to_global_id("MemberProfile", (await session.execute(select(Membership.id))).scalar_one())
     start = current_slot()
 
+    # when / then
     assert codes_of(await salon.book(token, start, service=salon.repair)) == ["BOOKING_WINDOW_CLOSED"]
+    # when
     walk_in = await salon.book(salon.guide, start, service=salon.repair, memberId=member_id)
+    # then
     assert walk_in["userErrors"] == []
+    # when
     code = walk_in["appointment"]["checkInCode"]
 
     wrong_store = (await api.data(SCAN, {"code": code, "store": salon.other_store}, salon.stranger))["scanCode"]
     checked_in = (await api.data(SCAN, {"code": code, "store": salon.store}, salon.guide))["scanCode"]
     again = (await api.data(SCAN, {"code": code, "store": salon.store}, salon.guide))["scanCode"]
 
+    # then
     assert codes_of(wrong_store) == ["INVALID_STATE"]
     assert checked_in == {"result": {"__typename": "AppointmentScan", "appointment": {"status": "CHECKED_IN"}},
                           "userErrors": []}
@@ -327,21 +397,31 @@ async def test_staff_book_walk_ins_inside_the_notice_and_check_in_by_scan(api, w
 
 
 async def test_check_in_only_on_the_day(api, salon):
+    # given
     token = await salon.member()
     code = (await salon.book(token, at(tomorrow(), "10:00")))["appointment"]["checkInCode"]
+    # when
     early = (await api.data(SCAN, {"code": code, "store": salon.store}, salon.guide))["scanCode"]
+    # then
     assert codes_of(early) == ["INVALID_STATE"]
 
 
 async def test_store_appointments_for_the_stores_staff(api, salon):
+    # given
     token = await salon.member()
     await salon.book(token, at(tomorrow(), "10:00"))
     query = "query($s: ID!, $d: Date!) { storeAppointments(storeId: $s, date: $d) { startAt service { name } } }"
+    # when
     mine = await api.data(query, {"s": salon.store, "d": tomorrow().isoformat()}, salon.guide)
+    # then
     assert mine["storeAppointments"] == [{"startAt": at(tomorrow(), "10:00"), "service": {"name": "试衣"}}]
+    # when
     other = await api.post(query, {"s": salon.store, "d": tomorrow().isoformat()}, salon.stranger)
+    # then
     assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # when
     as_customer = await api.post(query, {"s": salon.store, "d": tomorrow().isoformat()}, token)
+    # then
     assert as_customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
@@ -372,12 +452,15 @@ async def make_due(sessionmaker):
 
 
 async def test_reminders_are_sent_once_even_with_two_workers(api, app, salon, sessionmaker, wechat_server):
+    # given
     for hour in ("10:00", "11:00", "12:00"):
         await salon.book(await salon.member(), at(tomorrow(), hour))
     await make_due(sessionmaker)
 
+    # when
     sent = await asyncio.gather(*[outbox.deliver_due(sessionmaker, app.state.wechat) for _ in range(2)])
 
+    # then
     assert sum(sent) == 3
     messages = wechat_server.fake.sent_messages
     assert len(messages) == 3 and len({m["touser"] for m in messages}) == 3
@@ -386,25 +469,31 @@ async def test_reminders_are_sent_once_even_with_two_workers(api, app, salon, se
 
 
 async def test_failed_reminders_are_retried_with_backoff(api, app, salon, sessionmaker, wechat_server):
+    # given
     await salon.book(await salon.member(), at(tomorrow(), "10:00"))
     await make_due(sessionmaker)
     wechat_server.fake.failing_sends = 1
 
+    # when / then
     assert await outbox.deliver_due(sessionmaker, app.state.wechat) == 0
     async with sessionmaker() as session:
         message = (await session.execute(select(OutboxMessage))).scalar_one()
     assert (message.status, message.attempts) == ("PENDING", 1)
     assert message.next_attempt_at > dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=20)
 
+    # when
     await make_due(sessionmaker)
+    # then
     assert await outbox.deliver_due(sessionmaker, app.state.wechat) == 1
     assert len(wechat_server.fake.sent_messages) == 1
 
 
 async def test_a_cancelled_booking_sends_no_reminder(api, app, salon, sessionmaker, wechat_server):
+    # given
     token = await salon.member()
     booked = (await salon.book(token, at(tomorrow(), "10:00")))["appointment"]
     await api.data(CANCEL, {"id": booked["id"]}, token)
     await make_due(sessionmaker)
+    # when / then
     assert await outbox.deliver_due(sessionmaker, app.state.wechat) == 0
     assert wechat_server.fake.sent_messages == []

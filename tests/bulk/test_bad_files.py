@@ -92,7 +92,9 @@ async def test_orders_with_bad_lines_are_refused(catalogued, sessionmaker):
             "A4,POS,,SH01,,2024-04-01 10:00,COAT1-M,1,100,\n"                          # 5: channel
             "A5,ONLINE,,,,2024-04-01 10:00,COAT1-M,100000,100000,\n")                  # 6: line too large
     before = await _row_counts(sessionmaker)
+    # when it is loaded
     report = await catalogued("orders", body)
+    # then each bad line is named
     assert report.problems == [
         "orders.csv:2: quantity: must be at least 1",
         "orders.csv:3: unit_price_fen: may not be negative",
@@ -143,18 +145,25 @@ async def test_a_bom_is_accepted_and_a_dry_run_loads_nothing(load, sessionmaker)
 
 
 async def test_a_dry_run_of_a_bad_file_reports_the_problems(load):
+    # when
     report = await load("stock", "sku_code,store_code,quantity\nNOPE,,1\n", dry_run=True)
+    # then
     assert report.problems == ["stock.csv:2: sku_code: unknown SKU code"]
 
 
 async def test_products_of_one_code_must_agree_and_skus_cannot_change_product(catalogued, sessionmaker):
+    # given
     body = ("product_code,name,category,sku_code,sku_title,price_fen\n"
             "HAT,帽子,配饰,HAT-1,均码,100\n"
             "HAT,草帽,配饰,HAT-2,均码,0\n"          # 3: name differs, price zero
             "HAT,帽子,配饰,SCARF-1,均码,100\n")     # 4: SKU of another product
+    # when
     report = await catalogued("products", body)
+    # then
     assert report.problems == ["products.csv:3: price_fen: must be at least 1"]
+    # when
     report = await catalogued("products", body.replace(",0\n", ",100\n"))
+    # then
     assert report.problems == [
         "products.csv:3: product_code: differs from line 2 of the same product in name",
         "products.csv:4: sku_code: belongs to another product (SCARF)",
@@ -162,12 +171,15 @@ async def test_products_of_one_code_must_agree_and_skus_cannot_change_product(ca
 
 
 async def test_staff_rows_need_a_store_except_hq(load):
+    # when / then
     assert (await load("stores", STORES)).problems == []
+    # when
     report = await load("staff", "username,name,role,store_code,password\n"
                                  "a-guide,甲,GUIDE,,password-1\n"
                                  "an-admin,乙,HQ_ADMIN,SH01,password-2\n"
                                  "x,丙,GUIDE,SH01,short\n"
                                  "c-guide,丁,CASHIER,ZZ01,\n")
+    # then
     assert report.problems == [
         "staff.csv:2: store_code: guides and store managers need a store",
         "staff.csv:3: store_code: HQ admins belong to no store",

@@ -29,7 +29,9 @@ async def _one(sessionmaker, statement):
 
 
 async def test_a_brand_moves_in_kind_by_kind(brand, sessionmaker, api):
-    # given the example brand loaded (conftest.brand); then stores, staff, catalog and stock are there
+    # given the example brand loaded (conftest.brand)
+    # when its rows are read back
+    # then stores, staff, catalog and stock are there
     stores = {s.code: s for s, in await _one(sessionmaker, select(Store))}
     assert stores["SH01"].opening_hours[0] == {"weekday": 1, "opens": "10:00", "closes": "22:00"}
     assert len(stores["SH01"].opening_hours) == 7 and stores["BJ01"].ships_online_orders is False

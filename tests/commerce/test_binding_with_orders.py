@@ -30,9 +30,11 @@ async def test_recent_paid_order_with_the_guide_keeps_the_binding(api, mall):
 
 
 async def test_orders_credited_to_another_guide_do_not_keep_the_binding(api, mall):
+    # given
     alice = await mall.member("alice", guide="guide-a")
     _, guide_b = mall.guides["guide-b"]
     await mall.record(guide_b, receipt="r1", memberCode=await mall.member_code(alice))  # credited to guide-b
     await age_binding(mall, 40)
     await api.data(JOIN, {"code": await personal_code(mall.sessionmaker, mall.guides["guide-b"][0])}, alice)
+    # when / then
     assert (await api.data(GUIDE, token=alice))["me"]["membership"]["guide"] == {"name": "guide-b"}

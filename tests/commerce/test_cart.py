@@ -13,22 +13,28 @@ MEMBER_CART = """query($id: ID!) { member(id: $id) { cart { itemCount subtotalFe
 
 
 async def test_adding_merges_lines_and_totals(mall):
+    # given
     token = await mall.member("alice")
     await mall.add(token, "SCARF-1", 1)
     payload = await mall.add(token, "SCARF-1", 2)
+    # when
     payload = await mall.add(token, "TEE-S", 1) if payload["userErrors"] == [] else payload
     cart = payload["cart"]
+    # then
     assert [(ln["sku"]["code"], ln["quantity"], ln["lineTotalFen"]) for ln in cart["lines"]] == [
         ("SCARF-1", 3, 119700), ("TEE-S", 1, 9900)]
     assert (cart["itemCount"], cart["subtotalFen"]) == (4, 129600)
 
 
 async def test_cart_quantities_are_checked(mall):
+    # given
     token = await mall.member("alice")
     zero = await mall.add(token, "SCARF-1", 0)
     too_many = await mall.add(token, "SCARF-1", 51)  # 50 online, 10 in each store
     await mall.add(token, "SCARF-1", 45)
+    # when
     merged_over = await mall.add(token, "SCARF-1", 6)
+    # then
     assert codes_of(zero) == ["INVALID_INPUT"]
     assert codes_of(too_many) == ["OUT_OF_STOCK"]
     assert codes_of(merged_over) == ["OUT_OF_STOCK"]
@@ -36,12 +42,15 @@ async def test_cart_quantities_are_checked(mall):
 
 
 async def test_update_and_remove_lines(api, mall):
+    # given
     alice = await mall.member("alice")
     bob = await mall.member("bob")
     line = (await mall.add(alice, "SCARF-1", 2))["cart"]["lines"][0]["id"]
     not_hers = await api.data(UPDATE, {"id": line, "q": 1}, bob)
     changed = await api.data(UPDATE, {"id": line, "q": 5}, alice)
+    # when
     removed = await api.data(UPDATE, {"id": line, "q": 0}, alice)
+    # then
     assert codes_of(not_hers["updateCartLine"]) == ["NOT_FOUND"]
     assert changed["updateCartLine"]["cart"]["itemCount"] == 5
     assert removed["updateCartLine"]["cart"] == {"itemCount": 0, "subtotalFen": 0, "lines": []}
@@ -71,6 +80,7 @@ async def test_guide_push_marks_the_line_and_notifies_the_customer(api, mall, ap
 
 
 async def test_push_is_limited_to_store_staff_of_the_members_scope(api, mall):
+    # given
     alice = await mall.member("alice")  # joined at S1
     member = await mall.member_id(alice)
     _, other_store_guide = mall.guides["guide-c"]
@@ -78,11 +88,14 @@ async def test_push_is_limited_to_store_staff_of_the_members_scope(api, mall):
     outside = await api.data(PUSH, {"m": member, "s": mall.skus["SCARF-1"], "q": 1}, other_store_guide)
     by_hq = await api.data(PUSH, {"m": member, "s": mall.skus["SCARF-1"], "q": 1}, mall.hq)
     by_customer = await api.data(PUSH, {"m": member, "s": mall.skus["SCARF-1"], "q": 1}, alice)
+    # when
     unknown_sku = await api.data(PUSH, {"m": member, "s": "U2t1Ojk5OTk5", "q": 1}, own_guide)
+    # then
     assert codes_of(outside["pushToCart"]) == ["FORBIDDEN"]
     assert codes_of(by_hq["pushToCart"]) == ["FORBIDDEN"]
     assert codes_of(by_customer["pushToCart"]) == ["FORBIDDEN"]
     assert codes_of(unknown_sku["pushToCart"]) == ["NOT_FOUND"]
     assert (await mall.me(alice))["cart"]["itemCount"] == 0
+    # when / then
     async with mall.sessionmaker() as session:
         assert (await session.execute(select(OutboxMessage.id))).first() is None

@@ -34,7 +34,9 @@ async def test_search_finds_chinese_english_and_tags(api, mall):
 
 
 async def test_search_treats_like_wildcards_literally(api, mall):
+    # when
     data = await api.data(PRODUCTS, {"q": "%", "first": 10})
+    # then
     assert names(data) == []
 
 
@@ -52,19 +54,25 @@ async def test_products_page_by_cursor(api, mall):
 
 
 async def test_bad_page_arguments_are_input_errors(api, mall):
+    # given
     too_many = await api.post(PRODUCTS, {"first": 101})
+    # when
     bad_cursor = await api.post(PRODUCTS, {"first": 5, "after": "garbage!"})
+    # then
     assert too_many["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert bad_cursor["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
 
 
 async def test_products_list_runs_constant_statements(api, mall, count_statements):
+    # given
     query = """query($first: Int!) { products(first: $first) { edges { node { name skus { code priceFen
       product { name } } } } } }"""
     with count_statements() as one:
         await api.data(query, {"first": 1})
+    # when
     with count_statements() as three:
         data = await api.data(query, {"first": 3})
+    # then
     assert len(data["products"]["edges"]) == 3
     assert three.count == one.count
 
@@ -83,6 +91,7 @@ async def test_upsert_updates_by_code_and_retires_missing_skus(api, mall):
 
 
 async def test_upsert_product_refuses_bad_input(api, mall, world):
+    # given
     _, guide = mall.guides["guide-a"]
     base = {"code": "NEW", "name": "新品", "category": "外套", "skus": [{"code": "NEW-1", "title": "M", "priceFen": 100}]}
     cases = [
@@ -97,13 +106,18 @@ async def test_upsert_product_refuses_bad_input(api, mall, world):
          ["input", "skus", "0", "code"]),
         ({**base, "imageUrl": "javascript:alert(1)"}, "INVALID_INPUT", ["input", "imageUrl"]),
     ]
+    # when / then
     for given, code, field in cases:
         payload = (await api.data(UPSERT_PRODUCT, {"input": given}, mall.hq))["upsertProduct"]
         assert (codes_of(payload), payload["userErrors"][0]["field"]) == ([code], field), given
+    # when
     forbidden = (await api.data(UPSERT_PRODUCT, {"input": base}, guide))["upsertProduct"]
+    # then
     assert codes_of(forbidden) == ["FORBIDDEN"]
+    # when
     # nothing was written by any of them
     data = await api.data(PRODUCTS, {"q": "新品", "first": 5})
+    # then
     assert names(data) == []
 
 
@@ -118,6 +132,7 @@ async def test_stock_per_store_and_online(api, mall):
 
 
 async def test_set_stock_scope(api, mall):
+    # given
     sku = mall.skus["SCARF-1"]
     _, guide = mall.guides["guide-a"]
     own = await api.data(SET_STOCK, {"input": {"skuId": sku, "storeId": mall.stores["S1"], "quantity": 3}},
@@ -126,8 +141,10 @@ async def test_set_stock_scope(api, mall):
                            mall.managers["S1"])
     online = await api.data(SET_STOCK, {"input": {"skuId": sku, "storeId": None, "quantity": 3}}, mall.managers["S1"])
     by_guide = await api.data(SET_STOCK, {"input": {"skuId": sku, "storeId": mall.stores["S1"], "quantity": 3}}, guide)
+    # when
     negative = await api.data(SET_STOCK, {"input": {"skuId": sku, "storeId": mall.stores["S1"], "quantity": -1}},
                               mall.hq)
+    # then
     assert codes_of(own["setStock"]) == []
     assert codes_of(other["setStock"]) == ["FORBIDDEN"]
     assert codes_of(online["setStock"]) == ["FORBIDDEN"]

@@ -59,16 +59,20 @@ async def test_payment_marks_paid_and_credits_points(mall):
 
 
 async def test_same_idempotency_key_returns_the_first_order(mall):
+    # given
     alice = await mall.member("alice")
     await mall.add(alice, "SCARF-1", 1)
     first = await mall.checkout(alice, key="same")
+    # when
     again = await mall.checkout(alice, key="same")
+    # then
     assert again["order"]["orderNo"] == first["order"]["orderNo"]
     assert again["payment"] is not None  # still unpaid: the customer can pay again
     assert len((await mall.me(alice))["orders"]["edges"]) == 1
 
 
 async def test_checkout_refuses_bad_requests_and_changes_nothing(mall):
+    # given
     alice = await mall.member("alice")
     empty = await mall.checkout(alice, key="e")
     await mall.add(alice, "SCARF-1", 1)
@@ -80,23 +84,31 @@ async def test_checkout_refuses_bad_requests_and_changes_nothing(mall):
         ({"pointsToRedeem": 100}, "INSUFFICIENT_POINTS", ["input", "pointsToRedeem"]),
         ({"couponId": "Q291cG9uOjk5OTk5"}, "NOT_FOUND", ["input", "couponId"]),
     ]
+    # when / then
     for i, (given, code, field) in enumerate(cases):
         payload = await mall.checkout(alice, key=f"bad-{i}", **given)
         assert (codes_of(payload), payload["userErrors"][0]["field"]) == ([code], field), given
     assert codes_of(empty) == ["INVALID_STATE"]
+    # when
     too_long_key = await mall.checkout(alice, key="k" * 65)
+    # then
     assert codes_of(too_long_key) == ["INVALID_INPUT"]
+    # when
     me = await mall.me(alice)
+    # then
     assert me["orders"]["edges"] == [] and me["cart"]["itemCount"] == 1
     assert await stock_of(mall, "SCARF-1") == 50
 
 
 async def test_pickup_checkout_takes_store_stock_and_needs_it(mall):
+    # given
     alice = await mall.member("alice")
     await mall.stock(mall.skus["SCARF-1"], mall.stores["S2"], 1)
     await mall.add(alice, "SCARF-1", 2)
     short = await mall.checkout(alice, key="p1", fulfilment="STORE_PICKUP", pickupStoreId=mall.stores["S2"])
+    # when
     ok = await mall.checkout(alice, key="p2", fulfilment="STORE_PICKUP", pickupStoreId=mall.stores["S1"])
+    # then
     assert codes_of(short) == ["OUT_OF_STOCK"]
     field = short["userErrors"][0]["field"]
     assert field[0] == "cart" and from_global_id(field[1])[0] == "CartLine"  # names the line as clients know it
@@ -134,13 +146,16 @@ async def test_pickup_flow_scan_and_complete(api, mall):
 
 
 async def test_concurrent_completions_of_one_pickup_give_one_success(api, mall):
+    # given
     alice = await mall.member("alice")
     await mall.add(alice, "SCARF-1", 1)
     order = (await mall.checkout(alice, fulfilment="STORE_PICKUP", pickupStoreId=mall.stores["S1"]))["order"]
     await mall.pay(order)
     tokens = [mall.guides["guide-a"][1], mall.guides["guide-b"][1], mall.managers["S1"]] * 2
+    # when
     results = await asyncio.gather(*(api.data(COMPLETE, {"id": order["id"]}, t) for t in tokens))
     outcomes = sorted(tuple(codes_of(r["completePickup"])) for r in results)
+    # then
     assert outcomes == [()] + [("INVALID_STATE",)] * 5
 
 
@@ -206,9 +221,12 @@ async def test_online_order_is_credited_to_the_pushing_guide_else_the_exclusive_
 
 
 async def test_online_join_without_guide_credits_no_store(mall):
+    # given
     bob = await mall.member("bob", guide=None)
     await mall.add(bob, "TEE-S", 1)
+    # when
     order = (await mall.checkout(bob))["order"]
+    # then
     assert (order["store"], order["guide"], order["serviceGuide"]) == (None, None, None)
 
 
@@ -232,6 +250,7 @@ async def test_last_unit_bought_by_twenty_customers_at_once_makes_one_order(mall
 
 
 async def test_order_lists_run_constant_statements(api, mall, count_statements):
+    # given
     alice = await mall.member("alice")
     for i in range(4):
         await mall.add(alice, "TEE-S", 1)
@@ -241,7 +260,9 @@ async def test_order_lists_run_constant_statements(api, mall, count_statements):
       serviceGuide { name } lines { quantity sku { code product { name } } } } } } } }"""
     with count_statements() as one:
         await api.data(query, {"n": 1}, alice)
+    # when
     with count_statements() as four:
         data = await api.data(query, {"n": 4}, alice)
+    # then
     assert len(data["me"]["orders"]["edges"]) == 4
     assert four.count == one.count

@@ -18,6 +18,7 @@ def campaign_input(**over) -> dict:
 
 
 async def test_campaign_input_is_checked(api, mall):
+    # given
     _, guide = mall.guides["guide-a"]
     cases = [
         (campaign_input(title=" "), "INVALID_INPUT", ["input", "title"]),
@@ -27,15 +28,19 @@ async def test_campaign_input_is_checked(api, mall):
         (campaign_input(totalQuantity=0), "INVALID_INPUT", ["input", "totalQuantity"]),
         (campaign_input(perCustomerLimit=0), "INVALID_INPUT", ["input", "perCustomerLimit"]),
     ]
+    # when / then
     for given, code, field in cases:
         payload = (await api.data(CREATE_CAMPAIGN, {"input": given}, mall.hq))["createCouponCampaign"]
         assert (codes_of(payload), payload["userErrors"][0]["field"]) == ([code], field), given
+    # when
     by_guide = (await api.data(CREATE_CAMPAIGN, {"input": campaign_input()}, guide))["createCouponCampaign"]
+    # then
     assert codes_of(by_guide) == ["FORBIDDEN"]
     assert (await api.data(CAMPAIGNS))["couponCampaigns"] == []
 
 
 async def test_claim_rules(api, mall):
+    # given
     alice = await mall.member("alice")
     stranger, _ = await mall.world.customer("wx-not-a-member")
     twice = await mall.campaign(perCustomerLimit=2, totalQuantity=10)
@@ -44,12 +49,16 @@ async def test_claim_rules(api, mall):
     outcomes = [codes_of(await mall.claim(alice, twice)) for _ in range(3)]
     not_started = await mall.claim(alice, later)
     not_member = await mall.claim(stranger, twice)
+    # when
     unknown = await mall.claim(alice, "Q291cG9uQ2FtcGFpZ246OTk5OTk=")
+    # then
     assert outcomes == [[], [], ["CONFLICT"]]
     assert codes_of(not_started) == ["INVALID_STATE"]
     assert codes_of(not_member) == ["INVALID_STATE"]
     assert codes_of(unknown) == ["NOT_FOUND"]
+    # when
     listed = (await api.data(CAMPAIGNS))["couponCampaigns"]
+    # then
     assert {"title": "满100减20", "remaining": 8} in listed
 
 
@@ -85,30 +94,38 @@ async def test_an_unlimited_campaign_tallies_every_claim_made_at_once(mall, sess
 
 
 async def test_points_pay_part_of_an_order_and_tiers_follow_spend(mall, settings):
+    # given
     alice = await mall.member("alice")
     _, guide = mall.guides["guide-a"]
     await mall.record(guide, receipt="big", memberCode=await mall.member_code(alice),
                       lines=[{"skuId": mall.skus["COAT-M"], "quantity": 8, "unitPriceFen": 129900}])
+    # when
     me = await mall.me(alice)
+    # then
     assert me["membership"] == {"points": 10392, "tier": "GOLD"}  # 10,392 yuan >= 8,000
+    # when
     # points worth more than the order are refused; exactly the order's cost makes it free
     await mall.add(alice, "TEE-S", 1)
     too_many = await mall.checkout(alice, key="a", pointsToRedeem=9901)
     free = await mall.checkout(alice, key="b", pointsToRedeem=9900)
+    # then
     assert codes_of(too_many) == ["INVALID_INPUT"]
     assert (free["order"]["status"], free["order"]["totalFen"], free["payment"]) == ("PAID", 0, None)
     assert (await mall.me(alice))["membership"] == {"points": 10392 - 9900, "tier": "GOLD"}
 
 
 async def test_insufficient_points_under_concurrent_checkouts(mall):
+    # given
     alice = await mall.member("alice")
     _, guide = mall.guides["guide-a"]
     await mall.record(guide, receipt="earn", memberCode=await mall.member_code(alice))  # 399 points
     await mall.add(alice, "TEE-S", 1)
     await mall.add(alice, "SCARF-1", 1)
+    # when
     first, second = await asyncio.gather(mall.checkout(alice, key="x", pointsToRedeem=300),
                                          mall.checkout(alice, key="y", pointsToRedeem=300))
     outcomes = sorted([tuple(codes_of(first)), tuple(codes_of(second))])
+    # then
     # one spends the points; the other finds the cart empty (or too few points): never both
     assert outcomes[0] == () and outcomes[1] in {("INSUFFICIENT_POINTS",), ("INVALID_STATE",)}
     assert (await mall.me(alice))["membership"]["points"] == 99

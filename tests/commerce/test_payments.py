@@ -55,19 +55,25 @@ async def test_same_notification_five_times_at_once_pays_once(mall):
 
 
 async def test_a_second_transaction_for_a_paid_order_is_kept_but_changes_nothing(mall, caplog):
+    # given
     alice, order = await placed_order(mall)
     await mall.pay(order, "tx-1")
+    # when
     again = await mall.notify(order["orderNo"], order["totalFen"], "tx-2")
+    # then
     assert again.status_code == 200
     assert "refund it by hand" in caplog.text
     assert (await mall.me(alice))["membership"]["points"] == 399
 
 
 async def test_no_payment_provider_means_no_checkout(mall, app, monkeypatch):
+    # given
     alice = await mall.member("alice")
     await mall.add(alice, "SCARF-1", 1)
     monkeypatch.setattr(app.state.payments, "default", None)
+    # when
     payload = await mall.checkout(alice)
+    # then
     assert codes_of(payload) == ["UPSTREAM_UNAVAILABLE"]
     assert (await mall.me(alice))["cart"]["itemCount"] == 1
 
@@ -147,10 +153,12 @@ async def test_wechatpay_prepay_is_signed_and_the_notification_verified(paymall,
 
 
 async def test_wechatpay_notifications_that_do_not_verify_change_nothing(paymall, pay_keys):
+    # given
     mall, fake = paymall
     alice, order = await placed_order(mall)
     import time
 
+    # when
     forged = fake.notification(order_no=order["orderNo"], amount_fen=39900, transaction_id="t1",
                                signer=pay_keys["intruder"])
     stale = fake.notification(order_no=order["orderNo"], amount_fen=39900, transaction_id="t2",
@@ -162,17 +170,21 @@ async def test_wechatpay_notifications_that_do_not_verify_change_nothing(paymall
     statuses = []
     for h, b in (forged, stale, tampered, failed):
         statuses.append((await mall.client.post("/webhooks/payments/wechatpay", content=b, headers=h)).status_code)
+    # then
     assert statuses == [401, 401, 401, 200]  # a verified failure report is acknowledged, nothing else
     assert (await mall.me(alice))["orders"]["edges"][0]["node"]["status"] == "PENDING_PAYMENT"
 
 
 async def test_wechatpay_unavailable_keeps_the_order_for_a_retry(paymall):
+    # given
     mall, fake = paymall
     alice = await mall.member("alice")
     await mall.add(alice, "SCARF-1", 1)
     fake.refuse_next = 1
     first = await mall.checkout(alice, key="retry")
+    # when
     second = await mall.checkout(alice, key="retry")
+    # then
     assert codes_of(first) == ["UPSTREAM_UNAVAILABLE"] and first["order"]["status"] == "PENDING_PAYMENT"
     assert second["userErrors"] == [] and second["order"]["orderNo"] == first["order"]["orderNo"]
     assert second["payment"]["provider"] == "wechatpay"
@@ -317,7 +329,10 @@ async def test_the_demo_pays_an_order_through_the_sandbox(mall, settings, mode):
 
 
 async def test_there_is_no_demo_payment_in_production(mall):
+    # given
     alice, order = await placed_order(mall)
+    # when
     resp = await mall.client.post(f"/demo/pay/{order['orderNo']}")
+    # then
     assert resp.status_code == 404
     assert (await mall.me(alice))["orders"]["edges"][0]["node"]["status"] == "PENDING_PAYMENT"

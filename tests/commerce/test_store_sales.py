@@ -35,35 +35,46 @@ async def test_member_code_sale_is_credited_and_earns_points(mall):
 
 
 async def test_a_receipt_is_recorded_once_even_when_sent_twice_at_once(mall):
+    # given
     _, guide = mall.guides["guide-a"]
+    # when
     results = await asyncio.gather(*(mall.record(guide, receipt="R-77") for _ in range(4)))
+    # then
     assert {r["order"]["orderNo"] for r in results} == {results[0]["order"]["orderNo"]}
     assert all(r["userErrors"] == [] for r in results)
     assert await store_stock(mall) == 9
+    # when
     # the same receipt number at another store is another sale
     other = await mall.record(mall.managers["S2"], store="S2", receipt="R-77")
+    # then
     assert other["order"]["orderNo"] != results[0]["order"]["orderNo"]
 
 
 async def test_guest_sale_and_manager_without_guide(mall):
+    # when
     payload = await mall.record(mall.managers["S1"])
+    # then
     assert payload["order"]["guide"] is None and payload["order"]["pointsEarned"] == 0
     assert payload["order"]["serviceGuide"] is None
 
 
 async def test_a_scanned_member_code_still_names_the_member_at_that_store(api, mall):
+    # given
     alice = await mall.member("alice")
     _, guide = mall.guides["guide-a"]
     _, guide_c = mall.guides["guide-c"]
     code = await mall.member_code(alice)
     await api.data(SCAN, {"code": code, "store": mall.stores["S1"]}, guide)  # the tablet uses it up
     here = await mall.record(guide, receipt="R1", memberCode=code)
+    # when
     elsewhere = await mall.record(guide_c, store="S2", receipt="R2", memberCode=code)
+    # then
     assert here["order"]["pointsEarned"] == 399
     assert codes_of(elsewhere) == ["CODE_USED_UP"]
 
 
 async def test_store_purchase_refuses_bad_input(mall):
+    # given
     alice = await mall.member("alice")
     bob = await mall.member("bob", guide="guide-c")  # joined at S2: outside S1's scope
     _, guide = mall.guides["guide-a"]
@@ -83,11 +94,14 @@ async def test_store_purchase_refuses_bad_input(mall):
         ({"guideId": to_global_id("Staff", mall.guides["guide-c"][0].id)}, "NOT_FOUND", ["input", "guideId"]),
         ({"receiptNo": " "}, "INVALID_INPUT", ["input", "receiptNo"]),
     ]
+    # when / then
     for i, (given, code, field) in enumerate(cases):
         receipt = given.pop("receiptNo", f"bad-{i}")
         payload = await mall.record(guide, receipt=receipt, **given)
         assert (codes_of(payload), payload["userErrors"][0]["field"]) == ([code], field), (given, payload)
+    # when
     other_store = await mall.record(guide_c, store="S1", receipt="x")
+    # then
     assert codes_of(other_store) == ["FORBIDDEN"]
     assert await store_stock(mall) == 10
     assert (await mall.me(alice))["membership"]["points"] == 0
@@ -113,17 +127,20 @@ async def test_coupon_scanned_then_redeemed_at_the_till(api, mall):
 
 
 async def test_one_coupon_used_online_and_in_store_at_the_same_moment_is_used_once(mall):
+    # given
     alice = await mall.member("alice")
     _, guide = mall.guides["guide-a"]
     campaign = await mall.campaign(discountFen=1000)
     coupon = (await mall.claim(alice, campaign))["coupon"]
     await mall.add(alice, "TEE-S", 1)
+    # when
     online, store = await asyncio.gather(
         mall.checkout(alice, key="race", couponId=coupon["id"]),
         mall.record(guide, receipt="race", couponCode=coupon["code"]),
     )
     used = [p for p in (online, store) if p["userErrors"] == []]
     refused = [codes_of(p) for p in (online, store) if p["userErrors"]]
+    # then
     assert len(used) == 1 and used[0]["order"]["discountFen"] == 1000
     assert refused == [["CODE_USED_UP"]]
 
@@ -159,27 +176,33 @@ async def test_refund_restores_stock_points_and_coupon(api, mall):
 
 
 async def test_refund_may_leave_a_negative_balance(api, mall):
+    # given
     alice = await mall.member("alice")
     _, guide = mall.guides["guide-a"]
     sale = (await mall.record(guide, receipt="a", memberCode=await mall.member_code(alice)))["order"]
     await mall.add(alice, "TEE-S", 1)
     await mall.checkout(alice, key="spend", pointsToRedeem=399)  # all points spent
+    # when
     refunded = await api.data(REFUND, {"id": sale["id"], "r": "退货"}, mall.managers["S1"])
+    # then
     assert refunded["refundOrder"]["order"]["status"] == "REFUNDED"
     assert (await mall.me(alice))["membership"]["points"] == -399
     assert await store_stock(mall) == 10
 
 
 async def test_member_recent_orders_on_the_tablet_in_constant_statements(api, mall, count_statements):
+    # given
     alice = await mall.member("alice")
     member = await mall.member_id(alice)
     _, guide = mall.guides["guide-a"]
     recorded = [(await mall.record(guide, receipt=f"r{i}", memberId=member))["order"]["orderNo"] for i in range(4)]
     with count_statements() as one:
         await api.data(MEMBER, {"id": member, "n": 1}, guide)
+    # when
     with count_statements() as four:
         data = await api.data(MEMBER, {"id": member, "n": 4}, guide)
     orders = data["member"]["recentOrders"]
+    # then
     assert [o["orderNo"] for o in orders] == recorded[::-1]  # newest first
     assert orders[0]["lines"][0]["sku"]["product"]["name"] == "羊绒围巾"
     assert data["member"]["points"] == 4 * 399

@@ -25,8 +25,11 @@ async def test_a_body_that_is_not_a_json_object_is_400(http, body):
 @pytest.mark.parametrize("field,value", [("query", 5), ("variables", "x"), ("variables", [1]),
                                          ("extensions", "x")])
 async def test_members_of_the_wrong_type_are_400(http, field, value):
+    # given
     payload = {"query": "{ __typename }", field: value}
+    # when
     resp = await http.post("/graphql", json=payload)
+    # then
     assert resp.status_code == 400 and resp.json()["errors"][0]["message"]
 
 
@@ -54,9 +57,12 @@ async def test_a_chunked_body_over_the_limit_is_413(http):
 
 
 async def test_a_body_just_under_the_limit_is_read(http):
+    # given
     pad = MAX_BODY_BYTES - 100
+    # when
     resp = await http.post("/graphql", content=b'{"query": "{ __typename }", "pad": "' + b"x" * pad + b'"}',
                            headers=JSON)
+    # then
     assert resp.status_code == 200 and resp.json() == {"data": {"__typename": "Query"}}
 
 
@@ -78,13 +84,17 @@ async def test_documents_that_cannot_run_are_refused_with_their_reason(http, doc
 
 
 async def test_an_operation_name_that_is_not_there_is_refused(http):
+    # when
     resp = await http.post("/graphql", json={"query": "query A { __typename } query B { __typename }",
                                              "operationName": "C"})
     body = resp.json()
+    # then
     assert body.get("data") is None and body["errors"][0]["message"]
 
 
 async def test_a_named_operation_among_several_runs(http):
+    # when
     resp = await http.post("/graphql", json={"query": "query A { a: __typename } query B { b: __typename }",
                                              "operationName": "B"})
+    # then
     assert resp.json() == {"data": {"b": "Query"}}

@@ -54,14 +54,18 @@ async def test_mutations_and_lookups_answer_not_found(api, mall, store_id):
 @pytest.mark.parametrize("name", ["99999999999999999.csv", "2147483648.csv", f"{gid('Store:2147483648')}.csv",
                                   f"{gid('Store:²')}.csv", f"{gid('Staff:1')}.csv", "%00.csv", "x.csv"])
 async def test_the_csv_report_of_a_store_that_cannot_exist_is_404(client, mall, name):
+    # when
     resp = await client.get(f"/reports/store/{name}?from=2026-10-01&to=2026-10-31",
                             headers={"authorization": f"Bearer {mall.hq}"})
+    # then
     assert resp.status_code == 404
 
 
 async def test_the_csv_report_takes_the_store_global_id(client, mall):
+    # when
     resp = await client.get(f"/reports/store/{mall.stores['S1']}.csv?from=2026-10-01&to=2026-10-31",
                             headers={"authorization": f"Bearer {mall.hq}"})
+    # then
     assert resp.status_code == 200 and resp.text.splitlines()[1].startswith("门店,")
 
 
@@ -88,13 +92,18 @@ async def test_someone_elses_objects_read_as_missing_to_a_customer(api, mall):
 
 
 async def test_staff_of_another_store_are_still_told_forbidden(api, mall):
+    # given
     token = await mall.member("carol", guide="guide-c")  # joined at S2
     await mall.add(token, "SCARF-1")
     order = (await mall.checkout(token))["order"]
+    # when
     body = await api.post(NODE, {"id": order["id"]}, mall.managers["S1"])
+    # then
     assert top_codes(body) == ["FORBIDDEN"]
 
 
 async def test_ids_over_the_live_server_too(http):
+    # when
     status, body = await gql(http, "query($id: ID!) { store(id: $id) { name } }", {"id": gid("Store:2147483648")})
+    # then
     assert (status, body) == (200, {"data": {"store": None}})

@@ -44,6 +44,7 @@ async def test_a_failing_statement_does_not_carry_its_parameters(app):
 
 
 def test_a_traceback_is_redacted_like_the_message():
+    # given
     def log_it(logger):
         try:
             raise RuntimeError(f"insert failed [parameters: ('{HASH}', '13812345678')]\n"
@@ -51,8 +52,11 @@ def test_a_traceback_is_redacted_like_the_message():
         except RuntimeError:
             logger.exception("unexpected error for 13987654321 with Bearer abc.def")
 
+    # when
     out = _formatted(log_it)
+    # then
     assert "RuntimeError" in out and "Traceback" in out
+    # when / then
     for secret in (HASH, "13812345678", "13987654321", "abc.def", "(alice)"):
         assert secret not in out, secret
 
@@ -65,9 +69,12 @@ def test_a_traceback_is_redacted_like_the_message():
     ("GET /qr?token=abcdef", "abcdef"),
 ])
 def test_redaction_patterns(line, secret):
+    # when / then
     assert secret not in redact(line)
 
 
 def test_a_record_with_args_is_redacted_after_formatting():
+    # when
     out = _formatted(lambda logger: logger.warning("phone %s token %s", "13812345678", "eyJa.eyJb.sig"))
+    # then
     assert "13812345678" not in out and "eyJa.eyJb.sig" not in out and "138****5678" in out

@@ -47,27 +47,36 @@ async def test_a_cart_cannot_pass_the_cap(api, mall):
 
 
 async def test_thirty_units_at_a_million_yuan_are_refused(api, mall):
+    # given
     token = await mall.member("whale2")
     gold = await _expensive_sku(api, mall)
+    # when
     payload = (await api.data(ADD, {"s": gold, "q": 30}, token))["addToCart"]
+    # then
     assert codes_of(payload) == ["INVALID_INPUT"]
     assert (await api.data(CART, token=token))["me"]["cart"] == {"subtotalFen": 0, "itemCount": 0, "lines": []}
 
 
 async def test_a_guide_cannot_push_a_cart_past_the_cap(api, mall):
+    # given
     token = await mall.member("whale3")
     gold = await _expensive_sku(api, mall)
     member = await mall.member_id(token)
+    # when
     payload = (await api.data(PUSH, {"m": member, "s": gold, "q": 30}, mall.guides["guide-a"][1]))["pushToCart"]
+    # then
     assert codes_of(payload) == ["INVALID_INPUT"]
     assert (await api.data(CART, token=token))["me"]["cart"]["itemCount"] == 0
 
 
 async def test_a_till_sale_cannot_pass_the_cap(api, mall):
+    # given
     gold = await _expensive_sku(api, mall)
     await mall.stock(gold, mall.stores["S1"], 100)
     lines = [{"skuId": gold, "quantity": 22, "unitPriceFen": 100_000_000}]
+    # when
     payload = await mall.record(mall.managers["S1"], receipt="BIG", lines=lines)
+    # then
     assert codes_of(payload) == ["INVALID_INPUT"]
 
 

@@ -58,18 +58,24 @@ async def test_bad_text_in_every_kind_of_field_is_refused_and_changes_nothing(cl
 
 
 async def test_bad_text_written_in_the_document_is_refused(client):
+    # when
     # a GraphQL string literal may spell NUL as \\u0000
     resp = await client.post("/graphql", json={"query": '{ products(query: "a\\u0000b") { edges { node { id } } } }'})
+    # then
     assert top_codes(resp.json()) == ["INVALID_INPUT"]
 
 
 async def test_bad_text_in_a_key_or_deep_inside_is_refused(client):
+    # when
     resp = await post_raw(client, PRODUCTS, {"q": "ok", "x\x00": 1})
+    # then
     assert top_codes(resp.json()) == ["INVALID_INPUT"]
+    # when
     deep: object = "\x00"
     for _ in range(100):
         deep = [deep]
     resp = await post_raw(client, PRODUCTS, {"q": "ok", "deep": deep})
+    # then
     assert top_codes(resp.json()) == ["INVALID_INPUT"]
 
 
@@ -77,9 +83,12 @@ async def test_bad_text_in_a_key_or_deep_inside_is_refused(client):
                                   "/qr/" + "a" * 40 + ".png", "/qr/ab%00cd.wxa.png", "/qr/%ED%A0%80.wxa.png",
                                   "/qr/.wxa.png", "/qr/" + "a" * 40 + ".wxa.png"])
 async def test_qr_images_of_impossible_codes_are_404(client, path):
+    # when / then
     assert (await client.get(path)).status_code == 404
 
 
 async def test_ordinary_chinese_and_emoji_text_still_passes(client, mall):
+    # when
     resp = await post_raw(client, PRODUCTS, {"q": "羊毛大衣 🧥"})
+    # then
     assert resp.status_code == 200 and "errors" not in resp.json()

@@ -29,10 +29,14 @@ async def _nothing_changed(sessionmaker, order_no: str) -> None:
 
 @pytest.mark.parametrize("signature", [b"\xff\xfe", "签名".encode(), b"\xe9t\xe9", b"a" * 5000])
 async def test_odd_bytes_in_the_signature_header_are_401(http, mall, sessionmaker, signature):
+    # given
     order = await _pending_order(mall)
     body = json.dumps({"orderNo": order["orderNo"], "amountFen": order["totalFen"], "transactionId": "t1"}).encode()
+    # when
     resp = await http.post(URL, content=body, headers=[(b"x-sandbox-signature", signature)])
+    # then
     assert resp.status_code == 401
+    # when
     await _nothing_changed(sessionmaker, order["orderNo"])
 
 
@@ -68,22 +72,29 @@ async def test_signed_but_malformed_bodies_are_4xx_and_change_nothing(http, mall
 
 
 async def test_a_large_body_is_413(http):
+    # when
     resp = await http.post(URL, content=b"x" * 200_000, headers={"x-sandbox-signature": "0"})
+    # then
     assert resp.status_code == 413
 
 
 async def test_a_good_notification_still_pays(http, mall):
+    # given
     order = await _pending_order(mall)
     body = json.dumps({"orderNo": order["orderNo"], "amountFen": order["totalFen"], "transactionId": "t-ok"}).encode()
+    # when
     resp = await http.post(URL, content=body, headers={"x-sandbox-signature": sign(SANDBOX_SECRET, body)})
+    # then
     assert resp.status_code == 200
 
 
 @pytest.mark.parametrize("timestamp", ["²³", "1" * 40, "-1", ""])
 async def test_wechat_pay_headers_with_odd_timestamps_are_refused(timestamp):
+    # given
     from storelink.payments.base import BadNotification
     from storelink.payments.wechatpay import WeChatPayProvider
 
     provider = object.__new__(WeChatPayProvider)  # only _verify's header checks run before the key is needed
+    # when / then
     with pytest.raises(BadNotification):
         provider._verify({"wechatpay-timestamp": timestamp, "wechatpay-nonce": "n", "wechatpay-signature": "s"}, "{}")

@@ -172,6 +172,7 @@ async def world(mall) -> World:
 
 
 async def test_every_figure_for_every_store_and_guide(world):
+    # given
     api, m = world.api, world.mall
     hq = m.hq
     oct_, nov = ("2026-10-01", "2026-10-31"), ("2026-11-01", "2026-11-30")
@@ -183,6 +184,7 @@ async def test_every_figure_for_every_store_and_guide(world):
         gid = to_global_id("Staff", m.guides[name][0].id)
         return (await api.data(GUIDE_KPIS, {"id": gid, "f": period[0], "t": period[1]}, hq))["guideKpis"]
 
+    # when / then
     assert await store("S1", oct_) == report(*oct_, new=(1, 2, 0, 0), purchasing=4, repurchasing=2, to_online=4,
                                              online=139500, store=19800, booked=3, attended=1, scans=4, joins=3)
     assert await store("S2", oct_) == report(*oct_, new=(0, 1, 1, 0), purchasing=2, repurchasing=1, to_store=1,
@@ -201,16 +203,21 @@ async def test_every_figure_for_every_store_and_guide(world):
     assert (await store("S1", ("2026-10-31", "2026-10-31")))["storeGmvFen"] == 9900
     assert (await store("S1", ("2026-11-01", "2026-11-01")))["storeGmvFen"] == 9900
     assert (await store("S2", ("2026-10-31", "2026-10-31")))["storeGmvFen"] == 39900
+    # when
     # September holds m7's join only
     september = await guide("guide-b", ("2026-09-01", "2026-09-30"))
+    # then
     assert (september["newMembers"], september["joinScans"], september["scanJoins"]) == (1, 1, 1)
 
 
 async def test_leaderboards(world):
+    # given
     api, m = world.api, world.mall
     by_gmv = (await api.data(BOARD, {"s": m.stores["S1"], "m": "GMV"}, m.managers["S1"]))["guideLeaderboard"]
     everyone = (await api.data(BOARD, {"m": "GMV"}, m.hq))["guideLeaderboard"]
+    # when
     by_rate = (await api.data(BOARD, {"m": "REPURCHASE_RATE"}, m.hq))["guideLeaderboard"]
+    # then
     assert [(r["rank"], r["guide"]["name"]) for r in by_gmv] == [(1, "guide-a"), (2, "guide-b")]
     assert [(r["rank"], r["guide"]["name"]) for r in everyone] == [(1, "guide-a"), (1, "guide-c"), (3, "guide-b")]
     assert everyone[1]["report"] == {"onlineGmvFen": 9900, "storeGmvFen": 79800, "repurchaseRate": 0.5,
@@ -219,6 +226,7 @@ async def test_leaderboards(world):
 
 
 async def test_who_may_see_what(world):
+    # given
     api, m = world.api, world.mall
     a, b = (to_global_id("Staff", m.guides[n][0].id) for n in ("guide-a", "guide-b"))
     c = to_global_id("Staff", m.guides["guide-c"][0].id)
@@ -229,6 +237,7 @@ async def test_who_may_see_what(world):
         body = await api.post(query, variables, token)
         return body["errors"][0]["extensions"]["code"] if "errors" in body else "OK"
 
+    # when / then
     assert await code(GUIDE_KPIS, {"id": a, **period}, guide_a) == "OK"
     assert await code(GUIDE_KPIS, {"id": b, **period}, guide_a) == "FORBIDDEN"
     assert await code(STORE_KPIS, {"id": m.stores["S1"], **period}, guide_a) == "FORBIDDEN"
@@ -245,10 +254,13 @@ async def test_who_may_see_what(world):
 
 
 async def test_csv_report_has_the_same_figures(world, client):
+    # given
     m = world.mall
     url = f"/reports/store/{m.stores['S1']}.csv?from=2026-10-01&to=2026-10-31"
     resp = await client.get(url, headers={"authorization": f"Bearer {m.managers['S1']}", "accept-language": "en"})
+    # when
     chinese = await client.get(url, headers={"authorization": f"Bearer {m.managers['S1']}"})
+    # then
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
     # Chinese headers and scopes by default, the same figures
     zh_lines = chinese.content.decode("utf-8-sig").splitlines()
@@ -262,10 +274,12 @@ async def test_csv_report_has_the_same_figures(world, client):
     assert (rows[0]["newMembers"], rows[0]["purchasingMembers"], rows[0]["onlineGmvFen"], rows[0]["storeGmvFen"]) == (
         "3", "4", "139500", "19800")
     assert (rows[1]["onlineGmvFen"], rows[2]["purchasingMembers"]) == ("79800", "3")
+    # when
     # the same doors as the GraphQL field
     other = await client.get(url, headers={"authorization": f"Bearer {m.managers['S2']}"})
     anonymous = await client.get(url)
     bad_date = await client.get(url.replace("2026-10-31", "31/10/2026"),
                                 headers={"authorization": f"Bearer {m.managers['S1']}"})
+    # then
     assert (other.status_code, anonymous.status_code, bad_date.status_code) == (403, 401, 400)
     assert bad_date.text == "请按 YYYY-MM-DD 填写日期（to）"

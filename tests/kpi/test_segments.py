@@ -27,6 +27,7 @@ async def age(mall, token: str, *, joined_days: int, orders_days: int | None = N
 
 
 async def test_segments_follow_behaviour_in_both_channels(mall):
+    # given
     _, guide = mall.guides["guide-a"]
     new = await mall.member("new")
     dormant = await mall.member("dormant")
@@ -42,6 +43,7 @@ async def test_segments_follow_behaviour_in_both_channels(mall):
     for token in (dormant, store_only, online_from_store, online_joined, both):
         await age(mall, token, joined_days=200)
     await age(mall, dormant, joined_days=200, orders_days=120)
+    # when / then
     assert (await profile(mall, new))["segment"] == "NEW"
     assert (await profile(mall, dormant))["segment"] == "DORMANT"
     assert (await profile(mall, store_only))["segment"] == "STORE_EXPERIENCE"
@@ -51,16 +53,19 @@ async def test_segments_follow_behaviour_in_both_channels(mall):
 
 
 async def test_tags_are_what_the_member_buys_most(mall):
+    # given
     _, guide = mall.guides["guide-a"]
     alice = await mall.member("alice")
     await mall.record(guide, receipt="r1", memberCode=await mall.member_code(alice), lines=[
         {"skuId": mall.skus["SCARF-1"], "quantity": 2, "unitPriceFen": 39900},
         {"skuId": mall.skus["COAT-M"], "quantity": 1, "unitPriceFen": 129900}])
+    # when / then
     # 冬季: 3 units (scarf and coat), 羊绒 and 配饰: 2, 外套 and 羊毛: 1
     assert (await profile(mall, alice))["tags"] == ["冬季", "羊绒", "配饰", "外套", "羊毛"]  # ties by character order
 
 
 async def test_segment_and_tags_cost_the_same_whatever_the_history(mall, api, count_statements):
+    # given
     _, guide = mall.guides["guide-a"]
     light, heavy = await mall.member("light"), await mall.member("heavy")
     await mall.record(guide, receipt="l0", memberCode=await mall.member_code(light))
@@ -70,7 +75,9 @@ async def test_segment_and_tags_cost_the_same_whatever_the_history(mall, api, co
     query = "query($a: ID!) { member(id: $a) { segment tags } }"
     with count_statements() as few:
         await api.data(query, {"a": await mall.member_id(light)}, guide)
+    # when
     with count_statements() as many:
         data = await api.data(query, {"a": await mall.member_id(heavy)}, guide)
+    # then
     assert data["member"]["segment"] == "STORE_EXPERIENCE" and len(data["member"]["tags"]) == 6
     assert many.count == few.count

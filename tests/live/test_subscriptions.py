@@ -72,6 +72,7 @@ async def test_no_event_for_a_rolled_back_transaction(mall, live_server, session
 
 
 async def test_a_missing_or_wrong_token_closes_the_connection(live_server):
+    # when / then
     for params in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": 17}, {"token": "x"}):
         socket = await Subscriber.connect(live_server, None, params=params)
         assert await socket.receive() is None

@@ -169,6 +169,7 @@ async def test_nothing_after_deletion_and_nothing_unasked(mall, debug, receiver,
 
 
 async def test_no_delivery_for_a_rolled_back_change(mall, debug, receiver, sessionmaker):
+    # given
     await endpoint(debug[0], mall, receiver, ["member.joined"])
 
     async def join_then_fail(session):
@@ -177,8 +178,10 @@ async def test_no_delivery_for_a_rolled_back_change(mall, debug, receiver, sessi
         await webhooks.emit(session, "member.joined", data)
         raise RuntimeError("the join failed")
 
+    # when / then
     with pytest.raises(RuntimeError):
         await transaction(sessionmaker, join_then_fail)
+    # when / then
     async with sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(WebhookDelivery))).scalar_one() == 0
 
@@ -190,27 +193,35 @@ async def test_no_delivery_for_a_rolled_back_change(mall, debug, receiver, sessi
     "https://hooks.example.com:99999/x", "https://", "https://hooks.example.com/a b", "",
 ])
 async def test_addresses_outside_the_public_internet_are_refused(api, mall, url):
+    # when
     payload = (await api.data(CREATE, {"u": url, "e": ["order.paid"]}, mall.hq))["createWebhookEndpoint"]
+    # then
     assert codes_of(payload) == ["INVALID_INPUT"] and payload["userErrors"][0]["field"] == ["url"]
     assert (await api.data(ENDPOINTS, token=mall.hq))["webhookEndpoints"] == []
 
 
 @pytest.mark.parametrize("events", [[], ["order.paid", "order.exploded"], ["ORDER.PAID"]])
 async def test_only_known_events(api, mall, events):
+    # when
     payload = (await api.data(CREATE, {"u": "https://hooks.example.com/x", "e": events}, mall.hq))
+    # then
     assert codes_of(payload["createWebhookEndpoint"]) == ["INVALID_INPUT"]
 
 
 async def test_a_public_https_address_is_accepted_and_only_hq_may(api, mall):
+    # given
     ok = (await api.data(CREATE, {"u": "https://hooks.example.com/x", "e": ["order.paid", "order.paid"]}, mall.hq))
     manager = (await api.data(CREATE, {"u": "https://hooks.example.com/y", "e": ["order.paid"]}, mall.managers["S1"]))
+    # when
     listing = await api.post(ENDPOINTS, token=mall.managers["S1"])
+    # then
     assert ok["createWebhookEndpoint"]["endpoint"]["events"] == ["order.paid"]
     assert codes_of(manager["createWebhookEndpoint"]) == ["FORBIDDEN"]
     assert [e["extensions"]["code"] for e in listing["errors"]] == ["FORBIDDEN"]
 
 
 async def test_delivery_checks_the_resolved_address():
+    # when / then
     assert await webhooks._public_addresses("8.8.8.8", 443)
     assert not await webhooks._public_addresses("127.0.0.1", 443)
     assert not await webhooks._public_addresses("10.1.2.3", 443)

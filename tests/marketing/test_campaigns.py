@@ -272,8 +272,10 @@ async def test_the_control_group_is_held_out_by_hash_and_measures_the_lift(mall,
 
 
 def test_the_lift_interval_is_newcombes_hybrid_score_interval():
+    # when
     # Newcombe (1998), Table II example (a): 56/70 vs 48/80 -> 0.2000, 95% CI 0.0524 to 0.3339
     lift, low, high = report.lift_interval(56, 70, 48, 80)
+    # then
     assert (round(lift, 4), round(low, 4), round(high, 4)) == (0.2, 0.0524, 0.3339)
     # nothing known on either side: the whole range
     assert report.lift_interval(0, 0, 0, 0) == (0.0, -1.0, 1.0)

@@ -146,12 +146,17 @@ async def test_pages_carry_the_total_and_the_statements_do_not_grow(api, mall, c
     ({"g": "U3RhZmY6OTk5OTk5"}, "NOT_FOUND"),  # Staff:999999
 ])
 async def test_bad_arguments_are_refused(api, mall, variables, code):
+    # when
     body = await _book(api, mall.hq, **variables)
+    # then
     assert top_level_codes(body) == [code] and body["data"] is None
 
 
 async def test_a_manager_may_not_open_a_book_of_another_store_by_a_customer_id(api, mall):
+    # given
     token = await mall.member("z")
     customer_gid = (await api.data("query { me { id } }", token=token))["me"]["id"]
+    # when
     body = await _book(api, mall.managers["S1"], g=customer_gid)
+    # then
     assert top_level_codes(body) == ["NOT_FOUND"]

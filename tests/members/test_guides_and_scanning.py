@@ -49,12 +49,15 @@ async def reasons(sessionmaker) -> list[str]:
 # ------------------------------------------------------------------ exclusive-guide binding
 
 async def test_rescan_within_the_protection_period_keeps_the_guide(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     other = await personal_code(sessionmaker, shop.guide_b[0])
     await age_binding(sessionmaker, 29)
 
+    # when
     payload = (await api.data(JOIN, {"code": other}, token))["joinByCode"]
 
+    # then
     assert payload["isNewMember"] is False
     assert payload["membership"]["guide"] == {"name": "guide-a"}
     assert payload["membership"]["recruitedBy"] == {"name": "guide-a"}
@@ -62,12 +65,15 @@ async def test_rescan_within_the_protection_period_keeps_the_guide(api, world, s
 
 
 async def test_rescan_after_the_protection_period_rebinds(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     other = await personal_code(sessionmaker, shop.guide_c[0])
     await age_binding(sessionmaker, 31)
 
+    # when
     payload = (await api.data(JOIN, {"code": other}, token))["joinByCode"]
 
+    # then
     assert payload["membership"]["guide"] == {"name": "guide-c"}
     assert payload["membership"]["recruitedBy"] == {"name": "guide-a"}  # never changes
     assert payload["membership"]["joinStore"] == {"code": "S1"}
@@ -75,34 +81,47 @@ async def test_rescan_after_the_protection_period_rebinds(api, world, shop, sess
 
 
 async def test_an_unbound_member_is_bound_by_a_guide_code(api, world, shop, sessionmaker):
+    # given
     token = await member_customer(api, world, "alice")
     await api.data('mutation { joinOnline(consent: {privacyPolicyVersion: "2026-01", marketing: false}) { isNewMember } }',
                    token=token)
     code = await personal_code(sessionmaker, shop.guide_b[0])
+    # when
     payload = (await api.data(JOIN, {"code": code}, token))["joinByCode"]
+    # then
     assert payload["membership"]["guide"] == {"name": "guide-b"}
     assert payload["membership"]["joinChannel"] == "ONLINE"
     assert await reasons(sessionmaker) == ["RESCAN"]
 
 
 async def test_members_of_a_retired_guide_can_rebind_at_once(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     old_code = await personal_code(sessionmaker, shop.guide_a[0])
+    # when
     retired = (await api.data(RETIRE, {"id": shop.gid(shop.guide_a[0])}, shop.manager1))["retireGuide"]
+    # then
     assert retired["userErrors"] == []
 
+    # when
     # the retired guide's token and code stop working
     body = await api.post("{ staffMe { name } }", token=shop.guide_a[1])
+    # then
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # when
     newcomer = await member_customer(api, world, "bob", "13900001111")
+    # then
     assert codes_of((await api.data(JOIN, {"code": old_code}, newcomer))["joinByCode"]) == ["CODE_EXPIRED"]
 
+    # when
     other = await personal_code(sessionmaker, shop.guide_b[0])
     payload = (await api.data(JOIN, {"code": other}, token))["joinByCode"]
+    # then
     assert payload["membership"]["guide"] == {"name": "guide-b"}
 
 
 async def test_retiring_needs_the_stores_manager(api, shop):
+    # when / then
     for token in (shop.manager2, shop.guide_b[1]):
         payload = (await api.data(RETIRE, {"id": shop.gid(shop.guide_a[0])}, token))["retireGuide"]
         assert codes_of(payload) == ["FORBIDDEN"]
@@ -111,14 +130,17 @@ async def test_retiring_needs_the_stores_manager(api, shop):
 # ------------------------------------------------------------------ transfers
 
 async def test_transfer_moves_bound_members_at_most_twice_in_90_days(api, world, shop, sessionmaker):
+    # given
     for i in range(3):
         await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, f"m{i}", f"1380000{i:04d}")
     a, b = shop.gid(shop.guide_a[0]), shop.gid(shop.guide_b[0])
 
+    # when
     first = (await api.data(TRANSFER, {"f": a, "t": b}, shop.manager1))["transferMembers"]
     back = (await api.data(TRANSFER, {"f": b, "t": a}, shop.manager1))["transferMembers"]
     third = (await api.data(TRANSFER, {"f": a, "t": b}, shop.manager1))["transferMembers"]
 
+    # then
     assert first == {"transferred": 3, "skipped": 0, "userErrors": []}
     assert back == {"transferred": 3, "skipped": 0, "userErrors": []}
     assert third == {"transferred": 0, "skipped": 3, "userErrors": []}
@@ -129,6 +151,7 @@ async def test_transfer_moves_bound_members_at_most_twice_in_90_days(api, world,
 
 
 async def test_transfer_rules(api, world, shop, sessionmaker):
+    # given
     await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     a, b, c = (shop.gid(g[0]) for g in (shop.guide_a, shop.guide_b, shop.guide_c))
     cases = [
@@ -139,6 +162,7 @@ async def test_transfer_rules(api, world, shop, sessionmaker):
         (shop.manager1, {"f": a, "t": to_global_id("Staff", 9999)}, ["NOT_FOUND"]),
         (shop.manager1, {"f": a, "t": "%%"}, ["INVALID_INPUT"]),
     ]
+    # when / then
     for token, args, expected in cases:
         assert codes_of((await api.data(TRANSFER, args, token))["transferMembers"]) == expected, args
     assert await reasons(sessionmaker) == ["JOIN"]
@@ -147,15 +171,20 @@ async def test_transfer_rules(api, world, shop, sessionmaker):
 # ------------------------------------------------------------------ member codes and the scanner
 
 async def test_member_code_scan_identifies_the_member_once(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
+    # when
     issued = (await api.data(MEMBER_CODE, token=token))["me"]["memberCode"]
     expires = dt.datetime.fromisoformat(issued["expiresAt"])
+    # then
     assert 0 < (expires - dt.datetime.now(dt.timezone.utc)).total_seconds() <= 60
 
+    # when
     first = (await api.data(SCAN, {"code": issued["code"], "store": shop.store1}, shop.guide_b[1]))["scanCode"]
     again = (await api.data(SCAN, {"code": issued["code"], "store": shop.store1}, shop.guide_b[1]))["scanCode"]
 
     member = first["result"]["member"]
+    # then
     assert first["userErrors"] == [] and first["result"]["__typename"] == "MemberScan"
     assert member["phoneMasked"] == "138****5678" and member["guide"] == {"name": "guide-a"}
     assert member["joinStore"] == {"code": "S1"} and member["segment"] == "NEW" and member["tags"] == []
@@ -163,15 +192,19 @@ async def test_member_code_scan_identifies_the_member_once(api, world, shop, ses
 
 
 async def test_two_tablets_scanning_one_code_at_once(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     code = (await api.data(MEMBER_CODE, token=token))["me"]["memberCode"]["code"]
     tablets = [shop.guide_a[1], shop.guide_b[1], shop.manager1] * 3
+    # when
     results = await asyncio.gather(*[api.data(SCAN, {"code": code, "store": shop.store1}, t) for t in tablets])
     outcomes = sorted(codes_of(r["scanCode"])[0] if codes_of(r["scanCode"]) else "OK" for r in results)
+    # then
     assert outcomes == ["CODE_USED_UP"] * 8 + ["OK"]
 
 
 async def test_forged_late_and_foreign_codes(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     code = (await api.data(MEMBER_CODE, token=token))["me"]["memberCode"]["code"]
     forged = code[:10] + ("A" if code[10] != "A" else "B") + code[11:]
@@ -181,6 +214,7 @@ async def test_forged_late_and_foreign_codes(api, world, shop, sessionmaker):
             expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
         await session.commit()
     store = shop.store1
+    # when / then
     assert codes_of((await api.data(SCAN, {"code": forged, "store": store}, shop.guide_a[1]))["scanCode"]) == ["CODE_INVALID"]
     assert codes_of((await api.data(SCAN, {"code": other_kind, "store": store}, shop.guide_a[1]))["scanCode"]) == ["CODE_INVALID"]
     assert codes_of((await api.data(SCAN, {"code": "hello", "store": store}, shop.guide_a[1]))["scanCode"]) == ["CODE_INVALID"]
@@ -188,9 +222,11 @@ async def test_forged_late_and_foreign_codes(api, world, shop, sessionmaker):
 
 
 async def test_scanning_needs_staff_of_that_store(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     code = (await api.data(MEMBER_CODE, token=token))["me"]["memberCode"]["code"]
     args = {"code": code, "store": shop.store1}
+    # when / then
     assert codes_of((await api.data(SCAN, args, shop.guide_c[1]))["scanCode"]) == ["FORBIDDEN"]
     assert codes_of((await api.data(SCAN, args, token))["scanCode"]) == ["FORBIDDEN"]
     assert codes_of((await api.data(SCAN, args))["scanCode"]) == ["UNAUTHENTICATED"]
@@ -199,19 +235,25 @@ async def test_scanning_needs_staff_of_that_store(api, world, shop, sessionmaker
 
 
 async def test_guessing_scan_codes_is_throttled(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     code = (await api.data(MEMBER_CODE, token=token))["me"]["memberCode"]["code"]
     for i in range(20):
         await api.data(SCAN, {"code": f"M{i:024d}", "store": shop.store1}, shop.guide_b[1])
+    # when
     blocked = (await api.data(SCAN, {"code": code, "store": shop.store1}, shop.guide_b[1]))["scanCode"]
+    # then
     assert codes_of(blocked) == ["RATE_LIMITED"]
     # another tablet is not affected
     assert (await api.data(SCAN, {"code": code, "store": shop.store1}, shop.guide_a[1]))["scanCode"]["userErrors"] == []
 
 
 async def test_only_members_get_a_member_code(api, world):
+    # given
     token, _ = await world.customer("wx-stranger")
+    # when
     body = await api.post(MEMBER_CODE, token=token)
+    # then
     assert body["errors"][0]["extensions"]["code"] == "INVALID_STATE"
 
 
@@ -243,18 +285,24 @@ async def test_member_scope_follows_join_binding_and_todays_scans(api, world, sh
 
 
 async def test_staff_never_see_a_full_phone_number(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     code = (await api.data(MEMBER_CODE, token=token))["me"]["memberCode"]["code"]
+    # when
     body = await api.post(SCAN, {"code": code, "store": shop.store1}, shop.guide_a[1])
+    # then
     assert "13812345678" not in json.dumps(body)
 
 
 # ------------------------------------------------------------------ privacy
 
 async def test_export_holds_every_personal_datum(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
     (await api.data(MEMBER_CODE, token=token))
+    # when
     data = json.loads((await api.data("mutation { exportMyData }", token=token))["exportMyData"])
+    # then
     assert data["customer"]["phone"] == "13812345678"
     assert data["customer"]["wechatOpenid"].startswith("o")
     assert data["membership"]["joinChannel"] == "GUIDE_QR"
@@ -262,16 +310,23 @@ async def test_export_holds_every_personal_datum(api, world, shop, sessionmaker)
     assert [s["outcome"] for s in data["joinCodeScans"]] == ["JOINED"]
     assert [b["reason"] for b in data["guideBindings"]] == ["JOIN"]
     assert len(data["memberCodeUses"]) == 1 and len(data["sessions"]) == 1
+    # when
     body = await api.post("mutation { exportMyData }", token=shop.guide_a[1])
+    # then
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 async def test_delete_anonymises_and_ends_the_session(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
+    # when
     deleted = (await api.data("mutation { deleteMyAccount { deleted userErrors { code } } }", token=token))
+    # then
     assert deleted["deleteMyAccount"] == {"deleted": True, "userErrors": []}
 
+    # when
     body = await api.post("{ me { id } }", token=token)
+    # then
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     async with sessionmaker() as session:
         customer = (await session.execute(select(Customer))).scalar_one()
@@ -281,15 +336,22 @@ async def test_delete_anonymises_and_ends_the_session(api, world, shop, sessionm
     assert customer.deleted_at is not None
     assert membership.recruited_by_id == shop.guide_a[0].id  # KPI facts stay
 
+    # when
     # the same WeChat user starts afresh
     fresh, payload = await world.customer("wx-alice")
+    # then
     assert payload["customer"]["id"] != to_global_id("Customer", customer.id)
 
 
 async def test_marketing_consent_can_be_withdrawn(api, world, shop, sessionmaker):
+    # given
     token = await join_with_guide(api, world, shop, sessionmaker, shop.guide_a, "alice")
+    # when
     consent = await api.data("mutation { setMarketingConsent(granted: false) { marketing userErrors { code } } }", token=token)
+    # then
     assert consent["setMarketingConsent"] == {"marketing": False, "userErrors": []}
+    # when
     data = json.loads((await api.data("mutation { exportMyData }", token=token))["exportMyData"])
+    # then
     assert [(c["kind"], c["granted"]) for c in data["consents"]] == [
         ("PRIVACY", True), ("MARKETING", True), ("MARKETING", False)]

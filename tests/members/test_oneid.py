@@ -107,8 +107,11 @@ async def test_a_member_cannot_take_over_another_membership(api, world, mall, se
 @pytest.mark.parametrize("phone", ["123", "1381234567", "138123456789", "+1 415 555 0100", "23812345678",
                                    "1381234567x", "１３８１２３４５６７８", "12812345678", ""])
 async def test_malformed_and_foreign_phones_are_refused(api, mall, sessionmaker, phone):
+    # when
     payload = (await api.data(ENROLL, enroll_input(mall, phone), mall.guides["guide-a"][1]))["enrollAtTill"]
+    # then
     assert codes_of(payload) == ["INVALID_INPUT"] and payload["userErrors"][0]["field"] == ["input", "phone"]
+    # when / then
     async with sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(Membership))).scalar_one() == 0
 

@@ -77,6 +77,7 @@ def test_a_big_basket_counts_by_its_content_not_by_product_id():
 
 
 def test_similar_means_shared_words_not_shared_letters():
+    # given
     products = [
         reco.ProductInfo(1, "PURPLE PAPER PARASOL", "gifts", (), learn.name_words("PURPLE PAPER PARASOL", ())),
         reco.ProductInfo(2, "PAPER CRAFT LITTLE BIRDIE", "gifts", (), learn.name_words("PAPER CRAFT LITTLE BIRDIE", ())),
@@ -84,18 +85,23 @@ def test_similar_means_shared_words_not_shared_letters():
         reco.ProductInfo(4, "羊毛大衣 1001", "外套", ("通勤",), learn.name_words("羊毛大衣 1001", ("通勤",))),
         reco.ProductInfo(5, "羊毛大衣 1002", "外套", ("通勤",), learn.name_words("羊毛大衣 1002", ("通勤",))),
     ]
+    # when
     similar = learn.substitutes(products, {})
+    # then
     assert [p for p, _ in similar[1]] == [3]  # the other parasol, never the bird
     assert 2 not in similar
     assert [p for p, _ in similar[4]] == [5]  # Chinese names compare by character pairs; article numbers do not count
 
 
 def test_a_category_cap_only_when_the_weights_ask_for_it():
+    # given
     info = {i: reco.ProductInfo(i, f"p{i}", "A" if i < 20 else f"C{i}", ()) for i in range(40)}
     popular = [(i, 100.0 - i) for i in range(40)]  # category A is the most popular by far
     free = reco.rank(reco.Model(), popular_here=popular, bought=[], info=info)
+    # when
     capped = reco.rank(reco.Model(weights=reco.Weights(per_category=2)), popular_here=popular, bought=[], info=info,
                        first=12)
+    # then
     assert [info[c.product_id].category for c in free] == ["A"] * 10
     assert [info[c.product_id].category for c in capped[:10]].count("A") == 2
     assert [info[c.product_id].category for c in capped[10:]] == ["A", "A"]  # they come after the top ten

@@ -14,18 +14,24 @@ def test_wgs84_to_gcj02_shifts_points_in_china_by_the_known_offset():
 
 
 def test_wgs84_outside_china_is_unchanged():
+    # when / then
     assert geo.wgs84_to_gcj02(48.8584, 2.2945) == (48.8584, 2.2945)
 
 
 def test_distance_matches_a_known_city_pair():
+    # when
     # Shanghai People's Square to Beijing Tiananmen: about 1,067 km great-circle
     d = geo.distance_m(31.2304, 121.4737, 39.9087, 116.3975)
+    # then
     assert 1_060_000 < d < 1_075_000
 
 
 def test_bounding_box_contains_the_circle():
+    # given
     lat, lng, r = 31.23, 121.47, 5000
+    # when
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(lat, lng, r)
+    # then
     # The four compass points at exactly r metres are inside the box.
     assert geo.distance_m(lat, lng, max_lat, lng) <= r + 1
     assert geo.distance_m(lat, lng, lat, max_lng) >= r - 1

@@ -65,9 +65,12 @@ async def count_stores(sessionmaker) -> int:
 # ------------------------------------------------------------------ upsertStore
 
 async def test_hq_creates_and_then_updates_a_store_by_code(api, world, sessionmaker):
+    # given
     _, hq = await world.staff("hq-root")
     created = await make_store(api, hq)
+    # when
     updated = await make_store(api, hq, name="ignored", lat=31.24)
+    # then
     assert created["id"] == updated["id"]
     assert updated["location"] == {"lat": 31.24, "lng": 121.4737}
     assert await count_stores(sessionmaker) == 1
@@ -88,9 +91,12 @@ async def test_a_store_ships_online_orders_and_delivers_same_city_only_when_told
 
 
 async def test_wgs84_input_is_stored_as_gcj02(api, world):
+    # given
     _, hq = await world.staff("hq-root")
+    # when
     store = await make_store(api, hq, lat=39.90734, lng=116.39089, coordSystem="WGS84")
     expected = geo.wgs84_to_gcj02(39.90734, 116.39089)
+    # then
     assert store["location"] == {"lat": pytest.approx(expected[0]), "lng": pytest.approx(expected[1])}
 
 @pytest.mark.parametrize(
@@ -112,19 +118,24 @@ async def test_wgs84_input_is_stored_as_gcj02(api, world):
     ],
 )
 async def test_bad_store_input_is_refused_and_changes_nothing(api, world, sessionmaker, override, field):
+    # given
     _, hq = await world.staff("hq-root")
+    # when
     payload = (await api.data(UPSERT_STORE, {"input": {**store_input(), **override}}, hq))["upsertStore"]
+    # then
     assert codes_of(payload) == ["INVALID_INPUT"]
     assert payload["userErrors"][0]["field"] == field
     assert payload["store"] is None
     assert await count_stores(sessionmaker) == 0
 
 async def test_only_hq_may_upsert_stores(api, world, sessionmaker):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     _, manager = await world.staff("mgr", "STORE_MANAGER", pk_of(store["id"]))
     _, guide = await world.staff("guide", "GUIDE", pk_of(store["id"]))
     customer, _ = await world.customer()
+    # when / then
     for token, expected in [(manager, "FORBIDDEN"), (guide, "FORBIDDEN"), (customer, "FORBIDDEN"),
                             (None, "UNAUTHENTICATED")]:
         payload = (await api.data(UPSERT_STORE, {"input": store_input(code="NEW")}, token))["upsertStore"]
@@ -134,15 +145,18 @@ async def test_only_hq_may_upsert_stores(api, world, sessionmaker):
 # ------------------------------------------------------------------ special days
 
 async def test_special_days_by_manager_of_own_store_only(api, world, sessionmaker):
+    # given
     _, hq = await world.staff("hq-root")
     mine = await make_store(api, hq, code="MINE")
     other = await make_store(api, hq, code="OTHER")
     _, manager = await world.staff("mgr", "STORE_MANAGER", pk_of(mine["id"]))
     day = {"date": "2026-12-25", "closed": True}
 
+    # when
     ok = (await api.data(SPECIAL_DAY, {"input": {"storeId": mine["id"], **day}}, manager))["setSpecialDay"]
     refused = (await api.data(SPECIAL_DAY, {"input": {"storeId": other["id"], **day}}, manager))["setSpecialDay"]
 
+    # then
     assert ok["userErrors"] == []
     assert codes_of(refused) == ["FORBIDDEN"]
     async with sessionmaker() as session:
@@ -158,15 +172,20 @@ async def test_special_days_by_manager_of_own_store_only(api, world, sessionmake
     ],
 )
 async def test_bad_special_days(api, world, day, field):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
+    # when
     payload = (await api.data(SPECIAL_DAY, {"input": {"storeId": store["id"], "date": "2026-12-25", **day}}, hq))
+    # then
     assert payload["setSpecialDay"]["userErrors"] == [{"code": "INVALID_INPUT", "field": field}]
 
 async def test_unknown_and_foreign_ids_are_not_found(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     day = {"date": "2026-12-25", "closed": True}
+    # when / then
     for gid, expected in [(to_global_id("Store", 999), "NOT_FOUND"),
                           (to_global_id("Staff", pk_of(store["id"])), "NOT_FOUND"),
                           ("%%%garbage", "INVALID_INPUT")]:
@@ -176,25 +195,33 @@ async def test_unknown_and_foreign_ids_are_not_found(api, world):
 # ------------------------------------------------------------------ services
 
 async def test_service_types_and_store_configuration(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     service = (await api.data(UPSERT_SERVICE, {"input": {"code": "FIT", "name": "试衣", "durationMinutes": 30}}, hq))
     service = service["upsertServiceType"]["serviceType"]
     _, manager = await world.staff("mgr", "STORE_MANAGER", pk_of(store["id"]))
 
+    # when
     payload = (await api.data(CONFIGURE, {"input": {"storeId": store["id"], "serviceId": service["id"],
                                                     "capacity": 3}}, manager))["configureStoreService"]
+    # then
     assert payload["userErrors"] == []
     assert payload["store"]["services"] == [{"id": service["id"], "name": "试衣"}]
 
+    # when
     withdrawn = (await api.data(CONFIGURE, {"input": {"storeId": store["id"], "serviceId": service["id"],
                                                       "capacity": 3, "active": False}}, manager))
+    # then
     assert withdrawn["configureStoreService"]["store"]["services"] == []
 
 @pytest.mark.parametrize("minutes", [0, -15, 24 * 60])
 async def test_service_duration_must_be_positive_and_sane(api, world, minutes):
+    # given
     _, hq = await world.staff("hq-root")
+    # when
     payload = (await api.data(UPSERT_SERVICE, {"input": {"code": "FIT", "name": "试衣", "durationMinutes": minutes}}, hq))
+    # then
     assert payload["upsertServiceType"]["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", "durationMinutes"]}]
 
 @pytest.mark.parametrize(
@@ -204,28 +231,37 @@ async def test_service_duration_must_be_positive_and_sane(api, world, minutes):
      ({"cancelCutoffMinutes": -5}, "cancelCutoffMinutes")],
 )
 async def test_bad_store_service_settings(api, world, override, field):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     service = (await api.data(UPSERT_SERVICE, {"input": {"code": "FIT", "name": "试衣", "durationMinutes": 30}}, hq))
     sid = service["upsertServiceType"]["serviceType"]["id"]
+    # when
     payload = (await api.data(CONFIGURE, {"input": {"storeId": store["id"], "serviceId": sid, "capacity": 2,
                                                     **override}}, hq))["configureStoreService"]
+    # then
     assert payload["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", field]}]
 
 async def test_guides_cannot_configure_services(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     service = (await api.data(UPSERT_SERVICE, {"input": {"code": "FIT", "name": "试衣", "durationMinutes": 30}}, hq))
     sid = service["upsertServiceType"]["serviceType"]["id"]
     _, guide = await world.staff("guide", "GUIDE", pk_of(store["id"]))
+    # when
     payload = (await api.data(CONFIGURE, {"input": {"storeId": store["id"], "serviceId": sid, "capacity": 2}}, guide))
+    # then
     assert codes_of(payload["configureStoreService"]) == ["FORBIDDEN"]
+    # when
     as_guide = (await api.data(UPSERT_SERVICE, {"input": {"code": "X", "name": "x", "durationMinutes": 5}}, guide))
+    # then
     assert codes_of(as_guide["upsertServiceType"]) == ["FORBIDDEN"]
 
 # ------------------------------------------------------------------ staff accounts
 
 async def test_store_manager_creates_guides_of_own_store_only(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     mine = await make_store(api, hq, code="MINE")
     other = await make_store(api, hq, code="OTHER")
@@ -235,8 +271,11 @@ async def test_store_manager_creates_guides_of_own_store_only(api, world):
         return {"input": {"username": username, "password": "long-enough-pw", "name": "小王",
                           "role": role, "storeId": store}}
 
+    # when
     ok = (await api.data(CREATE_STAFF, staff_input("guide-1", "GUIDE", mine["id"]), manager))["createStaff"]
+    # then
     assert ok["userErrors"] == [] and ok["staff"]["store"] == {"code": "MINE"}
+    # when / then
     for args in [staff_input("guide-2", "GUIDE", other["id"]),
                  staff_input("mgr-2", "STORE_MANAGER", mine["id"]),
                  staff_input("hq-2", "HQ_ADMIN", None)]:
@@ -252,18 +291,24 @@ async def test_store_manager_creates_guides_of_own_store_only(api, world):
      ({"username": "hq-root"}, "CONFLICT", "username")],
 )
 async def test_bad_staff_input(api, world, override, code, field):
+    # given
     _, hq = await world.staff("hq-root")
     args = {"username": "new-admin", "password": "long-enough-pw", "name": "总部", "role": "HQ_ADMIN",
             **override}
+    # when
     payload = (await api.data(CREATE_STAFF, {"input": args}, hq))["createStaff"]
+    # then
     assert payload["userErrors"] == [{"code": code, "field": ["input", field]}]
 
 async def test_hq_admins_have_no_store(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     args = {"username": "hq-2", "password": "long-enough-pw", "name": "总部", "role": "HQ_ADMIN",
             "storeId": store["id"]}
+    # when
     payload = (await api.data(CREATE_STAFF, {"input": args}, hq))["createStaff"]
+    # then
     assert payload["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", "storeId"]}]
 
 # ------------------------------------------------------------------ nearby stores
@@ -279,36 +324,47 @@ async def _city(api, world):
     return hq, lat, lng
 
 async def test_nearby_orders_by_distance_and_honours_radius_and_first(api, world):
+    # given
     _, lat, lng = await _city(api, world)
 
+    # when
     within_5km = (await api.data(NEARBY, {"lat": lat, "lng": lng, "r": 5000}))["nearbyStores"]
     first_two = (await api.data(NEARBY, {"lat": lat, "lng": lng, "first": 2}))["nearbyStores"]
 
+    # then
     assert [s["store"]["code"] for s in within_5km] == ["S0", "S1", "S2", "S3"]
     assert [s["distanceMeters"] for s in within_5km] == pytest.approx([0, 1000, 2000, 3000], abs=2)
     assert [s["store"]["code"] for s in first_two] == ["S0", "S1"]
 
 async def test_nearby_converts_wgs84_positions(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     gcj = geo.wgs84_to_gcj02(31.2304, 121.4737)
     await make_store(api, hq, code="HERE", lat=gcj[0], lng=gcj[1])
     as_wgs = (await api.data(NEARBY, {"lat": 31.2304, "lng": 121.4737, "cs": "WGS84"}))["nearbyStores"]
+    # when
     as_gcj = (await api.data(NEARBY, {"lat": 31.2304, "lng": 121.4737}))["nearbyStores"]
+    # then
     assert as_wgs[0]["distanceMeters"] == 0
     assert as_gcj[0]["distanceMeters"] > 400  # the raw WGS84 point is ~500 m off in Shanghai
 
 async def test_nearby_filters_by_service(api, world):
+    # given
     hq, lat, lng = await _city(api, world)
     service = (await api.data(UPSERT_SERVICE, {"input": {"code": "FIT", "name": "试衣", "durationMinutes": 30}}, hq))
     sid = service["upsertServiceType"]["serviceType"]["id"]
     near = (await api.data(NEARBY, {"lat": lat, "lng": lng}))["nearbyStores"]
     s2 = next(s for s in near if s["store"]["code"] == "S2")
+    # when
     store_id = (await api.data("query($lat: Float!, $lng: Float!) { nearbyStores(lat: $lat, lng: $lng) { store { id code } } }",
                                {"lat": lat, "lng": lng}))["nearbyStores"][2]["store"]
+    # then
     assert store_id["code"] == s2["store"]["code"]
+    # when
     await api.data(CONFIGURE, {"input": {"storeId": store_id["id"], "serviceId": sid, "capacity": 1}}, hq)
 
     found = (await api.data(NEARBY, {"lat": lat, "lng": lng, "serviceId": sid}))["nearbyStores"]
+    # then
     assert [s["store"]["code"] for s in found] == ["S2"]
 
 async def test_nearby_open_now_uses_hours_and_special_days(api, world, sessionmaker):
@@ -321,8 +377,10 @@ async def test_nearby_open_now_uses_hours_and_special_days(api, world, sessionma
         await session.commit()
     local_hour = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).hour
 
+    # when
     found = (await api.data(NEARBY, {"lat": lat, "lng": lng, "r": 5000, "openNow": True}))["nearbyStores"]
 
+    # then
     expected = ["S1", "S2", "S3"] if 10 <= local_hour < 22 else ["S2", "S3"]
     assert [s["store"]["code"] for s in found] == expected
 
@@ -337,14 +395,19 @@ async def test_nearby_open_now_uses_hours_and_special_days(api, world, sessionma
      ({"lat": 31.0, "lng": 121.0, "serviceId": "%%bad"}, "serviceId")],
 )
 async def test_nearby_bad_input_is_a_clean_top_level_error(api, args, field):
+    # when
     body = await api.post(NEARBY, args)
+    # then
     assert body["data"] is None
     assert top_level_codes(body) == ["INVALID_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == [field]
 
 async def test_nearby_with_a_sku_is_empty_until_the_catalog_exists(api, world):
+    # given
     _, lat, lng = await _city(api, world)
+    # when
     found = (await api.data(NEARBY, {"lat": lat, "lng": lng, "sku": to_global_id("Sku", 1)}))["nearbyStores"]
+    # then
     assert found == []
 
 async def test_nearby_list_does_not_grow_queries_with_the_list(api, world, count_statements):
@@ -369,21 +432,28 @@ async def test_nearby_list_does_not_grow_queries_with_the_list(api, world, count
 # ------------------------------------------------------------------ store, node and isOpenAt
 
 async def test_store_and_node_resolve_stores_for_anyone(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     query = """query($id: ID!) { store(id: $id) { code isOpenAt(at: "2026-11-23T23:00:00+08:00") }
                                  node(id: $id) { id ... on Store { code } } }"""
+    # when
     data = await api.data(query, {"id": store["id"]})
+    # then
     assert data == {"store": {"code": "SH-001", "isOpenAt": False}, "node": {"id": store["id"], "code": "SH-001"}}
 
 async def test_is_open_at_needs_an_offset(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
+    # when
     body = await api.post('query($id: ID!) { store(id: $id) { isOpenAt(at: "2026-11-23T12:00:00") } }',
                           {"id": store["id"]})
+    # then
     assert top_level_codes(body) == ["INVALID_INPUT"]
 
 async def test_node_applies_the_same_checks_as_the_typed_fields(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     mine = await make_store(api, hq, code="MINE")
     other = await make_store(api, hq, code="OTHER")
@@ -393,6 +463,7 @@ async def test_node_applies_the_same_checks_as_the_typed_fields(api, world):
     customer, login = await world.customer()
     query = "query($id: ID!) { node(id: $id) { id ... on Staff { name } } }"
 
+    # when
     same_store = await api.post(query, {"id": to_global_id("Staff", colleague.id)}, guide)
     other_store = await api.post(query, {"id": to_global_id("Staff", stranger.id)}, guide)
     as_customer = await api.post(query, {"id": to_global_id("Staff", colleague.id)}, customer)
@@ -403,6 +474,7 @@ async def test_node_applies_the_same_checks_as_the_typed_fields(api, world):
     unknown = await api.post(query, {"id": to_global_id("Store", 424242)})
     malformed = await api.post(query, {"id": "@@@"})
 
+    # then
     assert same_store["data"]["node"]["name"] == "colleague"
     assert top_level_codes(other_store) == ["FORBIDDEN"] and other_store["data"]["node"] is None
     assert top_level_codes(as_customer) == ["FORBIDDEN"]
@@ -414,8 +486,11 @@ async def test_node_applies_the_same_checks_as_the_typed_fields(api, world):
     assert top_level_codes(malformed) == ["INVALID_INPUT"]
 
 async def test_staff_me_shows_the_store(api, world):
+    # given
     _, hq = await world.staff("hq-root")
     store = await make_store(api, hq)
     _, guide = await world.staff("guide", "GUIDE", pk_of(store["id"]))
+    # when
     data = await api.data("{ staffMe { role store { code } } }", token=guide)
+    # then
     assert data == {"staffMe": {"role": "GUIDE", "store": {"code": "SH-001"}}}
