@@ -249,6 +249,38 @@ async def test_last_unit_bought_by_twenty_customers_at_once_makes_one_order(mall
     assert len(orders) == 1
 
 
+async def test_carts_sharing_skus_check_out_at_once_without_deadlock_and_take_exact_stock(mall):
+    # given: twelve carts of the same three SKUs, added in different orders, and enough of each
+    for code in ("COAT-L", "SCARF-1", "TEE-S"):
+        await mall.stock(mall.skus[code], None, 100)
+    tokens = [await mall.member(f"c{i}") for i in range(12)]
+    for i, token in enumerate(tokens):
+        for code in (("COAT-L", "SCARF-1", "TEE-S") if i % 2 else ("TEE-S", "SCARF-1", "COAT-L")):
+            assert (await mall.add(token, code, 1 + i % 3))["userErrors"] == []
+    taken = sum(1 + i % 3 for i in range(12))
+    # when they all check out at once
+    results = await asyncio.gather(*(mall.checkout(t, key="shared") for t in tokens))
+    # then every order is placed (no deadlock, no error) and each SKU lost exactly what was bought
+    assert [codes_of(r) for r in results] == [[]] * 12
+    assert [await stock_of(mall, code) for code in ("COAT-L", "SCARF-1", "TEE-S")] == [100 - taken] * 3
+
+
+async def test_a_pickup_short_of_one_sku_names_its_line_and_takes_none_of_the_others(mall):
+    # given: a cart of three SKUs; store S2 holds plenty of two and a single scarf
+    alice = await mall.member("alice")
+    for code, units in (("COAT-L", 5), ("SCARF-1", 1), ("TEE-S", 5)):
+        await mall.stock(mall.skus[code], mall.stores["S2"], units)
+        assert (await mall.add(alice, code, 2))["userErrors"] == []
+    lines = {line["sku"]["code"]: line["id"] for line in (await mall.api.data(
+        "query { me { cart { lines { id sku { code } } } } }", token=alice))["me"]["cart"]["lines"]}
+    # when
+    payload = await mall.checkout(alice, fulfilment="STORE_PICKUP", pickupStoreId=mall.stores["S2"])
+    # then: refused on the scarf's cart line, and no stock moved
+    assert codes_of(payload) == ["OUT_OF_STOCK"] and payload["order"] is None
+    assert payload["userErrors"][0]["field"] == ["cart", lines["SCARF-1"]]
+    assert [await stock_of(mall, code, "S2") for code in ("COAT-L", "SCARF-1", "TEE-S")] == [5, 1, 5]
+
+
 async def test_order_lists_run_constant_statements(api, mall, count_statements):
     # given
     alice = await mall.member("alice")

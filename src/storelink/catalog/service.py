@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -158,25 +158,44 @@ async def take_stock(session: AsyncSession, *, store_id: int | None, wanted: dic
                      field_of: dict[int, list[str]] | None = None) -> None:
     """Take units off a store's stock (or the online warehouse's when store_id is None).
 
-    Each SKU is one conditional update, in SKU order (no deadlock between two orders sharing
-    SKUs); the database refuses to go below zero, so concurrent buyers of the last unit get
-    exactly one success.
-    """
-    for sku_id in sorted(wanted):
-        quantity = wanted[sku_id]
-        if store_id is None:
-            stmt = (update(Sku).where(Sku.id == sku_id, Sku.online_stock >= quantity)
-                    .values(online_stock=Sku.online_stock - quantity).returning(Sku.id))
-        else:
-            stmt = (update(StoreStock)
-                    .where(StoreStock.sku_id == sku_id, StoreStock.store_id == store_id,
-                           StoreStock.quantity >= quantity)
-                    .values(quantity=StoreStock.quantity - quantity, updated_at=utcnow())
-                    .returning(StoreStock.sku_id))
-        if (await session.execute(stmt)).first() is None:
-            raise DomainError("Not enough stock at this store; lower the quantity" if store_id is not None
-                              else "Not enough stock online; lower the quantity", code=Code.OUT_OF_STOCK,
-                              field=(field_of or {}).get(sku_id))
+    All SKUs in one statement whose rows are locked in SKU order (no deadlock between two orders
+    sharing SKUs); a SKU short of stock is left alone and missing from the result, and the
+    database refuses to go below zero, so concurrent buyers of the last unit get exactly one
+    success. Short of any: OUT_OF_STOCK on the first such SKU (the caller's transaction rolls
+    the others back)."""
+    skus = sorted(wanted)
+    values = {"sku_ids": skus, "quantities": [wanted[s] for s in skus]}
+    if store_id is None:
+        taken = (await session.execute(_TAKE_ONLINE, values)).scalars().all()
+    else:
+        taken = (await session.execute(_TAKE_IN_STORE, {**values, "store_id": store_id, "now": utcnow()})
+                 ).scalars().all()
+    short = [s for s in skus if s not in set(taken)]
+    if short:
+        raise DomainError("Not enough stock at this store; lower the quantity" if store_id is not None
+                          else "Not enough stock online; lower the quantity", code=Code.OUT_OF_STOCK,
+                          field=(field_of or {}).get(short[0]))
+
+
+# take_stock's statements, built once: the wanted (sku, quantity) pairs as two arrays; the rows
+# locked in SKU order first (`locked` emits them sorted, and a row is updated only once emitted).
+# NO KEY UPDATE, the lock an UPDATE of these columns takes anyway: the order lines inserted just
+# before hold KEY SHARE locks on the same SKUs (their foreign keys), which FOR UPDATE would wait on.
+_WANTED = "unnest(CAST(:sku_ids AS integer[]), CAST(:quantities AS integer[])) AS w(sku_id, quantity)"
+_TAKE_ONLINE = text(f"""
+    WITH w AS (SELECT * FROM {_WANTED}),
+    locked AS (SELECT sku.id FROM sku JOIN w ON w.sku_id = sku.id ORDER BY sku.id FOR NO KEY UPDATE OF sku)
+    UPDATE sku SET online_stock = sku.online_stock - w.quantity
+    FROM w WHERE sku.id = w.sku_id AND sku.id IN (SELECT id FROM locked) AND sku.online_stock >= w.quantity
+    RETURNING sku.id""")
+_TAKE_IN_STORE = text(f"""
+    WITH w AS (SELECT * FROM {_WANTED}),
+    locked AS (SELECT s.sku_id FROM store_stock s JOIN w ON w.sku_id = s.sku_id WHERE s.store_id = :store_id
+               ORDER BY s.sku_id FOR NO KEY UPDATE OF s)
+    UPDATE store_stock SET quantity = store_stock.quantity - w.quantity, updated_at = :now
+    FROM w WHERE store_stock.store_id = :store_id AND store_stock.sku_id = w.sku_id
+      AND store_stock.sku_id IN (SELECT sku_id FROM locked) AND store_stock.quantity >= w.quantity
+    RETURNING store_stock.sku_id""")
 
 
 async def return_stock(session: AsyncSession, *, store_id: int | None, returned: dict[int, int]) -> None:
