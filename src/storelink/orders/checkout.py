@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storelink.catalog import service as catalog
 from storelink.accounts.models import Staff
-from storelink.accounts.service import live_customer
 from storelink.clock import utcnow
 from storelink.db import transaction
 from storelink.fulfilment import delivery, shipments
@@ -32,7 +31,7 @@ from storelink.loyalty import service as loyalty
 from storelink.marketing import referrals
 from storelink.loyalty.models import Coupon, PointsReason
 from storelink.scanning import codes
-from storelink.members.joining import membership_of
+from storelink.members.joining import live_member, membership_of
 from storelink.orders import attribution, cart
 from storelink.orders.models import SHIPPED_FULFILMENTS, CartLine, Order, OrderLine, OrderStatus, PaymentNotice
 from storelink.payments.base import PaidNotice
@@ -87,7 +86,7 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     """(order, created). The same idempotency key returns the first order."""
     address = _check_request(request, idempotency_key)
     # Serialises one customer's checkouts: the key, the cart and the points balance.
-    await live_customer(session, customer_id, lock=True)
+    _, membership = await live_member(session, customer_id, lock=True)
     earlier = (await session.execute(select(Order).where(
         Order.customer_id == customer_id, Order.idempotency_key == idempotency_key))).scalar_one_or_none()
     if earlier is not None:
@@ -112,7 +111,6 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
         same_city_store_id, delivery_fee = nearby[0].id, settings.same_city_fee_fen
     elif request.fulfilment == "DELIVERY":
         delivery_fee = settings.delivery_fee_fen
-    membership = await membership_of(session, customer_id)
     if request.points_to_redeem and membership is None:
         raise DomainError("Join the membership to use points", code=Code.INSUFFICIENT_POINTS,
                           field=["input", "pointsToRedeem"])
