@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -212,12 +212,18 @@ async def return_stock(session: AsyncSession, *, store_id: int | None, returned:
             )
 
 
-async def available_anywhere(session: AsyncSession, sku: Sku) -> int:
-    """The most one place holds: the warehouse, or the best-stocked single store."""
-    best_store = (
-        await session.execute(select(func.max(StoreStock.quantity)).where(StoreStock.sku_id == sku.id))
-    ).scalar_one_or_none()
-    return max(sku.online_stock, best_store or 0)
+async def sku_and_most_held(session: AsyncSession, sku_id: int, field: list[str], *,
+                            for_sale: bool = True) -> tuple[Sku, int]:
+    """require_sku, with the most one place holds of it (the warehouse, or the best-stocked
+    single store): one statement."""
+    found = (await session.execute(_SKU_AND_MOST_HELD, {"sku_id": sku_id})).first()
+    if found is None or (for_sale and not found[0].active):
+        raise NotFound("No such product", field=field)
+    return found[0], found[1]
+
+
+_SKU_AND_MOST_HELD = select(Sku, func.greatest(Sku.online_stock, select(func.max(StoreStock.quantity)).where(
+    StoreStock.sku_id == Sku.id).scalar_subquery())).where(Sku.id == bindparam("sku_id"))
 
 
 # ------------------------------------------------------------------ browsing

@@ -42,10 +42,10 @@ def _check_quantity(quantity: int, field: list[str], *, allow_zero: bool = False
         raise InvalidInput("Quantity must be {low} to {high}", low=low, high=MAX_LINE_QUANTITY, field=field)
 
 
-async def _ensure_available(session: AsyncSession, sku: Sku, quantity: int, field: list[str]) -> None:
+def _ensure_available(most_held: int, quantity: int, field: list[str]) -> None:
     """A line may not exceed what one place holds: the warehouse, or a single store (checkout
     then checks the place that fulfils it)."""
-    if quantity > await catalog.available_anywhere(session, sku):
+    if quantity > most_held:
         raise DomainError("Not enough stock for that quantity; lower it", code=Code.OUT_OF_STOCK, field=field)
 
 
@@ -54,7 +54,7 @@ async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity:
     """Add to the cart, merging with the line of the same SKU. A push by a guide marks the line
     with that guide and time. Returns the line and the whole cart as it now is."""
     _check_quantity(quantity, ["quantity"])
-    sku = await catalog.require_sku(session, sku_id, ["skuId"])
+    _, most_held = await catalog.sku_and_most_held(session, sku_id, ["skuId"])
     now = utcnow()
     marks = {"added_by_guide_id": pushed_by.id, "pushed_at": now} if pushed_by else {}
     line = (
@@ -68,7 +68,7 @@ async def add(session: AsyncSession, *, customer_id: int, sku_id: int, quantity:
     ).one()
     if line.quantity > MAX_LINE_QUANTITY:
         raise InvalidInput("At most {n} of one item", n=MAX_LINE_QUANTITY, field=["quantity"])
-    await _ensure_available(session, sku, line.quantity, ["quantity"])
+    _ensure_available(most_held, line.quantity, ["quantity"])
     rows = (await lines_of(session, [customer_id]))[customer_id]
     if len(rows) > MAX_LINES:
         raise InvalidInput("A cart holds at most {n} different items; check out or remove some first", n=MAX_LINES, field=["skuId"])
@@ -93,9 +93,9 @@ async def update_line(session: AsyncSession, *, customer_id: int, line_id: int,
     if quantity == 0:
         await session.execute(delete(CartLine).where(CartLine.id == line_id))
         return (await lines_of(session, [customer_id]))[customer_id]
-    sku = await catalog.require_sku(session, line.sku_id, ["lineId"], for_sale=False)
+    _, most_held = await catalog.sku_and_most_held(session, line.sku_id, ["lineId"], for_sale=False)
     if quantity > line.quantity:
-        await _ensure_available(session, sku, quantity, ["quantity"])
+        _ensure_available(most_held, quantity, ["quantity"])
     line.quantity = quantity
     await session.flush()
     rows = (await lines_of(session, [customer_id]))[customer_id]
