@@ -145,7 +145,7 @@ def test_no_error_code_is_written_as_a_string():
 
 
 TESTS = Path(__file__).resolve().parent
-STEPS = re.compile(r"#\s*(given|when|then|when / then)\b")
+STEPS = re.compile(r"#\s*(when|then)\b")  # `# when / then` counts as a when
 
 
 def _tests_without_steps(root: Path) -> list[str]:
@@ -157,7 +157,7 @@ def _tests_without_steps(root: Path) -> list[str]:
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
                 body = lines[node.lineno - 1:node.end_lineno]
-                if not any(m.group(1) in ("when", "then", "when / then") for m in map(STEPS.search, body) if m):
+                if not any(STEPS.search(line) for line in body):
                     missing.append(f"{path.relative_to(root)}::{node.name}")
     return missing
 

@@ -121,7 +121,11 @@ async def upsert_product(
 
 
 async def require_sku(session: AsyncSession, sku_id: int, field: list[str], *, for_sale: bool = True) -> Sku:
-    sku = await session.get(Sku, sku_id)
+    return _found(await session.get(Sku, sku_id), field, for_sale)
+
+
+def _found(sku: Sku | None, field: list[str], for_sale: bool) -> Sku:
+    """The SKU asked for: NOT_FOUND when missing, or withdrawn where it must be for sale."""
     if sku is None or (for_sale and not sku.active):
         raise NotFound("No such product", field=field)
     return sku
@@ -170,7 +174,8 @@ async def take_stock(session: AsyncSession, *, store_id: int | None, wanted: dic
     else:
         taken = (await session.execute(_TAKE_IN_STORE, {**values, "store_id": store_id, "now": utcnow()})
                  ).scalars().all()
-    short = [s for s in skus if s not in set(taken)]
+    taken_ids = set(taken)
+    short = [s for s in skus if s not in taken_ids]
     if short:
         raise DomainError("Not enough stock at this store; lower the quantity" if store_id is not None
                           else "Not enough stock online; lower the quantity", code=Code.OUT_OF_STOCK,
@@ -217,9 +222,7 @@ async def sku_and_most_held(session: AsyncSession, sku_id: int, field: list[str]
     """require_sku, with the most one place holds of it (the warehouse, or the best-stocked
     single store): one statement."""
     found = (await session.execute(_SKU_AND_MOST_HELD, {"sku_id": sku_id})).first()
-    if found is None or (for_sale and not found[0].active):
-        raise NotFound("No such product", field=field)
-    return found[0], found[1]
+    return _found(found[0] if found else None, field, for_sale), found[1]
 
 
 _SKU_AND_MOST_HELD = select(Sku, func.greatest(Sku.online_stock, select(func.max(StoreStock.quantity)).where(
