@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
@@ -29,7 +30,7 @@ _SIGNS_TOKENS = {"serve"}
 
 
 def _settings(command: str) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if command not in _SIGNS_TOKENS and not os.environ.get("JWT_SECRET"):
         import secrets
 

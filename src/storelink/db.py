@@ -5,7 +5,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -14,7 +14,7 @@ from storelink.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_embedded = {}  # data dir -> pgserver handle, kept alive for the life of the process
+_embedded: dict[str, Any] = {}  # data dir -> pgserver handle, kept alive for the life of the process
 
 
 def embedded_url(data_dir: Path) -> str:
@@ -126,8 +126,9 @@ async def copy_rows(session: AsyncSession, table: str, columns: list[str], recor
     """COPY rows into a table through the session's own connection and transaction (millions of
     rows in seconds, where INSERTs would take minutes)."""
     connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table, records=records, columns=columns)
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None  # an open connection has its driver's
+    await raw.copy_records_to_table(table, records=records, columns=columns)
 
 
 T = TypeVar("T")
@@ -153,3 +154,12 @@ async def transaction(sessionmaker: async_sessionmaker[AsyncSession],
             raise
         await session.commit()
         return result
+
+
+async def existing(session: AsyncSession, model: type[T], key: int) -> T:
+    """A row known to exist: named by another row's foreign key (its constraint guarantees the
+    row), or written earlier in this request."""
+    row = await session.get(model, key)
+    if row is None:
+        raise LookupError(f"{model.__name__} {key} is missing")
+    return row

@@ -118,7 +118,8 @@ async def _seed_history(session: AsyncSession, stores: list) -> None:
     for guide_id, store_id in await session.execute(
         select(Staff.id, Staff.store_id).where(Staff.role == "GUIDE").order_by(Staff.id)
     ):
-        guides.setdefault(store_id, []).append(guide_id)
+        if store_id is not None:
+            guides.setdefault(store_id, []).append(guide_id)
     await synthetic.make_history(session, catalog=outfits, stores=[s.id for s in stores],
                                  members=DEMO_HISTORY_MEMBERS, orders=DEMO_HISTORY_ORDERS, rng=random.Random(2026),
                                  guides=guides)
@@ -236,4 +237,4 @@ async def printable_codes(session: AsyncSession) -> list[tuple[str, str]]:
         select(Store.code, JoinCode.code).join(JoinCode, JoinCode.store_id == Store.id)
         .where(JoinCode.kind == "STORE", JoinCode.active).order_by(Store.code)
     )
-    return [tuple(r) for r in rows]
+    return [(store, code) for store, code in rows]

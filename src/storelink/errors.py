@@ -37,7 +37,7 @@ class Code(str, Enum):
 
 
 # Work to record after the rollback of a failed transaction (takes the session).
-Bookkeeping = Callable[[Any], Awaitable[None]]
+Bookkeeping = Callable[[Any], Awaitable[object]]  # what it returns is not used
 
 
 class DomainError(Exception):

@@ -54,7 +54,7 @@ class JsonFormatter(logging.Formatter):
         line = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
                 "request_id": getattr(record, "request_id", "-"), "message": record.getMessage()}
         if record.exc_info or record.exc_text:
-            line["exception"] = record.exc_text or self.formatException(record.exc_info)
+            line["exception"] = record.exc_text or self.formatException(record.exc_info or (None, None, None))
         return json.dumps(line, ensure_ascii=False)
 
 

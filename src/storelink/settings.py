@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     # Without DATABASE_URL the embedded PostgreSQL (in the data dir) is used only when asked for:
     # this, DEBUG or `serve --demo`. A container would otherwise keep its data in a layer it loses.
     storelink_embedded_db: bool = False
-    jwt_secret: str | None = None
+    jwt_secret: str = ""  # required outside DEBUG (checked below); DEBUG derives one
     debug: bool = False
     public_base_url: str = "http://localhost:8000"
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import DateTime, bindparam, case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import Field, SQLModel
 
 from storelink import metrics
@@ -69,7 +69,9 @@ async def count_attempt(session: AsyncSession, key: str, *, limit: int, window: 
     if own_transaction:
         # Its own connection and transaction: the count must be seen by every parallel attempt
         # now, and must stay whatever becomes of the caller's transaction.
-        async with session.bind.connect() as connection:
+        engine = session.bind
+        assert isinstance(engine, AsyncEngine)  # sessions are made on the engine, never one connection
+        async with engine.connect() as connection:
             failures = (await connection.execute(_COUNT, values)).scalar_one()
             await connection.commit()
     else:

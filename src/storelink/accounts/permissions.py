@@ -9,14 +9,15 @@ def is_hq(staff: Staff) -> bool:
     return staff.role == StaffRole.HQ_ADMIN
 
 
-def can_see_store(staff: Staff, store_id: int) -> bool:
-    """Read scope: HQ sees every store; guides and managers their own."""
-    return is_hq(staff) or staff.store_id == store_id
+def can_see_store(staff: Staff, store_id: int | None) -> bool:
+    """Read scope: HQ sees every store; guides and managers their own (no store: HQ's alone)."""
+    return is_hq(staff) or (store_id is not None and staff.store_id == store_id)
 
 
-def can_manage_store(staff: Staff, store_id: int) -> bool:
-    """Write scope for store settings: HQ, or the manager of that store."""
-    return is_hq(staff) or (staff.role == StaffRole.STORE_MANAGER and staff.store_id == store_id)
+def can_manage_store(staff: Staff, store_id: int | None) -> bool:
+    """Write scope for store settings: HQ, or the manager of that store (no store: HQ alone)."""
+    return is_hq(staff) or (staff.role == StaffRole.STORE_MANAGER and store_id is not None
+                            and staff.store_id == store_id)
 
 
 def can_see_staff(viewer: Staff, other: Staff) -> bool:
@@ -30,6 +31,6 @@ def ensure_hq(staff: Staff) -> None:
         raise Forbidden("Only HQ admins may do this")
 
 
-def ensure_manages_store(staff: Staff, store_id: int) -> None:
+def ensure_manages_store(staff: Staff, store_id: int | None) -> None:
     if not can_manage_store(staff, store_id):
         raise Forbidden("Only HQ or this store's manager may do this")

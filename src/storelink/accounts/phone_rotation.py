@@ -23,6 +23,7 @@ async def _rotate_batch(session: AsyncSession) -> int:
         .order_by(Customer.id).limit(BATCH).with_for_update()
     )).all()
     for id_, cipher, key_id in rows:
+        assert cipher is not None and key_id is not None  # sealed phones only, each with its key
         sealed = keyring.seal(keyring.open(cipher, key_id))
         await session.execute(
             update(Customer).where(Customer.id == id_)

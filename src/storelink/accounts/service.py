@@ -5,8 +5,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -179,6 +180,7 @@ def phone_of(customer: Customer) -> str | None:
     """The full number: only for the customer themselves and for `storelink export`."""
     if customer.phone_sealed is None:
         return None
+    assert customer.phone_key_id is not None  # a sealed phone names its key
     return phone_cipher.keyring().open(customer.phone_sealed, customer.phone_key_id)
 
 
@@ -212,11 +214,11 @@ async def staff_login(
         message="Too many failed logins; try again later",
     )
     staff = (await session.execute(select(Staff).where(Staff.username == key))).scalar_one_or_none()
-    known = staff is not None and staff.active
-    if not await passwords.verify_password(staff.password_hash if known else None, password[:256]):
+    known = staff if staff is not None and staff.active else None
+    if not await passwords.verify_password(known.password_hash if known else None, password[:256]) or known is None:
         raise Unauthenticated("Wrong username or password")
     await throttle.clear(session, throttle_key)
-    return await _open_session(session, settings=settings, staff=staff)
+    return await _open_session(session, settings=settings, staff=known)
 
 
 async def refresh_session(session: AsyncSession, *, refresh_token: str, settings: Settings) -> IssuedTokens:
@@ -254,7 +256,7 @@ async def _revoke(session: AsyncSession, session_id: str, reason: str) -> bool:
         .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoke_reason=reason)
     )
-    return result.rowcount == 1
+    return cast(CursorResult, result).rowcount == 1  # an UPDATE's result is a cursor's
 
 
 async def logout(session: AsyncSession, *, session_id: str) -> bool:

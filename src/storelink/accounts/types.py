@@ -13,6 +13,7 @@ from storelink.accounts.loaders import StaffById
 from storelink.api.context import Info
 from storelink.appointments.loaders import AppointmentsOfCustomer
 from storelink.db import transaction
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.errors import UserError
 from storelink.graphql.lazy import lazy_class
 from storelink.graphql.pagination import PageInfo, cursor_for, id_after
@@ -38,7 +39,8 @@ _APPOINTMENTS = "storelink.appointments.types"
 _LOYALTY = "storelink.loyalty.types"
 _MARKETING = "storelink.marketing.types"
 
-StaffRole = strawberry.enum(models.StaffRole)
+StaffRole = models.StaffRole
+graphql_enums(StaffRole)
 
 
 @strawberry.type

@@ -14,7 +14,7 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -50,7 +50,7 @@ def limited(receive: Receive, limit: int) -> Receive:
     return receive_within_limit
 
 
-class StorelinkGraphQL(GraphQL):
+class StorelinkGraphQL(GraphQL[Context, None]):
     # Set when the app starts (it needs the database); see create_app.
     documents: Documents | None = None
 
@@ -58,6 +58,7 @@ class StorelinkGraphQL(GraphQL):
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
         length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        response: Response
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             response = error_response(413, f"The request body may not exceed {MAX_BODY_BYTES} bytes.")
         else:
@@ -110,7 +111,7 @@ class StorelinkGraphQL(GraphQL):
         data.extensions = extensions or None
         return data
 
-    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+    async def on_ws_connect(self, context: Context) -> Any:
         """connection_init: a valid token, or the socket closes (4403) before any subscription."""
         if await context.principal() is None:
             raise ConnectionRejectionError()

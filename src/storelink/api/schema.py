@@ -4,12 +4,13 @@ Importing a domain's queries module also registers its node resolvers (graphql/r
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 
 from storelink.api.metrics import OperationMetrics
 from storelink.api.context import Info
@@ -97,11 +98,14 @@ def build_schema(*, debug: bool = False, timezone: str = "Asia/Shanghai") -> str
     if not debug:
         rules.append(NoSchemaIntrospectionCustomRule)
     # OperationMetrics first: it wraps the others, so it counts the errors as the policy left them.
-    extensions = [OperationMetrics, lambda: RequestPipeline(rules=tuple(rules), max_tokens=MAX_TOKENS)]
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        OperationMetrics,
+        lambda: RequestPipeline(rules=tuple(rules), max_tokens=MAX_TOKENS),
+    ]
     if not debug:
         # "Did you mean ...?" hints describe the schema to whoever probes it.
         # (The package re-exports a function of the same name, hence the explicit module import.)
-        importlib.import_module("graphql.pyutils.did_you_mean").MAX_LENGTH = 0
+        setattr(importlib.import_module("graphql.pyutils.did_you_mean"), "MAX_LENGTH", 0)
     return StorelinkSchema(
         query=Query,
         mutation=Mutation,

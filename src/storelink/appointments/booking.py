@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storelink import db
 from storelink.scanning import scanner
 from storelink.accounts import permissions
 from storelink.accounts.models import Customer, Staff, StaffRole
@@ -423,7 +424,7 @@ async def check_in(session: AsyncSession, request: scanner.ScanRequest) -> Appoi
         raise DomainError("Already checked in", code=Code.CODE_USED_UP, field=["code"])
     if appointment.status != "BOOKED":
         raise DomainError("This appointment is {status}", status=appointment.status, code=Code.CODE_EXPIRED, field=["code"])
-    store = await session.get(Store, appointment.store_id)
+    store = await db.existing(session, Store, appointment.store_id)
     today = utcnow().astimezone(ZoneInfo(store.timezone)).date()
     if today > appointment.local_day:
         raise DomainError("This appointment was on an earlier day", code=Code.CODE_EXPIRED, field=["code"])
@@ -444,8 +445,8 @@ async def send_reminder(session: AsyncSession, payload: dict, wechat) -> None:
     customer = await session.get(Customer, appointment.customer_id)
     if customer is None or customer.openid is None:
         raise outbox.Skip("customer gone")
-    store = await session.get(Store, appointment.store_id)
-    service = await session.get(ServiceType, appointment.service_id)
+    store = await db.existing(session, Store, appointment.store_id)
+    service = await db.existing(session, ServiceType, appointment.service_id)
     local = appointment.start_at.astimezone(ZoneInfo(store.timezone))
     await wechat.send_subscribe_message(
         touser=customer.openid,

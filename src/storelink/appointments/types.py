@@ -11,6 +11,7 @@ from storelink.accounts.types import Staff, load_staff
 from storelink.api.context import Info
 from storelink.appointments import models
 from storelink.appointments.loaders import ServiceTypeById
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
 from storelink.members.loaders import MembershipByCustomer
@@ -19,7 +20,8 @@ from storelink.scanning import codes
 from storelink.stores.loaders import StoreById
 from storelink.stores.types import Store
 
-AppointmentStatus = strawberry.enum(models.AppointmentStatus)
+AppointmentStatus = models.AppointmentStatus
+graphql_enums(AppointmentStatus)
 
 
 @strawberry.type

@@ -3,7 +3,7 @@ checks that need the whole file or the database, and the set-based load."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +82,7 @@ class Kind:
     # (a function of the Setting when it needs one).
     checks: tuple[str | Callable[[Setting], str], ...]
     load: Callable[[AsyncSession, Setting], Awaitable[Counts]]
-    export: Callable[[AsyncSession, Setting], Any] = field(default=None)  # async iterator of CSV rows
+    export: Callable[[AsyncSession, Setting], AsyncIterator[list[str]]]  # the CSV rows of `storelink export`
 
     @property
     def columns(self) -> tuple[str, ...]:

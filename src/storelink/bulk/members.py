@@ -16,6 +16,8 @@ entry (OPENING_BALANCE).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
@@ -88,7 +90,7 @@ async def _resolve(session: AsyncSession) -> None:
     await session.execute(text("ALTER TABLE import_resolved ADD PRIMARY KEY (line)"))
 
 
-async def _clashing_numbers(session: AsyncSession) -> list[int]:
+async def _clashing_numbers(session: AsyncSession) -> Sequence[int]:
     return (await session.execute(text(
         "SELECT line FROM (SELECT line, member_no, row_number() OVER (PARTITION BY member_no ORDER BY line) AS nth "
         "FROM import_resolved WHERE new_membership) x "

@@ -153,7 +153,7 @@ async def export(session: AsyncSession, s: Setting):
                 phones[customer.id] = phone_of(customer)
             phone = phones[customer.id]
         yield [order.order_no, order.channel, phone or "", store_code or "", guide or "",
-               order.paid_at.isoformat(), sku_code, str(quantity), str(price), order.receipt_no or ""]
+               order.paid_at.isoformat() if order.paid_at else "", sku_code, str(quantity), str(price), order.receipt_no or ""]
 
 
 KIND = Kind(

@@ -76,7 +76,7 @@ async def load(session: AsyncSession, s: Setting) -> Counts:
         "WHERE (product.name, product.category, product.description, product.tags, product.image_url, product.active) "
         "IS DISTINCT FROM (excluded.name, excluded.category, excluded.description, excluded.tags, "
         "excluded.image_url, true) RETURNING code"))}
-    skus = dict((await session.execute(text(
+    skus: dict[str, bool] = dict((await session.execute(text(
         "INSERT INTO sku (product_id, code, title, price_fen, online_stock, active, created_at) "
         "SELECT p.id, r.sku_code, r.sku_title, r.price_fen, 0, true, now() FROM import_rows r "
         "JOIN product p ON p.code = r.product_code "

@@ -129,13 +129,13 @@ async def run_import(sessionmaker: async_sessionmaker[AsyncSession], kind: Kind,
     report = Report(kind.name)
     setting = setting_for(settings)
     async with sessionmaker() as session:
-        at = None
         try:
             at = await _stage(session, kind, path, encoding=encoding, progress=progress, setting=setting,
                               report=report)
         except csvfile.FileProblem as problem:
             report.bad(f"{path.name}: {problem}")
-        if not report.problem_count:
+            at = None
+        if at is not None and not report.problem_count:
             await _check(session, kind, setting, path.name, at, report)
         if report.problem_count or dry_run:
             await session.rollback()
@@ -155,6 +155,7 @@ def describe(report: Report, *, dry_run: bool) -> str:
     if dry_run:
         return f"{report.kind}: {report.rows} rows checked, no problems (dry run: nothing was loaded)"
     c = report.counts
+    assert c is not None  # loaded
     return (f"{report.kind}: {report.rows} rows read: {c.inserted} inserted, {c.updated} updated, "
             f"{c.unchanged} unchanged")
 

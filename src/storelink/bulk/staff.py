@@ -56,7 +56,7 @@ async def load(session: AsyncSession, s: Setting) -> Counts:
         "WHERE s.role = 'GUIDE' AND s.active AND NOT EXISTS ("
         "  SELECT 1 FROM join_code c WHERE c.guide_id = s.id AND c.personal AND c.active)"))
     for guide_id, store_id in without_code:
-        await join_codes.issue_personal_code(session, Staff(id=guide_id, store_id=store_id))
+        await join_codes.issue_personal_code(session, guide_id, store_id)
     return counts
 
 

@@ -47,8 +47,8 @@ def format_hours(weekly: list[dict]) -> str:
     by_day = {day: tuple((h["opens"], h["closes"]) for h in weekly if h["weekday"] == day) for day in range(1, 8)}
     parts = []
     for times, days in itertools.groupby(range(1, 8), key=lambda d: by_day[d]):
-        days = list(days)
-        span = str(days[0]) if len(days) == 1 else f"{days[0]}-{days[-1]}"
+        run = list(days)
+        span = str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}"
         parts += [f"{span} {opens}-{closes}" for opens, closes in times]
     return "; ".join(parts)
 

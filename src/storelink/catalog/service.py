@@ -75,20 +75,18 @@ async def upsert_product(
     input stop being sold (they stay for the orders that name them)."""
     permissions.ensure_hq(actor)
     f = ["input"]
-    values = {
-        "code": store_service.check_code(code, f + ["code"]),
-        "name": store_service.clean_text(name, f + ["name"], max_len=100),
-        "description": store_service.clean_text(description, f + ["description"], max_len=2000, required=False),
-        "category": store_service.clean_text(category, f + ["category"], max_len=50),
-        "tags": _tags(tags),
-        "image_url": store_service.clean_text(image_url, f + ["imageUrl"], max_len=500, required=False),
-        "active": True,
-    }
-    if values["image_url"] and not values["image_url"].startswith(("https://", "http://")):
+    code = store_service.check_code(code, f + ["code"])
+    name = store_service.clean_text(name, f + ["name"], max_len=100)
+    description = store_service.clean_text(description, f + ["description"], max_len=2000, required=False)
+    category = store_service.clean_text(category, f + ["category"], max_len=50)
+    cleaned_tags = _tags(tags)
+    image_url = store_service.clean_text(image_url, f + ["imageUrl"], max_len=500, required=False)
+    if image_url and not image_url.startswith(("https://", "http://")):
         raise InvalidInput("imageUrl must be an http(s) URL", field=f + ["imageUrl"])
     checked = _check_skus(skus)
-    text = search.search_text(values["name"], values["description"], values["tags"])
-    values.update(search_text=text, search_grams=search.grams(text))
+    text = search.search_text(name, description, cleaned_tags)
+    values = {"code": code, "name": name, "description": description, "category": category, "tags": cleaned_tags,
+              "image_url": image_url, "active": True, "search_text": text, "search_grams": search.grams(text)}
     now = utcnow()
     product_id = (
         await session.execute(
@@ -222,7 +220,9 @@ async def sku_and_most_held(session: AsyncSession, sku_id: int, field: list[str]
     """require_sku, with the most one place holds of it (the warehouse, or the best-stocked
     single store): one statement."""
     found = (await session.execute(_SKU_AND_MOST_HELD, {"sku_id": sku_id})).first()
-    return _found(found[0] if found else None, field, for_sale), found[1]
+    sku = _found(found[0] if found else None, field, for_sale)  # raises when there is none
+    assert found is not None
+    return sku, found[1]
 
 
 _SKU_AND_MOST_HELD = select(Sku, func.greatest(Sku.online_stock, select(func.max(StoreStock.quantity)).where(

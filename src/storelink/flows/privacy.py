@@ -1,6 +1,7 @@
 """A customer's own data: export everything held about them; delete (anonymise) the account."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -38,7 +39,7 @@ async def export_customer(session: AsyncSession, customer_id: int, settings: Set
     sessions = (await session.execute(
         select(AuthSession).where(AuthSession.customer_id == customer_id).order_by(AuthSession.created_at)
     )).scalars().all()
-    bindings = []
+    bindings: Sequence[BindingChange] = []
     if membership is not None:
         bindings = (await session.execute(
             select(BindingChange).where(BindingChange.membership_id == membership.id)
@@ -59,13 +60,19 @@ async def export_customer(session: AsyncSession, customer_id: int, settings: Set
     reached = (await session.execute(
         select(MarketingMessage).where(MarketingMessage.customer_id == customer_id).order_by(MarketingMessage.id)
     )).scalars().all()
-    points = []
-    standing = None
+    points: Sequence[PointsEntry] = []
+    member: dict | None = None
     if membership is not None:
         points = (await session.execute(
             select(PointsEntry).where(PointsEntry.membership_id == membership.id).order_by(PointsEntry.id)
         )).scalars().all()
         standing = (await loyalty.standings(session, [membership], settings))[membership.id]
+        member = {
+            "memberNo": membership.member_no, "tier": standing.tier, "points": standing.points,
+            "joinChannel": membership.join_channel, "joinedAt": _iso(membership.joined_at),
+            "joinStoreId": membership.join_store_id, "recruitedByStaffId": membership.recruited_by_id,
+            "guideStaffId": membership.guide_id, "boundAt": _iso(membership.bound_at),
+        }
     return {
         "exportedAt": _iso(utcnow()),
         "customer": {
@@ -74,12 +81,7 @@ async def export_customer(session: AsyncSession, customer_id: int, settings: Set
             "phoneCountryCode": customer.phone_country_code,
             "phoneBoundAt": _iso(customer.phone_bound_at), "createdAt": _iso(customer.created_at),
         },
-        "membership": None if membership is None else {
-            "memberNo": membership.member_no, "tier": standing.tier, "points": standing.points,
-            "joinChannel": membership.join_channel, "joinedAt": _iso(membership.joined_at),
-            "joinStoreId": membership.join_store_id, "recruitedByStaffId": membership.recruited_by_id,
-            "guideStaffId": membership.guide_id, "boundAt": _iso(membership.bound_at),
-        },
+        "membership": member,
         "consents": [
             {"kind": c.kind, "policyVersion": c.policy_version, "granted": c.granted,
              "recordedAt": _iso(c.recorded_at)} for c in consents

@@ -20,7 +20,7 @@ async def hire(session: AsyncSession, *, actor: Staff | None, username: str, pas
     staff = await accounts.create_staff(session, actor=actor, username=username, password=password, name=name,
                                         role=role, store_id=store_id)
     if staff.role == StaffRole.GUIDE:
-        await join_codes.issue_personal_code(session, staff)
+        await join_codes.issue_personal_code(session, staff.id, staff.store_id)
     return staff
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from storelink import db
 from storelink.accounts import permissions
 from storelink.api.context import Info
 from storelink.clock import utcnow
@@ -25,7 +26,7 @@ async def _shipment_node(info: Info, pk: int) -> Shipment | None:
     who = await caller.signed_in(info)
     async with info.context.reader() as session:
         row = await session.get(ShipmentRow, pk)
-        owner = (await session.get(OrderRow, row.order_id)).customer_id if row else None
+        owner = (await db.existing(session, OrderRow, row.order_id)).customer_id if row else None
     if row is None:
         return None
     if who.customer is not None:

@@ -58,13 +58,20 @@ async def places_holding(session: AsyncSession, sku_ids: Iterable[int], *, near:
     in_warehouse = select(null().label("store_id"), Sku.id, Sku.online_stock, null(), null()).where(
         Sku.id.in_(sku_ids), Sku.online_stock > 0)
     places: dict[int | None, Place] = {}
+    store_id: int | None
+    sku_id: int
+    units: int
+    lat: float | None
+    lng: float | None
     for store_id, sku_id, units, lat, lng in await session.execute(union_all(in_warehouse, in_stores)):
         if store_id in excluded:
             continue
         place = places.get(store_id)
         if place is None:
-            far = store_id is WAREHOUSE or near is None
-            place = places[store_id] = Place(store_id, None if far else distance_m(near[0], near[1], lat, lng))
+            distance = None  # the warehouse has no coordinates, so no distance
+            if near is not None and lat is not None and lng is not None:
+                distance = distance_m(near[0], near[1], lat, lng)
+            place = places[store_id] = Place(store_id, distance)
         place.stock[sku_id] = units
     return list(places.values())
 

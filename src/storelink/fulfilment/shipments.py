@@ -39,10 +39,16 @@ def may_act(staff: Staff, shipment: Shipment) -> bool:
     return permissions.can_see_store(staff, shipment.from_store_id)
 
 
+def _address_point(order: Order) -> tuple[float, float] | None:
+    if order.address_lat is None or order.address_lng is None:
+        return None
+    return order.address_lat, order.address_lng
+
+
 async def place_order(session: AsyncSession, order: Order, lines: Sequence[OrderLine], *,
                       same_city_store_id: int | None = None) -> list[Shipment]:
     """At checkout: route every line and hold its stock where it ships; OUT_OF_STOCK otherwise."""
-    near = (order.address_lat, order.address_lng) if order.address_lat is not None else None
+    near = _address_point(order)
     only = (lambda place: place.store_id == same_city_store_id) if same_city_store_id is not None else None
     shipments, unplaced = await routing.route(session, order_id=order.id, lines=lines, near=near, only=only)
     if unplaced:
@@ -188,7 +194,7 @@ async def reject(session: AsyncSession, *, staff: Staff, shipment_id: int, reaso
     moved = (await lines_of(session, [shipment.id]))[shipment.id]
     order_lines = (await session.execute(select(OrderLine).where(
         OrderLine.id.in_([m.order_line_id for m in moved])))).scalars().all()
-    near = (order.address_lat, order.address_lng) if order.address_lat is not None else None
+    near = _address_point(order)
     placed, unplaced = await routing.route(session, order_id=order.id, lines=order_lines, near=near,
                                            excluded=rejected_by)
     await announce(session, placed)

@@ -9,14 +9,18 @@ from storelink.api.context import Info
 from storelink.catalog.types import Sku, sku_of_line
 from storelink.fulfilment import models
 from storelink.fulfilment.loaders import LinesOfShipment
+from storelink.graphql import caller
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
 from storelink.orders.loaders import OrderById
 from storelink.orders.types import Fulfilment, Order
 from storelink.stores.types import Store, load_store
 
-ShipmentStatus = strawberry.enum(models.ShipmentStatus)
-RoutingRule = strawberry.enum(models.RoutingRule, description="How paid online orders are routed to a place that ships.")
+ShipmentStatus = models.ShipmentStatus
+RoutingRule = models.RoutingRule
+graphql_enums(ShipmentStatus)
+strawberry.enum(RoutingRule, description="How paid online orders are routed to a place that ships.")
 
 
 @strawberry.type
@@ -53,7 +57,7 @@ class Shipment(Node):
     async def order(self, info: Info) -> Order:
         # Whoever may see the shipment (its place's staff, HQ, the customer) may see its order.
         row = await OrderById.of(info).load(self.order_pk)
-        customer = (await info.context.principal()).customer
+        customer = (await caller.signed_in(info)).customer
         return Order.from_model(row, info.context.settings.jwt_secret, for_owner=customer is not None)
 
     @strawberry.field(description="The store that ships it; null for the central warehouse.")

@@ -18,8 +18,10 @@ from storelink.logs import request_id_var
 log = logging.getLogger("storelink.graphql")
 
 
-# The GraphQL face of the one list of codes (storelink.errors.Code).
-ErrorCode = strawberry.enum(Code, name="ErrorCode")
+# The GraphQL face of the one list of codes (storelink.errors.Code): the class itself, marked by
+# strawberry.enum (a plain alias keeps it a type for mypy).
+ErrorCode = Code
+strawberry.enum(ErrorCode, name="ErrorCode")
 
 
 @strawberry.type

@@ -24,7 +24,9 @@ async def guide_for(session: AsyncSession, viewer: Staff, guide_id: int) -> tupl
         raise NotFound("No such guide", field=["guideId"])
     if not (viewer.id == guide.id or permissions.can_manage_store(viewer, guide.store_id)):
         raise Forbidden("You may see your own figures only")
-    store = await session.get(Store, guide.store_id)
+    store = await session.get(Store, guide.store_id) if guide.store_id is not None else None
+    if store is None:
+        raise NotFound("No such guide", field=["guideId"])  # a guide always has a store
     return guide, store
 
 

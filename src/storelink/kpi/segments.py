@@ -37,7 +37,7 @@ class Purchases(NamedTuple):
     last_paid_at: dt.datetime | None = None
 
 
-async def purchases(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, Purchases]:
+async def purchases(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int | None, Purchases]:
     rows = await session.execute(
         select(Order.customer_id, func.count(), func.sum(Order.total_fen), func.max(Order.paid_at))
         .where(Order.customer_id.in_(customer_ids), Order.status.in_(PAID_STATUSES))
@@ -98,7 +98,7 @@ async def insights(session: AsyncSession, memberships: Sequence[Membership], set
     customers = [m.customer_id for m in memberships]
     paid = Order.status.in_(PAID_STATUSES)
     found = activity(customers, now, settings)
-    segment = dict((await session.execute(
+    segment: dict[int, str] = dict((await session.execute(
         select(Membership.id, segment_of(found, now, settings))
         .outerjoin(found, found.c.customer_id == Membership.customer_id)
         .where(Membership.id.in_([m.id for m in memberships]))
@@ -110,7 +110,7 @@ async def insights(session: AsyncSession, memberships: Sequence[Membership], set
         .where(Order.customer_id.in_(customers), paid, Order.paid_at >= now - TAG_WINDOW)
         .group_by(Order.customer_id, Product.category, Product.tags)
     )
-    tallies: dict[int, Counter] = {}
+    tallies: dict[int | None, Counter] = {}
     for customer_id, category, tags, units in bought:
         tally = tallies.setdefault(customer_id, Counter())
         for word in (category, *tags):

@@ -134,6 +134,7 @@ class Hub:
             try:
                 async with self._engine.connect() as connection:
                     raw = (await connection.get_raw_connection()).driver_connection
+                    assert raw is not None  # an open connection has its driver's
                     await raw.add_listener(CHANNEL, self._deliver)
                     self._listening.set()
                     while not self._stop.is_set():

@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import CheckConstraint, Column, Index, Integer
+from sqlalchemy import CheckConstraint, Column, Index, Integer, Row
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -108,7 +108,7 @@ class Coupon(SQLModel, table=True):
     order_id: int | None = Field(default=None)
 
 
-def coupon_status(coupon: Coupon, campaign: CouponCampaign, now: datetime | None = None) -> CouponStatus:
+def coupon_status(coupon: Coupon | Row, campaign: CouponCampaign, now: datetime | None = None) -> CouponStatus:
     """A coupon is EXPIRED once its campaign has ended, unless it was redeemed before."""
     if coupon.status == CouponStatus.REDEEMED.value:
         return CouponStatus.REDEEMED

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
+from storelink import db
 from storelink.api.context import Info
 from storelink.graphql import caller
 from storelink.graphql.relay import node_resolver
@@ -26,7 +27,7 @@ async def _coupon_node(info: Info, pk: int) -> Coupon | None:
             return None
         if row.customer_id != me.id:
             return None  # someone else's reads as missing (ids are sequential)
-        campaign = await session.get(models.CouponCampaign, row.campaign_id)
+        campaign = await db.existing(session, models.CouponCampaign, row.campaign_id)
     return Coupon.from_model(row, campaign, info.context.settings.jwt_secret)
 
 
@@ -36,10 +37,11 @@ class LoyaltyQueries:
                                   "they may claim; staff see every one; others those open to any member.")
     async def coupon_campaigns(self, info: Info) -> list[CouponCampaign]:
         who = await info.context.principal()
+        customer_id = who.customer.id if who is not None and who.customer is not None else None
         viewer = "staff" if who is not None and who.staff is not None else \
-            "customer" if who is not None and who.customer is not None else "anyone"
+            "customer" if customer_id is not None else "anyone"
         async with info.context.reader() as session:
             rows = await service.running_campaigns(
-                session, viewer=viewer, customer_id=who.customer.id if viewer == "customer" else None,
+                session, viewer=viewer, customer_id=customer_id,
                 settings=info.context.settings)
         return [CouponCampaign.from_model(r) for r in rows]

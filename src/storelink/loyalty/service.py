@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from storelink import db
 from storelink.scanning import scanner
 from storelink.accounts import permissions
 from storelink.accounts.models import Staff
@@ -396,7 +397,7 @@ async def scan_coupon(session: AsyncSession, request: scanner.ScanRequest) -> Co
     coupon = (await session.execute(select(Coupon).where(Coupon.token == request.token))).scalar_one_or_none()
     if coupon is None:
         raise DomainError("Unknown coupon", code=Code.CODE_INVALID, field=["code"])
-    campaign = await session.get(CouponCampaign, coupon.campaign_id)
+    campaign = await db.existing(session, CouponCampaign, coupon.campaign_id)
     status = coupon_status(coupon, campaign)
     if status == "REDEEMED":
         raise DomainError("This coupon has been used", code=Code.CODE_USED_UP, field=["code"])

@@ -5,8 +5,10 @@ import asyncio
 import datetime as dt
 
 import strawberry
+from sqlalchemy import Row
 
 from storelink.api.context import Info
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
 from storelink.loyalty import models
@@ -16,8 +18,9 @@ from storelink.scanning import codes
 from storelink.stores.types import Store, load_store
 
 
-CouponStatus = strawberry.enum(models.CouponStatus)
-CouponChannel = strawberry.enum(models.CouponChannel)
+CouponStatus = models.CouponStatus
+CouponChannel = models.CouponChannel
+graphql_enums(CouponStatus, CouponChannel)
 
 
 @strawberry.type
@@ -59,7 +62,8 @@ class Coupon(Node):
     redeemed_at: dt.datetime | None
 
     @classmethod
-    def from_model(cls, row: models.Coupon, campaign: models.CouponCampaign, secret: str) -> "Coupon":
+    def from_model(cls, row: models.Coupon | Row, campaign: models.CouponCampaign, secret: str) -> "Coupon":
+        """From the model, or from a row with its columns (loyalty.issue's RETURNING)."""
         return cls(id=to_global_id("Coupon", row.id), code=codes.coupon_code(row.token, secret),
                    campaign=CouponCampaign.from_model(campaign), status=models.coupon_status(row, campaign),
                    claimed_at=row.claimed_at, redeemed_at=row.redeemed_at)

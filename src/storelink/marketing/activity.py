@@ -3,8 +3,9 @@ triggers and the member's profile, then pruned by the worker (API-NOTES "Marketi
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storelink.catalog.models import Product
@@ -49,6 +50,7 @@ async def prune(sessionmaker: async_sessionmaker, *, now: dt.datetime | None = N
 
     async def work(session: AsyncSession) -> int:
         old = select(Activity.id).where(Activity.at < cutoff).limit(PRUNE_BATCH).scalar_subquery()
-        return (await session.execute(delete(Activity).where(Activity.id.in_(old)))).rowcount
+        result = await session.execute(delete(Activity).where(Activity.id.in_(old)))
+        return cast(CursorResult, result).rowcount  # a DELETE's result is a cursor's
 
     return await transaction(sessionmaker, work)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import Integer, Select, String, and_, any_, bindparam, case, func, or_, select, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -45,7 +46,8 @@ class Rule:
 
     @classmethod
     def from_json(cls, data: dict) -> "Rule":
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**fields)
 
 
 def check_template_id(template_id: str, field: list[str]) -> str:
@@ -64,8 +66,8 @@ async def checked(session: AsyncSession, rule: Rule, field: list[str]) -> Rule:
                        ("lastPurchaseMaxDays", rule.last_purchase_max_days)):
         if days is not None and not 0 <= days <= MAX_DAYS:
             raise InvalidInput("Days must be 0 to {n}", n=MAX_DAYS, field=[*field, name])
-    if None not in (rule.last_purchase_min_days, rule.last_purchase_max_days) \
-            and rule.last_purchase_min_days > rule.last_purchase_max_days:
+    low, high = rule.last_purchase_min_days, rule.last_purchase_max_days
+    if low is not None and high is not None and low > high:
         raise InvalidInput("The minimum days must not exceed the maximum", field=[*field, "lastPurchaseMaxDays"])
     store_ids = tuple(dict.fromkeys(rule.store_ids))
     if len(store_ids) > MAX_STORES:
@@ -170,5 +172,5 @@ async def size(session: AsyncSession, rule: Rule, *, template_id: str | None, no
 async def contains(session: AsyncSession, rule: Rule, customer_id: int, *, now: dt.datetime,
                    settings: Settings) -> bool:
     return (await session.execute(
-        select(members(rule, now, settings).where(Membership.customer_id == customer_id).exists()))).scalar()
+        select(members(rule, now, settings).where(Membership.customer_id == customer_id).exists()))).scalar_one()
 

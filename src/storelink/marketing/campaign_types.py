@@ -8,6 +8,7 @@ import strawberry
 from storelink.api.context import Info
 from storelink.clock import utcnow
 from storelink.errors import InvalidInput
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
 from storelink.graphql.scalars import Long
@@ -18,8 +19,9 @@ from storelink.marketing.audience import Rule
 from storelink.marketing.types import Audience, AudienceInput
 from storelink.stores.types import Store, load_store
 
-CampaignTrigger = strawberry.enum(models.CampaignTrigger)
-CampaignStatus = strawberry.enum(models.CampaignStatus)
+CampaignTrigger = models.CampaignTrigger
+CampaignStatus = models.CampaignStatus
+graphql_enums(CampaignTrigger, CampaignStatus)
 
 
 @strawberry.type(description="What a campaign caused, measured against its control group.")

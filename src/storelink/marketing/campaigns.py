@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, case, cast, func, literal, select, update
+from sqlalchemy import BigInteger, ColumnElement, case, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,7 +56,7 @@ def status_sql(now: dt.datetime):
                 else_="RUNNING")
 
 
-def running(now: dt.datetime):
+def running(now: dt.datetime | ColumnElement[dt.datetime]) -> tuple[ColumnElement[bool], ...]:
     """The conditions of a campaign that reaches members now."""
     return (MarketingCampaign.state == "LIVE", MarketingCampaign.starts_at <= now, MarketingCampaign.ends_at > now)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from sqlalchemy import (
-    DateTime, Float, Integer, Row, String, bindparam, literal, literal_column, select, union_all, update,
+    DateTime, Float, Integer, Row, Select, String, bindparam, literal, literal_column, select, union_all, update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,7 +72,7 @@ _k = MarketingCampaign
 # The running STORE_NEARBY campaigns and whether the member met each: built once (bind parameters).
 _met = select(MarketingMessage.id).where(MarketingMessage.campaign_id == _k.id,
                                          MarketingMessage.customer_id == bindparam("customer_id")).exists()
-_RUNNING = select(_k.id, literal_column("marketing_campaign.xmin::text").label("version"), _met.label("met")).where(
+_RUNNING: Select[int, str, bool] = select(_k.id, literal_column("marketing_campaign.xmin::text").label("version"), _met.label("met")).where(
     *running(bindparam("now", type_=DateTime(timezone=True))), _k.trigger == CampaignTrigger.STORE_NEARBY.value
 ).order_by(_k.id)
 _messages = MarketingMessage.__table__
@@ -120,7 +120,7 @@ async def report(session: AsyncSession, *, customer_id: int, near: tuple[float, 
             continue
         issued = await loyalty.issue(session, campaign_id=campaign.offer_campaign_id, customer_ids=[customer_id],
                                      now=now, settings=settings)
-        if issued.coupons:
+        if issued.coupons and issued.offer is not None:  # coupons come of a running offer
             coupon = issued.coupons[customer_id]
             await session.execute(_LINK, {"message_id": row.id, "coupon_id": coupon.id})
             coupons.append((coupon, issued.offer))
@@ -160,7 +160,7 @@ async def _stores_of(session: AsyncSession, membership: Membership) -> set[int]:
     found = {membership.join_store_id}
     if membership.guide_id is not None:
         found.add((await session.execute(select(Staff.store_id).where(Staff.id == membership.guide_id))).scalar())
-    return found - {None}
+    return {store_id for store_id in found if store_id is not None}
 
 
 async def _nearest_in_reach(session: AsyncSession, index: Index, met: set[int], near: tuple[float, float],

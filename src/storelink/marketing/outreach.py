@@ -57,7 +57,7 @@ async def send(session: AsyncSession, wechat: WeChatClient, *, guide: Staff, mem
         audience.consent_sql(customer.id), audience.credits_sql(customer.id, template_id),
         sending.sent_this_week_sql(customer.id, now)))).one()
     why = sending.blocked(consent=consent, credits=credits, sent_this_week=this_week, settings=settings)
-    if why == "UNREACHABLE":
+    if why == "UNREACHABLE" or customer.openid is None:  # one known only by phone has no WeChat to reach
         raise DomainError("This member has not agreed to marketing messages of this template",
                           code=Code.NOT_ELIGIBLE, field=["templateId"])
     if why == "SUPPRESSED":

@@ -43,7 +43,9 @@ async def set_program(session: AsyncSession, *, actor: Staff, inviter_points: in
               "active": active, "updated_by_id": actor.id, "updated_at": now}
     await session.execute(insert(ReferralProgram).values(id=1, **values)
                           .on_conflict_do_update(index_elements=[ReferralProgram.id], set_=values))
-    return await session.get(ReferralProgram, 1, populate_existing=True)
+    program = await session.get(ReferralProgram, 1, populate_existing=True)
+    assert program is not None  # just written
+    return program
 
 
 async def on_paid(session: AsyncSession, *, order: Order, membership: Membership, now: dt.datetime,

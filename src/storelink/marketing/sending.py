@@ -192,17 +192,18 @@ async def deliver_due(sessionmaker: async_sessionmaker, wechat: WeChatClient, se
     return await transaction(sessionmaker, work)
 
 
-async def _offer_titles(session: AsyncSession, offer_ids: set[int]) -> dict[int, str]:
+async def _offer_titles(session: AsyncSession, offer_ids: set[int]) -> dict[int | None, str]:
     if not offer_ids:
         return {}
     return dict((await session.execute(
         select(CouponCampaign.id, CouponCampaign.title).where(CouponCampaign.id.in_(offer_ids)))).all())
 
 
-async def _send_all(wechat: WeChatClient, rows: list[Due], offers: dict[int, str]) -> list[Exception | None]:
+async def _send_all(wechat: WeChatClient, rows: list[Due], offers: dict[int | None, str]) -> list[Exception | None]:
     gate = asyncio.Semaphore(CONCURRENT_SENDS)
 
     async def send(row: Due) -> Exception | None:
+        assert row.openid is not None  # rows without one were set aside
         async with gate:
             try:
                 await wechat.send_subscribe_message(

@@ -8,6 +8,7 @@ delayed triggers (below); STORE_NEARBY is queued by reportLocation (marketing/ne
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -28,7 +29,8 @@ from storelink.settings import Settings
 LOOKBACK = dt.timedelta(days=2)
 
 
-def enrol(campaign: MarketingCampaign, matched: Select, now: dt.datetime, **extra):
+def enrol(campaign: MarketingCampaign | SimpleNamespace, matched: Select, now: dt.datetime | ColumnElement[dt.datetime],
+          **extra):
     """INSERT one row per member of `matched` (a select with a customer_id column), treated or
     control by the campaign's hash; members already in the campaign are skipped. `campaign` may
     be a row with the campaign's id, control_share and template_id; any value may be a bind

@@ -7,6 +7,7 @@ import strawberry
 
 from storelink.api.context import Info
 from storelink.errors import InvalidInput
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import decode_id
 from storelink.marketing import audience, models
@@ -16,7 +17,8 @@ from storelink.scanning import codes
 from storelink.stores.types import Store, load_store
 
 
-ActivityKind = strawberry.enum(models.ActivityKind)
+ActivityKind = models.ActivityKind
+graphql_enums(ActivityKind)
 
 
 @strawberry.input(description="A rule over members; every non-empty condition must hold.")

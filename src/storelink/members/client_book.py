@@ -100,9 +100,9 @@ async def page(session: AsyncSession, *, book: Book, segment: MemberSegment | No
     page_ids = select(book_rows.c.id, book_rows.c.total)
     if before_id is not None:
         page_ids = page_ids.where(book_rows.c.id < before_id)
-    page_ids = page_ids.order_by(book_rows.c.id.desc()).limit(first + 1).subquery()
+    page = page_ids.order_by(book_rows.c.id.desc()).limit(first + 1).subquery()
     rows = (await session.execute(
-        select(Membership, Customer, page_ids.c.total).join(page_ids, page_ids.c.id == Membership.id)
+        select(Membership, Customer, page.c.total).join(page, page.c.id == Membership.id)
         .join(Customer, Customer.id == Membership.customer_id).order_by(Membership.id.desc())
     )).all()
     if rows:

@@ -34,15 +34,15 @@ async def _insert_code(session: AsyncSession, **values) -> JoinCode:
     raise RuntimeError("could not find a free join code")
 
 
-async def issue_personal_code(session: AsyncSession, guide: Staff) -> JoinCode:
+async def issue_personal_code(session: AsyncSession, guide_id: int, store_id: int | None) -> JoinCode:
     """The guide's permanent scan-to-join code."""
     return await _insert_code(
-        session, kind=JoinCodeKind.GUIDE.value, store_id=guide.store_id, guide_id=guide.id,
+        session, kind=JoinCodeKind.GUIDE.value, store_id=store_id, guide_id=guide_id,
         personal=True, created_by_id=None,
     )
 
 
-async def personal_codes(session: AsyncSession, guide_ids: list[int]) -> dict[int, JoinCode]:
+async def personal_codes(session: AsyncSession, guide_ids: list[int]) -> dict[int | None, JoinCode]:
     rows = await session.execute(
         select(JoinCode).where(JoinCode.guide_id.in_(guide_ids), JoinCode.personal, JoinCode.active)
     )
@@ -104,7 +104,7 @@ async def revoke_join_code(session: AsyncSession, *, actor: Staff, code: str) ->
     if row.personal:
         guide = await session.get(Staff, row.guide_id)
         if guide is not None and guide.active:
-            await issue_personal_code(session, guide)
+            await issue_personal_code(session, guide.id, guide.store_id)
     return row
 
 

@@ -181,6 +181,7 @@ async def join_by_code(
     try:
         if problem := code_problem(row, utcnow()):
             raise problem
+        assert row is not None  # code_problem refuses a missing code
         existing = await membership_of(session, customer_id)
         if existing is not None:
             outcome = await binding.on_rescan(session, existing, row, settings)

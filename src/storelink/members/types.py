@@ -9,6 +9,7 @@ from storelink.accounts.loaders import CustomerById
 from storelink.accounts.types import Staff, load_staff
 from storelink.api.context import Info
 from storelink.errors import InvalidInput
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
 from storelink.graphql.pagination import PageInfo
@@ -21,10 +22,11 @@ from storelink.orders.loaders import CartOf, RecentOrders
 from storelink.orders.types import Cart, Order
 from storelink.stores.types import Store, load_store
 
-MemberSegment = strawberry.enum(models.MemberSegment)
-JoinCodeKind = strawberry.enum(models.JoinCodeKind)
-JoinChannel = strawberry.enum(models.JoinChannel)
-MemberTier = strawberry.enum(loyalty_models.MemberTier)
+MemberSegment = models.MemberSegment
+JoinCodeKind = models.JoinCodeKind
+JoinChannel = models.JoinChannel
+MemberTier = loyalty_models.MemberTier
+graphql_enums(MemberSegment, JoinCodeKind, JoinChannel, MemberTier)
 
 
 @strawberry.type

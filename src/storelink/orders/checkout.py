@@ -103,6 +103,7 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
     now = utcnow()
     same_city_store_id, delivery_fee = None, 0
     if request.fulfilment == "SAME_CITY":
+        assert request.address_location is not None  # required with SAME_CITY (check_request)
         nearby = await delivery.same_city_store(session, {sku.id: line.quantity for line, sku in lines},
                                                 request.address_location, now)
         if nearby is None:
@@ -149,6 +150,7 @@ async def checkout(session: AsyncSession, *, customer_id: int, request: Checkout
                                         store_id=request.pickup_store_id)
         order.coupon_id = coupon.id
     if request.points_to_redeem:
+        assert membership is not None  # refused above without one
         if request.points_to_redeem > subtotal - discount:
             raise InvalidInput("More points than the order costs", field=["input", "pointsToRedeem"])
         await loyalty.redeem_points(session, membership=membership, points=request.points_to_redeem,

@@ -32,7 +32,8 @@ async def _ask_for_payment(info: Info, provider, payload: OrderPayload) -> None:
     """After the commit: no lock is held while the provider answers. A failure keeps the order;
     checking out again with the same key asks for the payment again."""
     order = payload.order
-    me = (await info.context.principal()).customer
+    assert order is not None  # asked for a placed order only
+    me = await caller.customer(info)
     try:
         params = await provider.prepare(PaymentOrder(
             order_no=order.order_no, total_fen=order.total_fen, description=f"订单 {order.order_no}",

@@ -37,7 +37,7 @@ async def lines_by_order(session: AsyncSession, order_ids: Sequence[int]) -> dic
     return found
 
 
-async def recent_orders(session: AsyncSession, customer_ids: Sequence[int], limit: int) -> dict[int, list[Order]]:
+async def recent_orders(session: AsyncSession, customer_ids: Sequence[int], limit: int) -> dict[int | None, list[Order]]:
     """The newest `limit` orders of each customer, in one statement."""
     ranked = (
         select(Order.id, func.row_number().over(partition_by=Order.customer_id, order_by=Order.id.desc()).label("n"))
@@ -47,7 +47,7 @@ async def recent_orders(session: AsyncSession, customer_ids: Sequence[int], limi
         select(Order).join(ranked, ranked.c.id == Order.id).where(ranked.c.n <= limit)
         .order_by(Order.customer_id, Order.id.desc())
     )
-    found: dict[int, list[Order]] = {c: [] for c in customer_ids}
+    found: dict[int | None, list[Order]] = {c: [] for c in customer_ids}
     for order in rows.scalars():
         found[order.customer_id].append(order)
     return found

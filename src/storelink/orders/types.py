@@ -9,6 +9,7 @@ import strawberry
 from storelink.accounts.types import Staff, load_staff
 from storelink.api.context import Info
 from storelink.catalog.types import Sku, sku_of_line
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.errors import UserError
 from storelink.graphql.pagination import PageInfo
 from storelink.graphql.relay import Node, to_global_id
@@ -28,9 +29,10 @@ if TYPE_CHECKING:
 _FULFILMENT = "storelink.fulfilment.types"
 _RETURNS = "storelink.returns.types"
 
-Fulfilment = strawberry.enum(models.Fulfilment)
-SalesChannel = strawberry.enum(models.SalesChannel)
-OrderStatus = strawberry.enum(models.OrderStatus)
+Fulfilment = models.Fulfilment
+SalesChannel = models.SalesChannel
+OrderStatus = models.OrderStatus
+graphql_enums(Fulfilment, SalesChannel, OrderStatus)
 
 
 @strawberry.type

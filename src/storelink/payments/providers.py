@@ -27,6 +27,8 @@ def build(settings: Settings, http: aiohttp.ClientSession) -> Payments:
     if settings.wechatpay_configured:
         from storelink.payments import wechatpay
 
+        assert settings.wechatpay_private_key_file and settings.wechatpay_platform_public_key_file  # "configured"
+
         providers["wechatpay"] = wechatpay.WeChatPayProvider(
             http, appid=settings.wechat_appid or "", mchid=settings.wechatpay_mchid or "",
             serial=settings.wechatpay_cert_serial or "",

@@ -75,7 +75,7 @@ class Orders:
         self.ids = np.array(sorted({p for x in purchases for p in x.products}), dtype=np.int64)
         members = sorted({x.customer_id for x in purchases if x.customer_id is not None})
         self.members = np.array(members, dtype=np.int64)
-        member_row = {m: i for i, m in enumerate(members)}
+        member_row: dict[int | None, int] = {m: i for i, m in enumerate(members)}
         # per order
         self.day = np.array([x.paid_at.timestamp() / 86400 for x in purchases])
         self.member = np.array([member_row.get(x.customer_id, -1) for x in purchases], dtype=np.int64)
@@ -202,9 +202,9 @@ def substitutes(products: Sequence[reco.ProductInfo], popularity: dict[int, floa
     pairs: set[tuple[int, int]] = set()
     for members in buckets.values():
         members = sorted(members, key=lambda p: (-popularity.get(p.id, 0.0), p.id))[:MAX_BUCKET]
-        for i, a in enumerate(members):
-            for b in members[i + 1:]:
-                pairs.add((a.id, b.id) if a.id < b.id else (b.id, a.id))
+        for i, first in enumerate(members):
+            for second in members[i + 1:]:
+                pairs.add((first.id, second.id) if first.id < second.id else (second.id, first.id))
     by_id = {p.id: p for p in products}
     found: dict[int, dict[int, float]] = defaultdict(dict)
     for a, b in pairs:
@@ -418,7 +418,8 @@ def _objective(batches: Sequence[_Batch], weights: reco.Weights) -> float:
 def _capped(ids: np.ndarray, s: np.ndarray, categories: list[str], cap: int) -> np.ndarray:
     """The top ten as ranking.choose picks them with a category cap (then the rest by score)."""
     ordered = [i for i in np.lexsort((ids, -s)).tolist() if i < len(categories)]
-    picked, count = [], defaultdict(int)
+    picked: list[int] = []
+    count: defaultdict[str, int] = defaultdict(int)
     for i in ordered:
         if len(picked) == reco.TOP:
             break
@@ -455,7 +456,7 @@ def tune(purchases: Sequence[Purchase], info: dict[int, reco.ProductInfo]) -> Tu
         improved = False
         for name, values in GRID.items():
             for value in values:
-                trial = replace(best, **{name: value})
+                trial = replace(best, **{name: value})  # type: ignore[arg-type]  # GRID names float weights only
                 if trial == best:
                     continue
                 score = _objective(cases, trial)

@@ -228,7 +228,8 @@ def choose(found: dict[int, Candidate], *, info: dict[int, ProductInfo], availab
     ordered = [c for c in order(found) if c.product_id in info and (available is None or c.product_id in available)]
     if not per_category:
         return ordered[:first]
-    picked, count = [], Counter()
+    picked: list[Candidate] = []
+    count: Counter[str] = Counter()
     for c in ordered:
         if len(picked) == min(TOP, first):
             break

@@ -128,7 +128,8 @@ async def recommend(session: AsyncSession, *, context: str, customer_id: int | N
             .where(Product.id.in_(candidates), Product.active, Sku.active))
     if at_store:
         stmt = stmt.join(StoreStock, (StoreStock.sku_id == Sku.id) & (StoreStock.store_id == at_store.id))
-    info, best_sku = {}, {}
+    info: dict[int, reco.ProductInfo] = {}
+    best_sku: dict[int, tuple[int, int]] = {}
     for pid, name, category, tags, sku_id, units in await session.execute(stmt):
         if pid not in info:
             info[pid] = reco.ProductInfo(pid, name, category, tuple(tags or ()))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -69,7 +70,7 @@ async def _sync_sequence(session: AsyncSession, table: str) -> None:
 
 
 async def make_catalog(session: AsyncSession, *, products: int, rng: random.Random, online_stock: int = 1000,
-                       stores: list[int] = (), store_stock: int = 20, shop: str = "fashion",
+                       stores: Sequence[int] = (), store_stock: int = 20, shop: str = "fashion",
                        days: int = 365) -> Catalog:
     """A `shop` ("fashion" or "grocery") of `products`; a fifth of them launch during the `days`
     of history to come."""
@@ -78,7 +79,9 @@ async def make_catalog(session: AsyncSession, *, products: int, rng: random.Rand
     now = utcnow()
     first_product, first_sku = await _next_id(session, "product"), await _next_id(session, "sku")
     catalog = Catalog()
-    product_rows, sku_rows, stock_rows = [], [], []
+    product_rows: list[tuple] = []
+    sku_rows: list[tuple] = []
+    stock_rows: list[tuple] = []
     pid, sid = first_product, first_sku
 
     def add(name: str, category: str, tags: list[str], price: int) -> int:
@@ -174,19 +177,23 @@ def _in_season(category: str, when: dt.datetime) -> bool:
     return months is None or when.month in months
 
 
+def _draws(shelf: _Shelf, day: float, times: int) -> set[int]:
+    """The products of `times` draws from the shelf (a draw may find nothing on sale)."""
+    return {p for p in (shelf.draw(day) for _ in range(times)) if p is not None}
+
+
 def _basket(shopper: _Shopper, day: float, when: dt.datetime, catalog: Catalog, shelf: _Shelf,
             rng: random.Random) -> dict[int, int]:
     """One order's products and units."""
     if shopper.bulk and rng.random() < 0.5:  # a bulk buyer's order: many products, many units
-        drawn = {shelf.draw(day) for _ in range(rng.randint(20, 60))} - {None}
-        return {p: rng.randint(5, 200) for p in drawn}
+        return {p: rng.randint(5, 200) for p in _draws(shelf, day, rng.randint(20, 60))}
     due = [p for p, cycle in shopper.staples.items()
            if day - shopper.last.get(p, -1e9) >= cycle * rng.uniform(0.75, 1.25) and shelf.on_sale(p, day)]
     basket: set[int] = set()
     grocery = bool(catalog.cycle_of) and len(catalog.cycle_of) == len(catalog.products)
     if grocery:
         basket |= {p for p in due if rng.random() < 0.4}
-        basket |= {shelf.draw(day) for _ in range(rng.randint(1, 3))} - {None}
+        basket |= _draws(shelf, day, rng.randint(1, 3))
     elif due and rng.random() < 0.6:  # skincare running out
         basket |= {p for p in due if rng.random() < 0.85}
         if rng.random() < 0.5:
@@ -265,7 +272,7 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
                 shopper.last[p] = day
             home = shopper.home
             in_store = home is not None and rng.random() < 0.5
-            serving = rng.choice(guides[home]) if in_store and guides and guides.get(home) else None
+            serving = rng.choice(guides[home]) if home is not None and in_store and guides and guides.get(home) else None
             total = 0
             for p, quantity in sorted(basket.items()):
                 price = catalog.price_of[p]

@@ -53,6 +53,7 @@ async def load_purchases(session: AsyncSession, *, since: dt.datetime, until: dt
     for order_id, customer_id, store_id, paid_at, product_id, units in await session.execute(stmt):
         purchase = found.get(order_id)
         if purchase is None:
+            assert paid_at is not None  # paid orders only
             purchase = found[order_id] = Purchase(order_id, customer_id, store_id or 0, paid_at, {})
         purchase.products[product_id] = int(units)
     return sorted(found.values(), key=lambda p: (p.paid_at, p.order_id))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from storelink.catalog.types import Product, Sku
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.relay import to_global_id
 from storelink.recommend import models
 
@@ -13,8 +14,9 @@ if TYPE_CHECKING:
     from storelink.recommend.serve import Shown
 
 
-RecommendationContext = strawberry.enum(models.RecommendationContext)
-RecommendationFeedback = strawberry.enum(models.RecommendationFeedback)
+RecommendationContext = models.RecommendationContext
+RecommendationFeedback = models.RecommendationFeedback
+graphql_enums(RecommendationContext, RecommendationFeedback)
 
 
 @strawberry.type

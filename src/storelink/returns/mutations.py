@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
+from storelink import db
 from storelink.api.context import Info
 from storelink.graphql import caller
 from storelink.graphql.errors import in_transaction
@@ -72,7 +73,7 @@ class ReturnMutations:
         for refund_id in reopened:
             await payouts.pay_out(info.context.sessionmaker, info.context.payments, refund_id)
         async with info.context.reader() as session:
-            row = await session.get(OrderRow, decode_id(order_id, "Order", ["orderId"]))
+            row = await db.existing(session, OrderRow, decode_id(order_id, "Order", ["orderId"]))
         payload.order = Order.from_model(row, info.context.settings.jwt_secret, for_owner=False)
         return payload
 
@@ -83,5 +84,5 @@ async def _pay_out(info: Info, refund_ids: list[int], payload: ReturnPayload) ->
         await payouts.pay_out(info.context.sessionmaker, info.context.payments, refund_id)
     if payload.return_request is not None and refund_ids:
         async with info.context.reader() as session:
-            row = await session.get(ReturnRow, payload.return_request.pk)
+            row = await db.existing(session, ReturnRow, payload.return_request.pk)
         payload.return_request = ReturnRequest.from_model(row)

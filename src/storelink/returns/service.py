@@ -57,7 +57,7 @@ async def goods_received_at(session: AsyncSession, order: Order) -> dt.datetime 
         return order.completed_at  # an order from before routing, completed by hand
     if any(status != ShipmentStatus.DELIVERED.value for status, _ in parcels):
         return None
-    return max(at for _, at in parcels)
+    return max((at for _, at in parcels if at is not None), default=None)
 
 
 async def _check_returnable(session: AsyncSession, order: Order, settings: Settings, now: dt.datetime) -> None:

@@ -6,6 +6,8 @@ import datetime as dt
 import strawberry
 
 from storelink.api.context import Info
+from storelink.graphql import caller
+from storelink.graphql.enums import graphql_enums
 from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
 from storelink.orders.loaders import OrderById, OrderLineById
@@ -14,7 +16,8 @@ from storelink.returns import models
 from storelink.returns.loaders import LinesOfReturn, RefundOfReturn
 from storelink.stores.types import Store, load_store
 
-ReturnStatus = strawberry.enum(models.ReturnStatus)
+ReturnStatus = models.ReturnStatus
+graphql_enums(ReturnStatus)
 
 
 @strawberry.input
@@ -54,7 +57,7 @@ class ReturnRequest(Node):
     async def order(self, info: Info) -> Order:
         # Whoever may see the request (its order's customer, staff who may see the order) may see the order.
         row = await OrderById.of(info).load(self.order_pk)
-        customer = (await info.context.principal()).customer
+        customer = (await caller.signed_in(info)).customer
         return Order.from_model(row, info.context.settings.jwt_secret, for_owner=customer is not None)
 
     @strawberry.field

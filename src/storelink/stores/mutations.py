@@ -27,7 +27,7 @@ class StoreMutations:
                 phone=input.phone,
                 lat=input.lat,
                 lng=input.lng,
-                coord_system=input.coord_system.value,
+                coord_system=input.coord_system.name,  # the names are the values
                 timezone=input.timezone,
                 opening_hours=[
                     {"weekday": h.weekday, "opens": h.opens, "closes": h.closes}

@@ -41,7 +41,7 @@ class StoreQueries:
                 session,
                 lat=lat,
                 lng=lng,
-                coord_system=coord_system.value,
+                coord_system=coord_system.name,  # the names are the values
                 radius_m=radius_meters,
                 first=first,
                 service_id=service_pk,

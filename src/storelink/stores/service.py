@@ -6,8 +6,9 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Literal, overload
 
-from sqlalchemy import Date, Float, Integer, Text, bindparam, cast, exists, func, select
+from sqlalchemy import Date, Float, Integer, Row, Text, bindparam, cast, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,10 @@ async def require_store(session: AsyncSession, store_id: int, field: list[str] |
     return store
 
 
+@overload
+def clean_text(value: str | None, field: list[str], *, max_len: int, required: Literal[True] = True) -> str: ...
+@overload
+def clean_text(value: str | None, field: list[str], *, max_len: int, required: bool) -> str | None: ...
 def clean_text(value: str | None, field: list[str], *, max_len: int, required: bool = True) -> str | None:
     """Stripped text within max_len; required fields may not be blank."""
     value = value.strip() if value is not None else None
@@ -91,7 +96,7 @@ async def upsert_store(
     if not 0 <= same_city_radius_m <= MAX_SAME_CITY_M:
         raise InvalidInput("Same-city delivery reaches 0 to {n} meters", n=MAX_SAME_CITY_M,
                            field=f + ["sameCityRadiusMeters"])
-    values = {
+    values: dict[str, object] = {
         "code": check_code(code, f + ["code"]),
         "name": clean_text(name, f + ["name"], max_len=100),
         "city": clean_text(city, f + ["city"], max_len=50),
@@ -287,7 +292,7 @@ async def nearby_stores(
     if in_stock_sku_id is not None:
         params["sku_id"] = in_stock_sku_id
 
-    async def page(limit: int, offset: int) -> list:
+    async def page(limit: int, offset: int) -> Sequence[Row]:
         return (await session.execute(stmt, {**params, "limit": limit, "offset": offset})).all()
 
     if not open_now:

@@ -19,7 +19,7 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def _store_codes(session: AsyncSession, *ids: int | None) -> dict[int, str]:
+async def _store_codes(session: AsyncSession, *ids: int | None) -> dict[int | None, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
