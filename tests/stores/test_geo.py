@@ -36,3 +36,26 @@ def test_bounding_box_contains_the_circle():
     assert geo.distance_m(lat, lng, max_lat, lng) <= r + 1
     assert geo.distance_m(lat, lng, lat, max_lng) >= r - 1
     assert min_lat < lat < max_lat and min_lng < lng < max_lng
+
+
+def test_nearest_beyond_is_a_lower_bound_of_the_great_circle_distance():
+    # given: pairs of points a few degrees apart, from the equator to latitude 85
+    import random
+    rng = random.Random(7)
+    pairs = []
+    for _ in range(20_000):
+        lat = rng.uniform(-85, 85)
+        lng = rng.uniform(-170, 170)
+        pairs.append((lat, lng, max(-89.0, min(89.0, lat + rng.uniform(-2, 2))), lng + rng.uniform(-6, 6)))
+
+    # when
+    ratios = []
+    for lat1, lng1, lat2, lng2 in pairs:
+        planar = ((lat2 - lat1) ** 2 + (lng2 - lng1) ** 2) ** 0.5
+        bound = geo.nearest_beyond_m(max(abs(lat1), abs(lat2)), planar)
+        ratios.append(bound / max(geo.distance_m(lat1, lng1, lat2, lng2), 1e-9))
+
+    # then: never above the distance, and close to it where degrees of longitude are nearly full
+    assert max(ratios) <= 1.0 + 1e-9
+    near_equator = [r for (lat1, _, lat2, _), r in zip(pairs, ratios) if max(abs(lat1), abs(lat2)) < 10]
+    assert min(near_equator) > 0.98

@@ -62,3 +62,25 @@ def bounding_box(lat: float, lng: float, radius_m: float) -> tuple[float, float,
         return min_lat, max_lat, -180.0, 180.0
     d_lng = math.degrees(radius_m / (EARTH_RADIUS_M * math.cos(math.radians(widest))))
     return min_lat, max_lat, max(-180.0, lng - d_lng), min(180.0, lng + d_lng)
+
+
+def nearest_beyond_m(widest_lat: float, planar_deg: float) -> float:
+    """A lower bound, in metres, of the great-circle distance between two points within
+    `widest_lat` degrees of the equator whose planar distance in degrees, sqrt(Δlat² + Δlng²)
+    (PostgreSQL's `point <-> point` on (lng, lat)), is at least `planar_deg`.
+
+    hav(d/R) = hav(Δφ) + cos φ1 cos φ2 hav(Δλ) ≥ cos² φw (hav(Δφ) + hav(Δλ)) ≥ cos² φw hav(D),
+    the last because hav(√t) is concave in t, so hav(a) + hav(b) ≥ hav(√(a² + b²)). It grows
+    with D, so it holds for every point farther than `planar_deg` too.
+    """
+    shrink = math.cos(math.radians(min(90.0, abs(widest_lat))))
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, shrink * math.sin(math.radians(min(planar_deg, 180.0)) / 2)))
+
+
+def planar_reach_deg(widest_lat: float, radius_m: float) -> float:
+    """The planar distance in degrees that every point within radius_m stays inside (points
+    within `widest_lat` of the equator): the inverse of nearest_beyond_m."""
+    shrink = math.cos(math.radians(min(90.0, abs(widest_lat))))
+    if shrink <= 0:
+        return 360.0
+    return math.degrees(2 * math.asin(min(1.0, math.sin(min(radius_m / EARTH_RADIUS_M, math.pi) / 2) / shrink)))

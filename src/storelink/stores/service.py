@@ -4,11 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Literal, overload
 
-from sqlalchemy import Date, Float, Integer, Row, Text, bindparam, cast, exists, func, select
+from sqlalchemy import Date, Float, Integer, Text, bindparam, cast, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -211,29 +212,32 @@ def _weekly(hours_json: str) -> list[dict]:
 def _nearby_statement(*, with_service: bool, with_stock: bool):
     """The nearby query, built once with bind parameters so each call skips SQL construction.
 
-    Index use: the (lat, lng) B-tree narrows to the bounding box of the circle; the exact
-    great-circle distance (haversine, as geo.distance_m) is computed only inside it, from the
-    index entries (which include the id), so the nearest page is chosen without touching the
-    table; only the stores on that page are then read.
+    Index use: the GiST index on point(lng, lat) (ix_store_spot, with id, lat and lng: an
+    index-only scan) walks the stores nearest first by planar distance in degrees (`<->`) inside
+    the planar circle that holds the search circle (geo.planar_reach_deg), keeping those within
+    the radius by the exact great-circle distance (haversine, as geo.distance_m), and stops after
+    `cap` of them; those few are ranked by the exact distance. Planar order is not great-circle
+    order (a degree of longitude is shorter than one of latitude), so each row also carries how
+    many candidates were taken and the planar distance of the last: nearby_stores checks that no
+    store left out can be nearer than the page's last (geo.nearest_beyond_m) and asks for more
+    candidates otherwise. Only the stores on the page are read whole.
     """
     lat, lng = bindparam("lat", type_=Float), bindparam("lng", type_=Float)
     h = func.power(func.sin(func.radians(Store.lat - lat) / 2), 2) + func.cos(
         func.radians(lat)
     ) * func.cos(func.radians(Store.lat)) * func.power(func.sin(func.radians(Store.lng - lng) / 2), 2)
     distance = (2 * geo.EARTH_RADIUS_M * func.asin(func.least(1.0, func.sqrt(h)))).label("distance")
-    nearest = (
-        select(Store.id, distance)
-        .where(
-            Store.lat.between(bindparam("min_lat", type_=Float), bindparam("max_lat", type_=Float)),
-            Store.lng.between(bindparam("min_lng", type_=Float), bindparam("max_lng", type_=Float)),
-            distance <= bindparam("radius_m", type_=Float),
-        )
-        .order_by(distance, Store.id)
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
+    spot = func.point(Store.lng, Store.lat)  # the expression ix_store_spot indexes
+    planar = spot.op("<->", return_type=Float)(func.point(lng, lat))
+    reach = func.circle(func.point(lng, lat), bindparam("reach", type_=Float))
+    candidates = (
+        select(Store.id, distance, planar.label("planar"))
+        .where(spot.op("<@", is_comparison=True)(reach), distance <= bindparam("radius_m", type_=Float))
+        .order_by(planar)
+        .limit(bindparam("cap", type_=Integer))
     )
     if with_service:
-        nearest = nearest.where(
+        candidates = candidates.where(
             exists().where(
                 StoreService.store_id == Store.id,
                 StoreService.service_id == bindparam("service_id", type_=Integer),
@@ -241,16 +245,24 @@ def _nearby_statement(*, with_service: bool, with_stock: bool):
             )
         )
     if with_stock:
-        nearest = nearest.where(
+        candidates = candidates.where(
             exists().where(
                 StoreStock.store_id == Store.id,
                 StoreStock.sku_id == bindparam("sku_id", type_=Integer),
                 StoreStock.quantity > 0,
             )
         )
-    page = nearest.subquery("nearest")
+    taken = candidates.subquery("candidates")
+    page = (
+        select(taken.c.id, taken.c.distance, func.count().over().label("taken"),
+               func.max(taken.c.planar).over().label("last_planar"))
+        .order_by(taken.c.distance, taken.c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("nearest")
+    )
     return (
-        select(Store, page.c.distance)
+        select(Store, page.c.distance, page.c.taken, page.c.last_planar)
         .join(page, page.c.id == Store.id)
         .order_by(page.c.distance, Store.id)
     )
@@ -283,17 +295,27 @@ async def nearby_stores(
     if not 0 < first <= MAX_NEARBY:
         raise InvalidInput("first must be 1 to {n}", n=MAX_NEARBY, field=["first"])
     lat, lng = to_gcj02(lat, lng, coord_system)
-    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(lat, lng, radius_m)
+    widest = min(90.0, abs(lat) + math.degrees(radius_m / geo.EARTH_RADIUS_M))  # of any point in reach
     stmt = _NEARBY[(service_id is not None, in_stock_sku_id is not None)]
-    params = {"lat": lat, "lng": lng, "min_lat": min_lat, "max_lat": max_lat, "min_lng": min_lng,
-              "max_lng": max_lng, "radius_m": radius_m}
+    params = {"lat": lat, "lng": lng, "reach": geo.planar_reach_deg(widest, radius_m), "radius_m": radius_m}
     if service_id is not None:
         params["service_id"] = service_id
     if in_stock_sku_id is not None:
         params["sku_id"] = in_stock_sku_id
 
-    async def page(limit: int, offset: int) -> Sequence[Row]:
-        return (await session.execute(stmt, {**params, "limit": limit, "offset": offset})).all()
+    # Planar order takes about 1/cos(latitude) candidates per store of the page; a fifth more
+    # and a few spare make a second round rare.
+    spare = 1.2 / max(math.cos(math.radians(widest)), 0.05)
+
+    async def page(limit: int, offset: int) -> list[tuple[Store, float]]:
+        cap = math.ceil((offset + limit) * spare) + 8
+        while True:
+            rows = (await session.execute(stmt, {**params, "cap": cap, "limit": limit, "offset": offset})).all()
+            # Complete when every candidate in the radius was taken, or when none left out can be
+            # as near as the page's last.
+            if not rows or rows[0].taken < cap or rows[-1].distance < geo.nearest_beyond_m(widest, rows[0].last_planar):
+                return [(store, d) for store, d, _, _ in rows]
+            cap *= 4
 
     if not open_now:
         return [(store, round(d)) for store, d in await page(first, 0)]
