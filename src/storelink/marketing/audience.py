@@ -81,7 +81,7 @@ async def checked(session: AsyncSession, rule: Rule, field: list[str]) -> Rule:
 
 
 # A member's tags as the profile shows them: the categories and product tags of the last 365
-# days' paid orders, most units first, the first MEMBER_TAGS_MAX (kpi/segments.insights).
+# days' paid orders, most units first, the first MEMBER_TAGS_MAX (kpi/segments.tags).
 _TAGS_HELD = text("""
     (SELECT coalesce(array_agg(t.word), '{}') FROM (
         SELECT w.word FROM sales_order o
@@ -106,8 +106,9 @@ def members(rule: Rule, now: dt.datetime, settings: Settings) -> Select:
         guides_there = select(Staff.id).where(Staff.store_id == stores).scalar_subquery()
         stmt = stmt.where(or_(Membership.join_store_id == stores, Membership.guide_id.in_(guides_there)))
     if rule.segments:
-        found = segments.activity_of_each(now, settings)
-        stmt = stmt.outerjoin(found, true()).where(segments.segment_of(found, now, settings).in_(rule.segments))
+        found = segments.activity_of_each()
+        stmt = (stmt.outerjoin(found, true()).where(segments.segment_of(found).in_(rule.segments))
+                .params(segments.windows(now, settings)))
     if rule.tiers:
         spend = (select(func.coalesce(func.sum(Order.total_fen), 0))
                  .where(Order.customer_id == Membership.customer_id, paid, Order.paid_at >= now - TIER_WINDOW)

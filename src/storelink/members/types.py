@@ -14,7 +14,7 @@ from storelink.graphql.errors import UserError
 from storelink.graphql.relay import Node, to_global_id
 from storelink.graphql.pagination import PageInfo
 from storelink.graphql.scalars import Long
-from storelink.kpi.loaders import InsightsOf, PurchasesOf
+from storelink.kpi.loaders import ActivityOf, TagsOf
 from storelink.loyalty.loaders import StandingOf
 from storelink.loyalty import models as loyalty_models
 from storelink.members import models
@@ -158,23 +158,23 @@ class MemberProfile(Node):
         description="Behavioural segment, e.g. STORE_EXPERIENCE, ONLINE_REPURCHASE, OMNICHANNEL_ACTIVE, DORMANT, NEW."
     )
     async def segment(self, info: Info) -> str:
-        return (await InsightsOf.of(info).load(self.pk))[0]
+        return (await ActivityOf.of(info).load(self.pk)).segment
 
     @strawberry.field(description="What the member buys: categories and product tags, most bought first.")
     async def tags(self, info: Info) -> list[str]:
-        return (await InsightsOf.of(info).load(self.pk))[1]
+        return await TagsOf.of(info).load(self.customer_pk)
 
     @strawberry.field(description="When the member last paid for an order, in either channel (not refunded).")
     async def last_purchase_at(self, info: Info) -> dt.datetime | None:
-        return (await PurchasesOf.of(info).load(self.customer_pk)).last_paid_at
+        return (await ActivityOf.of(info).load(self.pk)).last_paid_at
 
     @strawberry.field(description="Paid orders in both channels, ever (refunded ones not counted).")
     async def orders_count(self, info: Info) -> int:
-        return (await PurchasesOf.of(info).load(self.customer_pk)).orders
+        return (await ActivityOf.of(info).load(self.pk)).orders
 
     @strawberry.field(description="What those orders came to, in fen.")
     async def lifetime_spend_fen(self, info: Info) -> Long:
-        return Long((await PurchasesOf.of(info).load(self.customer_pk)).spend_fen)
+        return Long((await ActivityOf.of(info).load(self.pk)).spend_fen)
 
     @strawberry.field
     async def cart(self, info: Info) -> Cart:
