@@ -41,6 +41,8 @@ GENERATE = [
         FROM (SELECT i, CASE WHEN i <= {BOOK} THEN 1 ELSE 2 + i % {GUIDES - 1} END AS g,
                      now() - (hashint(i * 13) % 500) * interval '1 day' AS t
               FROM generate_series(1, {BOOK + OTHERS}) i) s""",
+    # As an import does: the customers' PurchaseFacts once at the end, not by a trigger per order.
+    "SET storelink.bulk_load = 'on'",
     f"""INSERT INTO sales_order (order_no, customer_id, member_channel, channel, status, store_id, guide_id,
                                  subtotal_fen, discount_fen, total_fen, points_redeemed, points_earned, created_at,
                                  paid_at)
@@ -49,6 +51,8 @@ GENERATE = [
         FROM (SELECT n, 1 + hashint(n) % {BOOK + OTHERS} AS c, 1000 + hashint(n * 5) % 100000 AS f,
                      now() - (hashint(n * 11) % 365) * interval '1 day' AS t
               FROM generate_series(1, {ORDERS}) n) s""",
+    "SELECT purchase_facts_refresh(ARRAY(SELECT DISTINCT customer_id FROM sales_order WHERE customer_id IS NOT NULL))",
+    "RESET storelink.bulk_load",
     "VACUUM ANALYZE",
 ]
 

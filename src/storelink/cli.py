@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -176,11 +177,17 @@ def cmd_worker(args, settings: Settings) -> None:
     migrate.upgrade(db.database_url(settings))
 
     async def run():
+        # SIGTERM or Ctrl-C: the round in hand finishes, then the loop ends and closes its
+        # connections. (Raised as SystemExit in the middle of a round, it could land inside a
+        # connection's protocol handling, and closing that connection then waited for ever.)
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
         engine = db.create_engine(db.database_url(settings), pool_size=2, max_overflow=2)
         async with outbound_http(settings) as http:
             try:
                 await worker.run(db.create_sessionmaker(engine), build_wechat(http, settings), settings=settings,
-                                 http=http)
+                                 http=http, stop=stop)
             finally:
                 await engine.dispose()
 

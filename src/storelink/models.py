@@ -11,7 +11,7 @@ from storelink.marketing.models import (
 from storelink.members.models import (
     BindingChange, ConsentRecord, JoinCode, JoinScan, MemberCode, Membership, MiniProgramCode,
 )
-from storelink.orders.models import CartLine, Order, OrderLine, PaymentNotice
+from storelink.orders.models import CartLine, Order, OrderLine, PaymentNotice, PurchaseFacts
 from storelink.outbox.models import OutboxMessage
 from storelink.returns.models import Refund, ReturnLine, ReturnRequest
 from storelink.recommend.models import RecoModel, RecoNeighbour, RecoPopular, RecoShown
@@ -23,7 +23,7 @@ __all__ = [
     "AuthSession", "Customer", "RefreshToken", "Staff", "Throttle",
     "BindingChange", "ConsentRecord", "JoinCode", "JoinScan", "MemberCode", "Membership",
     "Appointment", "OutboxMessage", "Product", "Sku", "StoreStock", "Coupon", "CouponCampaign",
-    "PointsEntry", "CartLine", "Order", "OrderLine", "PaymentNotice", "RecoModel", "RecoNeighbour", "RecoPopular",
+    "PointsEntry", "CartLine", "Order", "OrderLine", "PaymentNotice", "PurchaseFacts", "RecoModel", "RecoNeighbour", "RecoPopular",
     "RecoShown", "ServiceType", "SlotUsage", "StoreService", "SpecialDay", "Store", "TrustedDocument",
     "MiniProgramCode", "WebhookDelivery", "WebhookEndpoint", "OrderRouting", "Shipment", "ShipmentLine",
     "Refund", "ReturnLine", "ReturnRequest", "MessageCredit", "Activity", "MarketingCampaign", "MarketingMessage",

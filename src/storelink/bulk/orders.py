@@ -18,6 +18,7 @@ from storelink.bulk import fields
 from storelink.bulk.common import duplicates, move_in, one_phone_key, staged_rows, unknown
 from storelink.bulk.kind import Counts, Kind, Row, Setting
 from storelink.catalog.models import Sku
+from storelink.kpi import segments
 from storelink.orders.models import PAID_STATUSES, Order, OrderLine
 from storelink.stores.models import Store
 
@@ -102,6 +103,8 @@ async def load(session: AsyncSession, s: Setting) -> Counts:
     total = await staged_rows(session)
     async with move_in(session, ("sales_order", "order_line"), total):
         inserted = await _write(session)
+    await segments.refresh_facts(session, f"SELECT DISTINCT m.customer_id FROM import_rows r JOIN ({_MEMBERS}) m "
+                                          "ON m.phone_index = r.phone_index")
     return Counts(inserted=inserted, unchanged=total - inserted)
 
 

@@ -9,6 +9,9 @@ Over the last SEGMENT_ACTIVE_DAYS (90) of paid, non-refunded orders:
 - STORE_EXPERIENCE: bought in stores only.
 Tags: the categories and product tags of what the member bought in the last 365 days, most
 units first, at most MEMBER_TAGS_MAX.
+
+The segment is read from the PurchaseFacts the database keeps for each customer (migration
+0025), not counted from the orders on each request.
 """
 from __future__ import annotations
 
@@ -16,15 +19,15 @@ import datetime as dt
 import functools
 from collections import Counter
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import DateTime, and_, bindparam, case, func, select, true
+from sqlalchemy import DateTime, Select, and_, bindparam, case, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storelink.catalog.models import Product, Sku
 from storelink.clock import utcnow
 from storelink.members.models import Membership
-from storelink.orders.models import PAID_STATUSES, Order, OrderLine
+from storelink.orders.models import PAID_STATUSES, Order, OrderLine, PurchaseFacts
 from storelink.settings import Settings
 
 TAG_WINDOW = dt.timedelta(days=365)
@@ -47,54 +50,56 @@ _NEW_SINCE = bindparam("new_since", type_=DateTime(timezone=True))
 
 
 def windows(now: dt.datetime, settings: Settings) -> dict[str, dt.datetime]:
-    """The values of the parameters of segment_of() and activity_of_each() at `now`."""
+    """The values of the parameters of segment_of() at `now`."""
     return {"active_since": now - dt.timedelta(days=settings.segment_active_days),
             "new_since": now - dt.timedelta(days=settings.segment_new_days)}
 
 
-def _counts():
-    return (func.count().filter(Order.channel == "ONLINE", Order.paid_at >= _ACTIVE_SINCE).label("online"),
-            func.count().filter(Order.channel == "STORE", Order.paid_at >= _ACTIVE_SINCE).label("store"),
-            func.count().label("total"),
-            func.sum(Order.total_fen).label("spend"),
-            func.max(Order.paid_at).label("last_paid_at"))
+def with_facts(stmt: Select) -> tuple[Select, Any]:
+    """`stmt` (over Membership) joined to the member's PurchaseFacts, and those facts (for
+    segment_of()). A LATERAL of one row, found by key: as a plain join the planner hashed every
+    customer's facts to serve a book of 2,000 (17 ms at 50,000 customers, more with more)."""
+    facts = (select(PurchaseFacts).where(PurchaseFacts.customer_id == Membership.customer_id).limit(1)
+             .lateral("facts"))
+    return stmt.outerjoin(facts, true()), facts
 
 
-def activity_of_each():
-    """The counts for each Membership row of the enclosing query (LATERAL): one index range of
-    ix_order_customer_id per member, never a scan of every order."""
-    return (
-        select(Order.customer_id.label("customer_id"), *_counts())
-        .where(Order.customer_id == Membership.customer_id, Order.status.in_(PAID_STATUSES))
-        .group_by(Order.customer_id)
-        .lateral()
-    )
-
-
-def segment_of(found):
-    """The segment rule (module docstring) as one SQL expression over Membership and `found`, an
-    activity_of_each() outer-joined to it: the same rule for profiles, client books and audiences.
-    Its statement needs the parameters windows() gives."""
-    online, store, total = (func.coalesce(c, 0) for c in (found.c.online, found.c.store, found.c.total))
+def segment_of(facts):
+    """The segment rule (module docstring) as one SQL expression over Membership and its
+    PurchaseFacts (from with_facts()): the same rule for profiles, client books and audiences.
+    Its statement needs the parameters windows() gives. An order paid in the window is a last
+    one paid in it."""
+    online = facts.c.last_online_paid_at >= _ACTIVE_SINCE
+    store = facts.c.last_store_paid_at >= _ACTIVE_SINCE
     return case(
-        (and_(Membership.joined_at > _NEW_SINCE, total <= 1), "NEW"),
-        (and_(online == 0, store == 0), "DORMANT"),
-        (and_(online > 0, store > 0), "OMNICHANNEL_ACTIVE"),
-        (and_(online > 0, Membership.join_store_id.is_not(None)), "ONLINE_REPURCHASE"),
-        (online > 0, "ONLINE_ACTIVE"),
-        else_="STORE_EXPERIENCE",
+        (and_(Membership.joined_at > _NEW_SINCE, func.coalesce(facts.c.paid_orders, 0) <= 1), "NEW"),
+        (and_(online, store), "OMNICHANNEL_ACTIVE"),
+        (and_(online, Membership.join_store_id.is_not(None)), "ONLINE_REPURCHASE"),
+        (online, "ONLINE_ACTIVE"),
+        (store, "STORE_EXPERIENCE"),
+        else_="DORMANT",
     )
+
+
+async def pause_facts(session: AsyncSession) -> None:
+    """For a bulk write of orders (an import, generated history): the triggers of migration 0025
+    stop keeping PurchaseFacts until the transaction ends, and the writer calls refresh_facts
+    once, set-based, instead of a trigger's work per order."""
+    await session.execute(text("SELECT set_config('storelink.bulk_load', 'on', true)"))
+
+
+async def refresh_facts(session: AsyncSession, customers: str) -> None:
+    """Brings the PurchaseFacts of `customers` (a query of customer ids) up to date."""
+    await session.execute(text(f"SELECT purchase_facts_refresh(CAST(ARRAY({customers}) AS int[]))"))
 
 
 @functools.cache
 def _activities():
     """Built once (a page of members asks on every request, and building it cost more than
     running it): the windows and the ids are parameters."""
-    found = activity_of_each()
-    return (select(Membership.id, segment_of(found), found.c.total, found.c.spend,
-                   found.c.last_paid_at)
-            .select_from(Membership).outerjoin(found, true())
-            .where(Membership.id.in_(bindparam("ids", expanding=True))))
+    stmt, facts = with_facts(select(Membership.id).where(Membership.id.in_(bindparam("ids", expanding=True))))
+    return stmt.add_columns(segment_of(facts), func.coalesce(facts.c.paid_orders, 0),
+                            func.coalesce(facts.c.paid_fen, 0), facts.c.last_paid_at)
 
 
 async def activities(session: AsyncSession, membership_ids: Sequence[int], settings: Settings,
@@ -104,7 +109,7 @@ async def activities(session: AsyncSession, membership_ids: Sequence[int], setti
         return {}
     rows = await session.execute(_activities(),
                                  {"ids": list(membership_ids), **windows(now or utcnow(), settings)})
-    return {m: Activity(segment, total or 0, int(spend or 0), last) for m, segment, total, spend, last in rows}
+    return {m: Activity(*facts) for m, *facts in rows}
 
 
 @functools.cache

@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, and_, any_, bindparam, case, func, or_, select, text, true
+from sqlalchemy import Integer, Select, String, and_, any_, bindparam, case, func, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,10 +105,10 @@ def members(rule: Rule, now: dt.datetime, settings: Settings) -> Select:
         stores = any_(bindparam(None, list(rule.store_ids), type_=ARRAY(Integer)))
         guides_there = select(Staff.id).where(Staff.store_id == stores).scalar_subquery()
         stmt = stmt.where(or_(Membership.join_store_id == stores, Membership.guide_id.in_(guides_there)))
+    if rule.segments or rule.last_purchase_min_days is not None or rule.last_purchase_max_days is not None:
+        stmt, facts = segments.with_facts(stmt)
     if rule.segments:
-        found = segments.activity_of_each()
-        stmt = (stmt.outerjoin(found, true()).where(segments.segment_of(found).in_(rule.segments))
-                .params(segments.windows(now, settings)))
+        stmt = stmt.where(segments.segment_of(facts).in_(rule.segments)).params(segments.windows(now, settings))
     if rule.tiers:
         spend = (select(func.coalesce(func.sum(Order.total_fen), 0))
                  .where(Order.customer_id == Membership.customer_id, paid, Order.paid_at >= now - TIER_WINDOW)
@@ -117,8 +117,7 @@ def members(rule: Rule, now: dt.datetime, settings: Settings) -> Select:
                     (spend >= settings.tier_silver_fen, "SILVER"), else_="REGULAR")
         stmt = stmt.where(tier.in_(rule.tiers))
     if rule.last_purchase_min_days is not None or rule.last_purchase_max_days is not None:
-        last = (select(func.max(Order.paid_at)).where(Order.customer_id == Membership.customer_id, paid)
-                .scalar_subquery())
+        last = facts.c.last_paid_at
         if rule.last_purchase_min_days is not None:
             stmt = stmt.where(or_(last.is_(None), last <= now - dt.timedelta(days=rule.last_purchase_min_days)))
         if rule.last_purchase_max_days is not None:

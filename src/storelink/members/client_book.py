@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, bindparam, func, or_, select, true
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -94,13 +94,11 @@ def _statements(whose: str, search: bool, by_segment: bool, after: bool):
     if search:
         conditions.append(_search())
     if by_segment:
-        found = segments.activity_of_each()
-        members = members.outerjoin(found, true())
-        conditions.append(segments.segment_of(found) == bindparam("segment"))
+        members, facts = segments.with_facts(members)
+        conditions.append(segments.segment_of(facts) == bindparam("segment"))
     members = members.where(*conditions)
-    # One statement for the count and the page: the filtered book is read once (with a segment
-    # filter, its per-member activity is the costly part), counted by a window over all of it,
-    # and the cursor applies after the count.
+    # One statement for the count and the page: the filtered book is read once, counted by a
+    # window over all of it, and the cursor applies after the count.
     book_rows = members.add_columns(func.count().over().label("total")).subquery()
     page_ids = select(book_rows.c.id, book_rows.c.total)
     if after:

@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storelink.modelbase import created_at_field, timestamp_field
@@ -167,3 +167,18 @@ class PaymentNotice(SQLModel, table=True):
     amount_fen: int
     outcome: str = Field(max_length=20)
     received_at: datetime = created_at_field()
+
+
+class PurchaseFacts(SQLModel, table=True):
+    """A customer's paid, not refunded orders in both channels, summed up: what the segment rule
+    and the member's profile read (kpi/segments.py). Kept by the database's triggers whenever an
+    order is written (migration 0025); never written here. No row: no paid order yet."""
+
+    __tablename__ = "purchase_facts"
+
+    customer_id: int = Field(primary_key=True, foreign_key="customer.id")
+    paid_orders: int
+    paid_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_paid_at: datetime | None = timestamp_field()
+    last_online_paid_at: datetime | None = timestamp_field()
+    last_store_paid_at: datetime | None = timestamp_field()

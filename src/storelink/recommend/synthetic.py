@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storelink.catalog import search
 from storelink import db
 from storelink.clock import utcnow
+from storelink.kpi import segments
 from storelink.loyalty.models import PointsReason
 from storelink.loyalty.service import points_for
 
@@ -251,6 +252,7 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
             for p in rng.choices(consumables, weights=weights, k=rng.randint(1, 4) if grocery else rng.randint(1, 2)):
                 staples[p] = catalog.cycle_of[p] * rng.lognormvariate(0, 0.25)
         shoppers.append(_Shopper(cid, home, favourites, staples, bulk=rng.random() < 0.03))
+    await segments.pause_facts(session)
     await db.copy_rows(session, "customer", ["id", "openid", "created_at"], customers)
     await db.copy_rows(session, "membership", ["id", "customer_id", "member_no", "join_channel", "join_store_id",
                                         "joined_at"], memberships)
@@ -297,4 +299,5 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
                        points_rows)
     for table in ("customer", "membership", "sales_order", "order_line"):
         await _sync_sequence(session, table)
+    await segments.refresh_facts(session, f"SELECT generate_series({first_customer}, {first_customer + members - 1})")
     return len(line_rows)
