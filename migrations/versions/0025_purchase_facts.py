@@ -6,8 +6,8 @@ on each request (one index range per member: 16 ms for a book of 2,000). This ta
 same facts, one narrow row per customer who has paid. Triggers keep it, so every path that
 writes an order (payment, store purchase, refund, OneID takeover, a test's UPDATE; orders are
 never deleted) is covered in one place; a bulk writer (an import, generated history) sets
-storelink.bulk_load for its transaction and refreshes the customers it touched with one
-statement instead (kpi/segments.pause_facts).
+storelink.bulk_load around its load and refreshes the customers it touched with one statement
+instead (kpi/segments.facts_paused).
 
 "Paid" is orders/models.PAID_STATUSES, copied here as a migration must be; a test checks each
 status.

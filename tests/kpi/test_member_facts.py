@@ -154,9 +154,15 @@ async def test_generated_history_leaves_every_member_counted(app, sessionmaker):
     async with sessionmaker() as session:
         shop = await synthetic.make_catalog(session, products=20, rng=rng)
         await session.commit()
-    # when a year of history is generated in bulk (the triggers paused, one refresh at the end)
+    # when a year of history is generated in bulk (the triggers paused, one refresh at the end),
+    # and the same transaction then writes one more paid order the usual way
     async with sessionmaker() as session:
         await synthetic.make_history(session, catalog=shop, stores=[], members=30, orders=150, rng=rng)
+        await session.execute(text(
+            "INSERT INTO sales_order (order_no, customer_id, member_channel, channel, status, subtotal_fen, "
+            "discount_fen, total_fen, points_redeemed, points_earned, created_at, paid_at) "
+            "SELECT 'AFTER-1', customer_id, member_channel, 'ONLINE', 'PAID', 100, 0, 100, 0, 0, now(), now() "
+            "FROM sales_order LIMIT 1"))
         await session.commit()
     # then
     async with sessionmaker() as session:

@@ -101,10 +101,9 @@ CHECKS = (
 
 async def load(session: AsyncSession, s: Setting) -> Counts:
     total = await staged_rows(session)
-    async with move_in(session, ("sales_order", "order_line"), total):
+    buyers = f"SELECT DISTINCT m.customer_id FROM import_rows r JOIN ({_MEMBERS}) m ON m.phone_index = r.phone_index"
+    async with segments.facts_paused(session, buyers), move_in(session, ("sales_order", "order_line"), total):
         inserted = await _write(session)
-    await segments.refresh_facts(session, f"SELECT DISTINCT m.customer_id FROM import_rows r JOIN ({_MEMBERS}) m "
-                                          "ON m.phone_index = r.phone_index")
     return Counts(inserted=inserted, unchanged=total - inserted)
 
 

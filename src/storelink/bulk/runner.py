@@ -13,7 +13,6 @@ from storelink import db, phone_cipher
 from storelink.bulk import csvfile
 from storelink.bulk.kind import Counts, Kind, Row, Setting
 from storelink.clock import utcnow
-from storelink.kpi import segments
 from storelink.settings import Settings
 
 COPY_BATCH = 20_000
@@ -142,7 +141,6 @@ async def run_import(sessionmaker: async_sessionmaker[AsyncSession], kind: Kind,
             await session.rollback()
             return report
         await _skip_reference_triggers(session)
-        await segments.pause_facts(session)  # the orders kind refreshes what it wrote, once
         report.counts = await kind.load(session, setting)
         await session.commit()
     return report

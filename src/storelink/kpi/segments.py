@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from contextlib import asynccontextmanager
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -81,16 +82,16 @@ def segment_of(facts):
     )
 
 
-async def pause_facts(session: AsyncSession) -> None:
-    """For a bulk write of orders (an import, generated history): the triggers of migration 0025
-    stop keeping PurchaseFacts until the transaction ends, and the writer calls refresh_facts
-    once, set-based, instead of a trigger's work per order."""
+@asynccontextmanager
+async def facts_paused(session: AsyncSession, customers: str):
+    """Around a bulk write of orders (an import, generated history): the triggers of migration
+    0025 leave PurchaseFacts alone inside, and on the way out the facts of `customers` (a query
+    of customer ids) are brought up to date in one statement, instead of a trigger's work per
+    order; then the triggers work again for the rest of the transaction."""
     await session.execute(text("SELECT set_config('storelink.bulk_load', 'on', true)"))
-
-
-async def refresh_facts(session: AsyncSession, customers: str) -> None:
-    """Brings the PurchaseFacts of `customers` (a query of customer ids) up to date."""
+    yield
     await session.execute(text(f"SELECT purchase_facts_refresh(CAST(ARRAY({customers}) AS int[]))"))
+    await session.execute(text("SELECT set_config('storelink.bulk_load', 'off', true)"))
 
 
 @functools.cache

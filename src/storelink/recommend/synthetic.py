@@ -252,7 +252,6 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
             for p in rng.choices(consumables, weights=weights, k=rng.randint(1, 4) if grocery else rng.randint(1, 2)):
                 staples[p] = catalog.cycle_of[p] * rng.lognormvariate(0, 0.25)
         shoppers.append(_Shopper(cid, home, favourites, staples, bulk=rng.random() < 0.03))
-    await segments.pause_facts(session)
     await db.copy_rows(session, "customer", ["id", "openid", "created_at"], customers)
     await db.copy_rows(session, "membership", ["id", "customer_id", "member_no", "join_channel", "join_store_id",
                                         "joined_at"], memberships)
@@ -289,15 +288,16 @@ async def make_history(session: AsyncSession, *, catalog: Catalog, stores: list[
             if earned:  # the EARN entry a paid order adds to the ledger (loyalty.service.add_points): balances add up
                 points_rows.append((member_of[cid], earned, PointsReason.EARN.value, oid, paid))
             oid += 1
-    await db.copy_rows(session, "sales_order", [
-        "id", "order_no", "customer_id", "member_channel", "channel", "status", "store_id", "stock_store_id",
-        "guide_id", "subtotal_fen", "discount_fen", "total_fen", "points_redeemed", "points_earned", "created_at", "paid_at",
-    ], order_rows)
+    async with segments.facts_paused(session, f"SELECT generate_series({first_customer}, {first_customer + members - 1})"):
+        await db.copy_rows(session, "sales_order", [
+            "id", "order_no", "customer_id", "member_channel", "channel", "status", "store_id", "stock_store_id",
+            "guide_id", "subtotal_fen", "discount_fen", "total_fen", "points_redeemed", "points_earned", "created_at",
+            "paid_at",
+        ], order_rows)
     await db.copy_rows(session, "order_line", ["id", "order_id", "sku_id", "quantity", "unit_price_fen", "line_total_fen"],
                 line_rows)
     await db.copy_rows(session, "points_entry", ["membership_id", "delta", "reason", "order_id", "created_at"],
                        points_rows)
     for table in ("customer", "membership", "sales_order", "order_line"):
         await _sync_sequence(session, table)
-    await segments.refresh_facts(session, f"SELECT generate_series({first_customer}, {first_customer + members - 1})")
     return len(line_rows)
