@@ -63,7 +63,7 @@ class _Key:
         self._index_key = derive(b"storelink phone index")
 
     def index(self, phone: str) -> bytes:
-        return hmac.new(self._index_key, phone.encode(), hashlib.sha256).digest()[:16]
+        return hmac.digest(self._index_key, phone.encode(), "sha256")[:16]
 
 
 class Keyring:

@@ -31,6 +31,9 @@ async def catalogued(load):
      ["stock.csv:1: colour: unknown column; stock has sku_code, store_code, quantity and optionally nothing else"]),
     ("stock", "sku_code,store_code,quantity,quantity\nA,,1,1\n", ["stock.csv:1: quantity: column appears twice"]),
     ("members", "", ["members.csv:1: (header): the file is empty"]),
+    ("stock", "\nA,,1\n", ["stock.csv:1: sku_code: required column missing from the header",
+                            "stock.csv:1: store_code: required column missing from the header",
+                            "stock.csv:1: quantity: required column missing from the header"]),
 ])
 async def test_a_wrong_header_is_refused(load, sessionmaker, kind, body, expected):
     # given nothing loaded; when a file with a wrong header is imported

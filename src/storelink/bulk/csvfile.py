@@ -12,6 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 _SNIFF_BYTES = 1 << 20
+MAX_ROW_BYTES = 64 << 20
 
 
 class FileProblem(Exception):
@@ -47,36 +48,54 @@ def check_encoding(path: Path, encoding: str) -> str:
     return "utf-8-sig"  # accepts a BOM
 
 
-def rows(path: Path, encoding: str, *, progress: bool) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) for every row after the header, the header itself first (line 1).
-    Line numbers count physical lines, so a quoted field with a newline keeps them true."""
+def blocks(path: Path, encoding: str, *, progress: bool, size: int) -> Iterator[tuple[str, int, bytes]]:
+    """The file in blocks of about `size` bytes that end where a row ends: (codec, number of the
+    block's first line, its bytes), for parse() to read, here or in another process. A newline
+    ends a row unless it is inside quotes, i.e. after an odd number of quote characters (the
+    bytes of a newline and a quote never occur inside a character in UTF-8, GBK or GB18030). A
+    stray quote inside an unquoted field can mislead the count; the block then ends inside a
+    quoted field and parse() reports it as malformed, never as other rows."""
     codec = check_encoding(path, encoding)
-    size = os.path.getsize(path)
-    with path.open("rb") as raw, tqdm(total=size, unit="B", unit_scale=True, desc=path.name,
+    with path.open("rb") as raw, tqdm(total=os.path.getsize(path), unit="B", unit_scale=True, desc=path.name,
                                       disable=not progress, leave=False) as bar:
-        text = io.TextIOWrapper(io.BufferedReader(_Counting(raw, bar), 1 << 16), encoding=codec, newline="")
-        reader = csv.reader(text, strict=True)
-        line = 0
-        try:
-            for fields in reader:
-                line_start, line = line + 1, reader.line_num
-                yield line_start, fields
-        except UnicodeDecodeError:
-            raise FileProblem(f"line {line + 1}: not valid {codec} text") from None
-        except csv.Error as exc:
-            raise FileProblem(f"line {reader.line_num}: malformed CSV ({exc})") from None
+        line, rest = 1, b""
+        while data := raw.read(size):
+            bar.update(len(data))
+            data = rest + data
+            end = data.rfind(b"\n")
+            while end >= 0 and data.count(b'"', 0, end) % 2:
+                end = data.rfind(b"\n", 0, end)
+            if end < 0:  # one row longer than a block
+                if len(data) > MAX_ROW_BYTES:
+                    raise FileProblem(f"line {line}: a row runs on for more than {MAX_ROW_BYTES >> 20} MiB "
+                                      "(a quote that is never closed?)")
+                rest = data
+                continue
+            block, rest = data[:end + 1], data[end + 1:]
+            yield codec, line, block
+            line += block.count(b"\n")
+            codec = "utf-8" if codec == "utf-8-sig" else codec  # a BOM only at the start
+        if rest:
+            yield codec, line, rest
 
 
-class _Counting(io.RawIOBase):
-    """Feeds tqdm the bytes read, so the bar follows the file, not a row count we do not know."""
-
-    def __init__(self, raw, bar: tqdm) -> None:
-        self._raw, self._bar = raw, bar
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = self._raw.readinto(buffer)
-        self._bar.update(n or 0)
-        return n
+def parse(codec: str, line: int, block: bytes) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of each row of a block, blank lines left out. Line numbers count
+    physical lines, so a quoted field with a newline keeps them true."""
+    try:
+        text = block.decode(codec)
+    except UnicodeDecodeError as bad:
+        at = line + block.count(b"\n", 0, bad.start)
+        shown = "UTF-8" if codec.startswith("utf-8") else codec  # utf-8-sig is our name for UTF-8 with a BOM
+        raise FileProblem(f"line {at}: not valid {shown} text") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    found: list[tuple[int, list[str]]] = []
+    read = 0
+    try:
+        for fields in reader:
+            if fields and fields != [""]:
+                found.append((line + read, fields))
+            read = reader.line_num
+    except csv.Error as exc:
+        raise FileProblem(f"line {line + reader.line_num - 1}: malformed CSV ({exc})") from None
+    return found

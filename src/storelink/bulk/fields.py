@@ -11,6 +11,7 @@ from storelink.members.phones import mainland_mobile
 
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _USERNAME = re.compile(r"[a-z0-9._-]{3,32}")
+_WHOLE = re.compile(r"[+-]?\d{1,12}")
 _TRUE, _FALSE = {"true", "1", "yes", "y", "是"}, {"false", "0", "no", "n", "否"}
 MAX_QUANTITY = 1_000_000
 MAX_PRICE_FEN = 100_000_000  # one million yuan for one unit
@@ -45,7 +46,7 @@ def username(value: str) -> str:
 
 def whole(value: str, *, low: int = 0, high: int = limits.MAX_INT, what: str = "number") -> int:
     value = value.strip()
-    if not re.fullmatch(r"[+-]?\d{1,12}", value):
+    if not _WHOLE.fullmatch(value):
         raise Bad(f"not a whole {what}")
     number = int(value)
     if number < low:

@@ -16,8 +16,6 @@ entry (OPENING_BALANCE).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
@@ -39,6 +37,13 @@ _CHANNELS = tuple(channel.value for channel in JoinChannel)
 MAX_POINTS = 100_000_000
 
 
+def _member_no(s: Setting) -> str:
+    drawn = s.memo.get("member_nos")
+    if not drawn:
+        drawn = s.memo["member_nos"] = codes.new_member_nos(10_000)
+    return drawn.pop()
+
+
 def record(row: Row, s: Setting) -> tuple:
     number = row.get("phone", fields.phone, required=True)
     sealed = s.keyring.seal(number) if number else None
@@ -51,7 +56,7 @@ def record(row: Row, s: Setting) -> tuple:
         bool(consent), row.get("member_no", fields.text, max_len=32),
         row.get("join_channel", fields.choice, allowed=_CHANNELS) or JoinChannel.IMPORTED.value,
         row.get("recruited_by", fields.username), row.has("recruited_by"),
-        codes.new_member_nos(1)[0],  # used only if the row makes a new member
+        _member_no(s),  # used only if the row makes a new member
     )
 
 
@@ -76,11 +81,15 @@ CHECKS = (
 async def _resolve(session: AsyncSession) -> None:
     """Who each row is: the customer holding the phone (members first, then WeChat customers,
     oldest first, as OneID does), with ids drawn now for the customers and memberships to make."""
+    # The sequences by name, looked up once: pg_get_serial_sequence() in the statement would run
+    # for every row (7 of the statement's 10 seconds at a million rows).
+    customer_ids, membership_ids = (await session.execute(text(
+        "SELECT pg_get_serial_sequence('customer', 'id'), pg_get_serial_sequence('membership', 'id')"))).one()
     await session.execute(text(
         "CREATE TEMP TABLE import_resolved ON COMMIT DROP AS "
-        "SELECT line, coalesce(customer_id, nextval(pg_get_serial_sequence('customer', 'id'))) AS customer_id, "
+        f"SELECT line, coalesce(customer_id, nextval('{customer_ids}'::regclass)) AS customer_id, "
         "customer_id IS NULL AS new_customer, "
-        "coalesce(membership_id, nextval(pg_get_serial_sequence('membership', 'id'))) AS membership_id, "
+        f"coalesce(membership_id, nextval('{membership_ids}'::regclass)) AS membership_id, "
         "membership_id IS NULL AS new_membership, member_no FROM ("
         "  SELECT DISTINCT ON (r.line) r.line, c.id AS customer_id, m.id AS membership_id, r.member_no "
         "  FROM import_rows r "
@@ -90,26 +99,26 @@ async def _resolve(session: AsyncSession) -> None:
     await session.execute(text("ALTER TABLE import_resolved ADD PRIMARY KEY (line)"))
 
 
-async def _clashing_numbers(session: AsyncSession) -> Sequence[int]:
-    return (await session.execute(text(
+async def _number_new_members(session: AsyncSession) -> None:
+    """Each row drew a member number as it was read; the few that clash (with each other or
+    with a member's) draw again, and only those are checked again, until none clashes."""
+    lines = (await session.execute(text(
         "SELECT line FROM (SELECT line, member_no, row_number() OVER (PARTITION BY member_no ORDER BY line) AS nth "
         "FROM import_resolved WHERE new_membership) x "
         "WHERE nth > 1 OR EXISTS (SELECT 1 FROM membership m WHERE m.member_no = x.member_no)"))).scalars().all()
-
-
-async def _number_new_members(session: AsyncSession) -> None:
-    """Each row drew a member number as it was read; the few that clash (with each other or
-    with a member's) draw again until none does."""
-    lines = await _clashing_numbers(session)
+    if lines:
+        await session.execute(text("CREATE TEMP TABLE import_numbers (line int, member_no text) ON COMMIT DROP"))
     while lines:
-        await session.execute(text("CREATE TEMP TABLE IF NOT EXISTS import_numbers (line int, member_no text) "
-                                   "ON COMMIT DROP"))
         await session.execute(text("TRUNCATE import_numbers"))
         await db.copy_rows(session, "import_numbers", ["line", "member_no"],
                            list(zip(lines, codes.new_member_nos(len(lines)))))
+        await session.execute(text("ANALYZE import_numbers"))  # a few rows against a million: hash them
         await session.execute(text(
             "UPDATE import_resolved x SET member_no = n.member_no FROM import_numbers n WHERE n.line = x.line"))
-        lines = await _clashing_numbers(session)
+        lines = (await session.execute(text(
+            "SELECT n.line FROM import_numbers n JOIN import_resolved x ON x.member_no = n.member_no "
+            "  AND x.line <> n.line AND x.new_membership "
+            "UNION SELECT n.line FROM import_numbers n JOIN membership m ON m.member_no = n.member_no"))).scalars().all()
 
 
 async def load(session: AsyncSession, s: Setting) -> Counts:

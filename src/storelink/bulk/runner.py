@@ -1,6 +1,11 @@
 """Running an import: stream the file into staging, check, load, all in one transaction."""
 from __future__ import annotations
 
+import asyncio
+import collections
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +20,12 @@ from storelink.bulk.kind import Counts, Kind, Row, Setting
 from storelink.clock import utcnow
 from storelink.settings import Settings
 
-COPY_BATCH = 20_000
+# A block of the file is read, checked and copied as one (about 20,000 rows of members).
+BLOCK_BYTES = 2 << 20
+# Files from this size up are checked in worker processes (starting them costs about a second).
+PARALLEL_FROM_BYTES = 8 << 20
+# One per core, beside this process and PostgreSQL's (which wait on each other more than they work).
+CHECK_WORKERS = min(4, os.cpu_count() or 1)
 # Enough to fix a file by; beyond this the command only counts.
 MAX_REPORTED = 1000
 
@@ -56,44 +66,98 @@ def _header(kind: Kind, names: list[str], where: str, report: Report) -> dict[st
     return None if report.problem_count else at
 
 
-async def _stage(session: AsyncSession, kind: Kind, path: Path, *, encoding: str, progress: bool,
-                 setting: Setting, report: Report) -> dict[str, int] | None:
-    """Streams the rows into import_rows; returns the header's column positions."""
-    columns = ", ".join(f"{name} {sql_type}" for name, sql_type in kind.staging)
-    await session.execute(text(f"CREATE TEMP TABLE import_rows (line int NOT NULL, {columns}) ON COMMIT DROP"))
-    names = ["line", *(name for name, _ in kind.staging)]
-    where = path.name
-    rows = csvfile.rows(path, encoding, progress=progress)
-    at = None
-    batch: list[tuple] = []
-    for line, fields in rows:
-        if at is None:
-            at = _header(kind, fields, where, report)
-            if at is None:
-                return None
-            width = len(fields)
-            continue
-        if not fields or fields == [""]:
-            continue  # blank line
-        report.rows += 1
+@dataclass
+class _Checked:
+    """One chunk of rows, checked: the staging records of its good rows, (line, column, reason)
+    for each problem in file order, and how many rows it held."""
+
+    records: list[tuple]
+    problems: list[tuple[int, str, str]]
+    rows: int
+
+
+def _check_rows(kind: Kind, setting: Setting, at: dict[str, int], width: int,
+                chunk: list[tuple[int, list[str]]]) -> _Checked:
+    checked = _Checked([], [], 0)
+    for line, fields in chunk:
+        checked.rows += 1
         if len(fields) > width:
-            report.bad(f"{where}:{line}: (row): {len(fields)} fields where the header has {width}")
+            checked.problems.append((line, "(row)", f"{len(fields)} fields where the header has {width}"))
             continue
         row = Row(fields, at)
         record = kind.record(row, setting)
         if row.problems:
             # In the file's column order, whatever order the kind checked them in.
             for column, reason in sorted(row.problems, key=lambda problem: at.get(problem[0], width)):
-                report.bad(f"{where}:{line}: {column}: {reason}")
-        elif not report.problem_count:  # once a row is bad nothing loads; keep checking, stop copying
-            batch.append((line, *record))
-            if len(batch) >= COPY_BATCH:
-                await db.copy_rows(session, "import_rows", names, batch)
-                batch = []
-    if at is None:
+                checked.problems.append((line, column, reason))
+        else:
+            checked.records.append((line, *record))
+    return checked
+
+
+# A worker process's own Setting (its keyring cannot be pickled), made once when it starts.
+_worker_setting: Setting | None = None
+
+
+def _start_worker(settings: Settings, now) -> None:
+    global _worker_setting
+    phone_cipher.configure(settings)
+    _worker_setting = Setting(now=now, zone=ZoneInfo(settings.brand_timezone), keyring=phone_cipher.keyring(),
+                              settings=settings)
+
+
+def _check_in_worker(kind_name: str, at: dict[str, int], width: int, block: tuple[str, int, bytes]) -> _Checked:
+    from storelink.bulk.kinds import KINDS
+
+    assert _worker_setting is not None  # set by _start_worker
+    return _check_rows(KINDS[kind_name], _worker_setting, at, width, csvfile.parse(*block))
+
+
+async def _stage(session: AsyncSession, kind: Kind, path: Path, *, encoding: str, progress: bool,
+                 setting: Setting, report: Report) -> dict[str, int] | None:
+    """Streams the rows into import_rows; returns the header's column positions. A big file is
+    read and checked in worker processes (one per core), a block at a time, while this process
+    copies the checked blocks in file order: reading and checking rows (parsing dates, sealing
+    phones) is most of a big import's Python time and would use one core otherwise."""
+    columns = ", ".join(f"{name} {sql_type}" for name, sql_type in kind.staging)
+    await session.execute(text(f"CREATE TEMP TABLE import_rows (line int NOT NULL, {columns}) ON COMMIT DROP"))
+    names = ["line", *(name for name, _ in kind.staging)]
+    where = path.name
+    blocks = csvfile.blocks(path, encoding, progress=progress, size=BLOCK_BYTES)
+    first = next(blocks, None)
+    rows = csvfile.parse(*first) if first else []
+    if not rows:
         report.bad(f"{where}:1: (header): the file is empty")
-    elif batch and not report.problem_count:
-        await db.copy_rows(session, "import_rows", names, batch)
+        return None
+    header = rows.pop(0)[1] if rows[0][0] == 1 else []  # a blank first line is a header naming nothing
+    at = _header(kind, header, where, report)
+    if at is None:
+        return None
+    width = len(header)
+
+    async def take(checked: _Checked) -> None:
+        report.rows += checked.rows
+        for line, column, reason in checked.problems:
+            report.bad(f"{where}:{line}: {column}: {reason}")
+        if checked.records and not report.problem_count:  # once a row is bad nothing loads; keep checking
+            await db.copy_rows(session, "import_rows", names, checked.records)
+
+    await take(_check_rows(kind, setting, at, width, rows))
+    workers = CHECK_WORKERS if CHECK_WORKERS > 1 and path.stat().st_size >= PARALLEL_FROM_BYTES else 0
+    if not workers:
+        for block in blocks:
+            await take(_check_rows(kind, setting, at, width, csvfile.parse(*block)))
+        return at
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                             initargs=(setting.settings, setting.now)) as pool:
+        pending: collections.deque[asyncio.Future[_Checked]] = collections.deque()
+        for block in blocks:
+            pending.append(loop.run_in_executor(pool, _check_in_worker, kind.name, at, width, block))
+            if len(pending) > 2 * workers:  # bounded: the file is never held whole
+                await take(await pending.popleft())
+        while pending:
+            await take(await pending.popleft())
     return at
 
 

@@ -16,10 +16,11 @@ from storelink.errors import InvalidInput
 from storelink.members.models import Membership
 
 _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
+_SPACES_AND_DASHES = re.compile(r"[\s-]")
 
 
 def mainland_mobile(text: str, field: list[str]) -> str:
-    digits = re.sub(r"[\s-]", "", text or "")
+    digits = _SPACES_AND_DASHES.sub("", text or "")
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("86") and len(digits) == 13:

@@ -131,9 +131,17 @@ def new_member_no() -> str:
 
 
 def new_member_nos(count: int) -> list[str]:
-    """Many member numbers at once (bulk import); the same form as new_member_no."""
-    bodies = (f"8{secrets.randbelow(10**8):08d}" for _ in range(count))
-    return [body + luhn_digit(body) for body in bodies]
+    """Many member numbers at once (bulk import); the same form as new_member_no. A million take a
+    second: one read of randomness, and each Luhn digit from a table of four-digit groups."""
+    noise = secrets.token_bytes(5 * count)
+    numbers = []
+    for i in range(0, 5 * count, 5):
+        body = int.from_bytes(noise[i:i + 5]) % 10**8  # 2**40 values: the modulo's bias is 1e-4
+        # Digits from the right, the first doubled: the eight random ones are two groups of four
+        # with the same doubling pattern, then the leading 8 (doubled: 16 -> 7).
+        total = _LUHN_GROUP[body % 10_000] + _LUHN_GROUP[body // 10_000] + 7
+        numbers.append(f"8{body:08d}{(10 - total % 10) % 10}")
+    return numbers
 
 
 def luhn_digit(body: str) -> str:
@@ -146,3 +154,8 @@ def luhn_digit(body: str) -> str:
                 d -= 9
         total += d
     return str((10 - total % 10) % 10)
+
+
+# Luhn sum of a four-digit group as the rightmost digits of a body (positions 0 and 2 doubled).
+_LUHN_GROUP = [sum((2 * d - 9 if 2 * d > 9 else 2 * d) if i % 2 == 0 else d
+                   for i, d in enumerate(int(c) for c in reversed(f"{n:04d}"))) for n in range(10_000)]
