@@ -108,29 +108,25 @@ async def load(session: AsyncSession, s: Setting) -> Counts:
 
 
 async def _write(session: AsyncSession) -> int:
-    # The new orders, with their ids drawn, in a table of their own, analysed: estimated inside
-    # one statement (as a row or two), they made the planner look each buyer and each SKU up by
-    # index, most of the load's time at a million lines.
-    order_ids = (await session.execute(text("SELECT pg_get_serial_sequence('sales_order', 'id')"))).scalar_one()
-    await session.execute(text(
-        f"CREATE TEMP TABLE import_orders ON COMMIT DROP AS SELECT nextval('{order_ids}'::regclass) AS id, * FROM ("
+    return (await session.execute(text(
+        "WITH orders AS ("
         "  SELECT order_no, min(line) AS first_line, sum(quantity * unit_price_fen) AS total FROM import_rows r "
-        "  WHERE NOT EXISTS (SELECT 1 FROM sales_order e WHERE e.order_no = r.order_no) GROUP BY order_no) o"))
-    await session.execute(text("ANALYZE import_orders"))
-    await session.execute(text(
-        "INSERT INTO sales_order (id, order_no, customer_id, member_channel, channel, status, store_id, guide_id, "
-        "  subtotal_fen, discount_fen, total_fen, points_redeemed, points_earned, receipt_no, created_at, paid_at, "
-        "  completed_at) "
-        "SELECT o.id, o.order_no, m.customer_id, m.join_channel, h.channel, 'COMPLETED', st.id, g.id, o.total, 0, "
-        "  o.total, 0, 0, h.receipt_no, h.paid_at, h.paid_at, h.paid_at "
-        "FROM import_orders o JOIN import_rows h ON h.line = o.first_line "
-        f"LEFT JOIN ({_MEMBERS}) m ON m.phone_index = h.phone_index "
-        "LEFT JOIN store st ON st.code = h.store_code LEFT JOIN staff g ON g.username = h.guide_username"))
-    lines = await session.execute(text(
-        "INSERT INTO order_line (order_id, sku_id, quantity, unit_price_fen, line_total_fen) "
-        "SELECT o.id, sku.id, r.quantity, r.unit_price_fen, r.quantity * r.unit_price_fen FROM import_rows r "
-        "JOIN import_orders o ON o.order_no = r.order_no JOIN sku ON sku.code = r.sku_code"))
-    return lines.rowcount  # type: ignore[attr-defined]  # an INSERT gives a CursorResult
+        "  WHERE NOT EXISTS (SELECT 1 FROM sales_order e WHERE e.order_no = r.order_no) GROUP BY order_no), "
+        "new_orders AS ("
+        "  INSERT INTO sales_order (order_no, customer_id, member_channel, channel, status, store_id, guide_id, "
+        "    subtotal_fen, discount_fen, total_fen, points_redeemed, points_earned, receipt_no, created_at, paid_at, "
+        "    completed_at) "
+        "  SELECT o.order_no, m.customer_id, m.join_channel, h.channel, 'COMPLETED', st.id, g.id, o.total, 0, "
+        "    o.total, 0, 0, h.receipt_no, h.paid_at, h.paid_at, h.paid_at "
+        "  FROM orders o JOIN import_rows h ON h.line = o.first_line "
+        f"  LEFT JOIN ({_MEMBERS}) m ON m.phone_index = h.phone_index "
+        "  LEFT JOIN store st ON st.code = h.store_code LEFT JOIN staff g ON g.username = h.guide_username "
+        "  RETURNING id, order_no), "
+        "new_lines AS ("
+        "  INSERT INTO order_line (order_id, sku_id, quantity, unit_price_fen, line_total_fen) "
+        "  SELECT n.id, sku.id, r.quantity, r.unit_price_fen, r.quantity * r.unit_price_fen FROM import_rows r "
+        "  JOIN new_orders n ON n.order_no = r.order_no JOIN sku ON sku.code = r.sku_code RETURNING 1) "
+        "SELECT count(*) FROM new_lines"))).scalar_one()
 
 
 async def export(session: AsyncSession, s: Setting):
