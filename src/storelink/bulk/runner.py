@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import datetime as dt
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -44,8 +45,8 @@ class Report:
             self.problems.append(message)
 
 
-def setting_for(settings: Settings) -> Setting:
-    return Setting(now=utcnow(), zone=ZoneInfo(settings.brand_timezone), keyring=phone_cipher.keyring(),
+def setting_for(settings: Settings, now: dt.datetime | None = None) -> Setting:
+    return Setting(now=now or utcnow(), zone=ZoneInfo(settings.brand_timezone), keyring=phone_cipher.keyring(),
                    settings=settings)
 
 
@@ -99,11 +100,10 @@ def _check_rows(kind: Kind, setting: Setting, at: dict[str, int], width: int,
 _worker_setting: Setting | None = None
 
 
-def _start_worker(settings: Settings, now) -> None:
+def _start_worker(settings: Settings, now: dt.datetime) -> None:
     global _worker_setting
     phone_cipher.configure(settings)
-    _worker_setting = Setting(now=now, zone=ZoneInfo(settings.brand_timezone), keyring=phone_cipher.keyring(),
-                              settings=settings)
+    _worker_setting = setting_for(settings, now)  # the main process's clock: "in the future" means the same
 
 
 def _check_in_worker(kind_name: str, at: dict[str, int], width: int, block: tuple[str, int, bytes]) -> _Checked:

@@ -137,25 +137,30 @@ def new_member_nos(count: int) -> list[str]:
     numbers = []
     for i in range(0, 5 * count, 5):
         body = int.from_bytes(noise[i:i + 5]) % 10**8  # 2**40 values: the modulo's bias is 1e-4
-        # Digits from the right, the first doubled: the eight random ones are two groups of four
-        # with the same doubling pattern, then the leading 8 (doubled: 16 -> 7).
-        total = _LUHN_GROUP[body % 10_000] + _LUHN_GROUP[body // 10_000] + 7
+        # The eight random digits are two groups of four with the same doubling pattern.
+        total = _LUHN_GROUP[body % 10_000] + _LUHN_GROUP[body // 10_000] + _LEADING_EIGHT
         numbers.append(f"8{body:08d}{(10 - total % 10) % 10}")
     return numbers
 
 
 def luhn_digit(body: str) -> str:
+    return str((10 - _luhn_sum(body) % 10) % 10)
+
+
+def _luhn_sum(digits: str) -> int:
+    """Luhn's sum of digits that end a body: from the right, every other one doubled, the first
+    included (the check digit will follow them), a doubled one over 9 less 9."""
     total = 0
-    for i, ch in enumerate(reversed(body)):
+    for i, ch in enumerate(reversed(digits)):
         d = int(ch)
         if i % 2 == 0:
             d *= 2
             if d > 9:
                 d -= 9
         total += d
-    return str((10 - total % 10) % 10)
+    return total
 
 
-# Luhn sum of a four-digit group as the rightmost digits of a body (positions 0 and 2 doubled).
-_LUHN_GROUP = [sum((2 * d - 9 if 2 * d > 9 else 2 * d) if i % 2 == 0 else d
-                   for i, d in enumerate(int(c) for c in reversed(f"{n:04d}"))) for n in range(10_000)]
+# new_member_nos' table: the sum of each four-digit group, and of the leading 8 (at position 8).
+_LUHN_GROUP = [_luhn_sum(f"{n:04d}") for n in range(10_000)]
+_LEADING_EIGHT = _luhn_sum("800000000")
